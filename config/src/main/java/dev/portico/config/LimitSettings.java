@@ -1,0 +1,14 @@
+package dev.portico.config;
+
+/**
+ * Size limits that bound per-connection and per-call memory ({@code portico.limits}). All values are positive.
+ *
+ * @param maxMessageBytes      largest single gRPC/Connect message, after decompression, in either direction
+ * @param maxHeaderListBytes   HTTP/2 SETTINGS_MAX_HEADER_LIST_SIZE, and the HTTP/1.1 header block limit
+ * @param maxInitialLineBytes  longest HTTP/1.1 request line
+ * @param maxConcurrentStreams HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS per client connection
+ * @param maxRequestBodyBytes  bound for bodies Portico must aggregate (Connect unary POST and GET)
+ */
+public record LimitSettings(int maxMessageBytes, int maxHeaderListBytes, int maxInitialLineBytes,
+                            int maxConcurrentStreams, int maxRequestBodyBytes) {
+}

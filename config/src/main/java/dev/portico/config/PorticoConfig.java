@@ -1,0 +1,613 @@
+package dev.portico.config;
+
+import static java.util.Objects.requireNonNull;
+
+import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigException;
+import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigList;
+import com.typesafe.config.ConfigObject;
+import com.typesafe.config.ConfigOrigin;
+import com.typesafe.config.ConfigParseOptions;
+import com.typesafe.config.ConfigRenderOptions;
+import com.typesafe.config.ConfigResolveOptions;
+import com.typesafe.config.ConfigUtil;
+import com.typesafe.config.ConfigValue;
+import com.typesafe.config.ConfigValueFactory;
+import com.typesafe.config.ConfigValueType;
+
+/**
+ * Reads Portico's HOCON configuration, once, into {@link PorticoSettings}.
+ *
+ * <p>Layers, highest precedence first: system properties under {@code portico.}, the {@code PORTICO_*}
+ * environment variables in {@link #ENV_VARS}, the optional file, and {@code reference.conf}, which holds every
+ * key with its default. The merged tree is checked against {@code reference.conf} (unknown keys are errors),
+ * then each key is read with a typed getter and validated. The first problem found is thrown as one
+ * {@link InvalidConfigException} naming the key and where its value came from. No {@link Config} escapes this
+ * class, so this is the only place in Portico that knows HOCON.
+ *
+ * <p>Stateless and thread-safe.
+ */
+public final class PorticoConfig {
+
+    private static final String ROOT = "portico";
+
+    /**
+     * Environment variable → the key it overrides. Only the keys people set per deployment; the rest go in
+     * the file or a {@code -D}. List keys take a comma-separated value, which {@link #strings} splits.
+     */
+    private static final Map<String, String> ENV_VARS = Map.of(
+            "PORTICO_LISTEN_HOST", "portico.listen.host",
+            "PORTICO_LISTEN_PORT", "portico.listen.port",
+            "PORTICO_UPSTREAM_ENDPOINTS", "portico.upstream.endpoints",
+            "PORTICO_CORS_ALLOWED_ORIGINS", "portico.cors.allowed-origins",
+            "PORTICO_TLS_CERT_CHAIN_FILE", "portico.tls.cert-chain-file",
+            "PORTICO_TLS_PRIVATE_KEY_FILE", "portico.tls.private-key-file",
+            "PORTICO_ADMIN_PORT", "portico.admin.port");
+
+    // RFC 6454 origin as browsers serialise it: lowercase scheme://host[:port], no path. The host is a DNS
+    // name, IPv4 or bracketed IPv6 literal. A pattern replaces the first label(s) with "*.".
+    private static final String SCHEME = "[a-z][a-z0-9+.-]*";
+    private static final String LABEL = "[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?";
+    private static final String DOMAIN = LABEL + "(\\." + LABEL + ")*";
+    private static final String PORT = "(:(?<port>[0-9]{1,5}))?";
+    private static final Pattern EXACT_ORIGIN =
+            Pattern.compile(SCHEME + "://(" + DOMAIN + "|\\[[0-9a-f:.]+\\])" + PORT);
+    private static final Pattern ORIGIN_PATTERN = Pattern.compile(SCHEME + "://\\*\\." + DOMAIN + PORT);
+    // RFC 9110 section 5.6.2: field names are tokens.
+    private static final Pattern TOKEN = Pattern.compile("[!#$%&'*+.^_`|~0-9A-Za-z-]+");
+
+    private PorticoConfig() {
+    }
+
+    /** Loads {@code file} (optional) over reference.conf, with env vars and system properties on top. */
+    public static PorticoSettings load(Optional<Path> file) throws InvalidConfigException {
+        return load(file, System.getenv(), System.getProperties());
+    }
+
+    /**
+     * Like {@link #load(Optional)} with the environment and system properties given, so tests need not touch
+     * the real ones. {@code env} also serves {@code ${?VAR}} substitutions in the file.
+     */
+    public static PorticoSettings load(Optional<Path> file, Map<String, String> env,
+                                       Properties systemProperties) throws InvalidConfigException {
+        requireNonNull(file, "file");
+        requireNonNull(env, "env");
+        requireNonNull(systemProperties, "systemProperties");
+        try {
+            final Config fromFile = file.isPresent() ? parseFile(file.get()) : ConfigFactory.empty();
+            return build(fromFile, env, systemProperties);
+        } catch (ConfigException e) {
+            // Syntax errors, unreadable files, unresolved substitutions: typesafe's message already has the
+            // origin and says what is wrong; there is no single key to name.
+            throw new InvalidConfigException(e.getMessage(), e);
+        }
+    }
+
+    /** For tests and embedding: parse HOCON text (plus reference.conf) with no env/system overrides. */
+    public static PorticoSettings parse(String hocon) throws InvalidConfigException {
+        requireNonNull(hocon, "hocon");
+        try {
+            final Config text = ConfigFactory.parseString(
+                    hocon, ConfigParseOptions.defaults().setOriginDescription("config text"));
+            return build(text, Map.of(), new Properties());
+        } catch (ConfigException e) {
+            throw new InvalidConfigException(e.getMessage(), e);
+        }
+    }
+
+    private static Config parseFile(Path file) throws InvalidConfigException {
+        if (!Files.isRegularFile(file)) {
+            throw new InvalidConfigException("config file " + file + " does not exist or is not a file");
+        }
+        // parseFile picks the syntax from the extension (.conf, .json, .properties); anything else is HOCON.
+        return ConfigFactory.parseFile(file.toFile(), ConfigParseOptions.defaults().setAllowMissing(false));
+    }
+
+    private static PorticoSettings build(Config userConfig, Map<String, String> env,
+                                         Properties systemProperties) throws InvalidConfigException {
+        final Config reference = reference();
+        checkTopLevelKeys(userConfig);
+        final Config merged = systemPropertyLayer(systemProperties)
+                .withFallback(envLayer(env))
+                .withFallback(userConfig)
+                .withFallback(reference)
+                // Lowest of all, so that substitutions such as ${?UPSTREAM} look in the config first and then
+                // in `env`, as typesafe does with the real environment, which we switch off: the injected map
+                // is the whole truth. (resolveWith(source) would be the obvious tool, but typesafe 1.4 fails
+                // on `a = 1, a = ${?X}` with it.) The extra root keys are skipped by checkKnownKeys.
+                .withFallback(envSubstitutionSource(env));
+        final Config c = merged.resolve(ConfigResolveOptions.defaults().setUseSystemEnvironment(false));
+        checkKnownKeys(c.root(), reference, "", allPaths(reference.root(), ""));
+
+        final ListenSettings listen = new ListenSettings(
+                nonEmptyString(c, "portico.listen.host"),
+                intBetween(c, "portico.listen.port", 0, 65535),
+                nonNegativeDuration(c, "portico.listen.shutdown-grace-period"));
+        final TlsSettings tls = tls(c);
+        final UpstreamSettings upstream = new UpstreamSettings(
+                endpoints(c, "portico.upstream.endpoints"),
+                bool(c, "portico.upstream.plaintext"),
+                positiveDuration(c, "portico.upstream.connect-timeout"),
+                positiveDuration(c, "portico.upstream.keep-alive-time"));
+        final CorsSettings cors = cors(c);
+        final LimitSettings limits = new LimitSettings(
+                bytes(c, "portico.limits.max-message-bytes"),
+                bytes(c, "portico.limits.max-header-list-bytes"),
+                bytes(c, "portico.limits.max-initial-line-bytes"),
+                intBetween(c, "portico.limits.max-concurrent-streams", 1, Integer.MAX_VALUE),
+                bytes(c, "portico.limits.max-request-body-bytes"));
+        final DeadlineSettings deadlines = deadlines(c);
+        final FlowControlSettings flowControl = flowControl(c);
+        final AdminSettings admin = new AdminSettings(
+                bool(c, "portico.admin.enabled"),
+                nonEmptyString(c, "portico.admin.host"),
+                intBetween(c, "portico.admin.port", 0, 65535));
+        return new PorticoSettings(listen, tls, upstream, cors, limits, deadlines, flowControl, admin);
+    }
+
+    // ---- layers ----
+
+    private static Config reference() {
+        // Not ConfigFactory.defaultReference(): that one also applies the real system properties, which would
+        // defeat the injectable ones. Only our subtree, whatever other jars ship in their reference.conf.
+        final Config all = ConfigFactory.parseResources(PorticoConfig.class.getClassLoader(), "reference.conf");
+        if (!all.hasPath(ROOT)) {
+            throw new IllegalStateException("reference.conf with a `portico` section is not on the class path");
+        }
+        return all.withOnlyPath(ROOT).resolve();
+    }
+
+    private static Config systemPropertyLayer(Properties systemProperties) {
+        // Only our prefix: java.*, user.* and the rest are not ours, and some of them (a=1 next to a.b=2)
+        // would not even form a tree.
+        final Properties ours = new Properties();
+        for (String name : systemProperties.stringPropertyNames()) {
+            if (name.startsWith(ROOT + '.')) {
+                ours.setProperty(name, systemProperties.getProperty(name));
+            }
+        }
+        return ConfigFactory.parseProperties(
+                ours, ConfigParseOptions.defaults().setOriginDescription("system properties"));
+    }
+
+    private static Config envLayer(Map<String, String> env) {
+        Config layer = ConfigFactory.empty("environment variables");
+        for (Map.Entry<String, String> e : ENV_VARS.entrySet()) {
+            final String value = env.get(e.getKey());
+            if (value != null) {
+                // The origin is what error messages print, so a bad value names its variable.
+                final String origin = "environment variable " + e.getKey();
+                layer = layer.withValue(e.getValue(), ConfigValueFactory.fromAnyRef(value, origin));
+            }
+        }
+        return layer;
+    }
+
+    private static Config envSubstitutionSource(Map<String, String> env) {
+        Config source = ConfigFactory.empty("environment variables");
+        for (Map.Entry<String, String> e : env.entrySet()) {
+            // One path element per variable name, quoted, as typesafe's own env lookup does.
+            source = source.withValue(ConfigUtil.joinPath(e.getKey()),
+                                      ConfigValueFactory.fromAnyRef(e.getValue(),
+                                                                    "environment variable " + e.getKey()));
+        }
+        return source;
+    }
+
+    // ---- structure ----
+
+    /** A misspelt root (`portco { ... }`) would otherwise be silently ignored. */
+    private static void checkTopLevelKeys(Config userConfig) throws InvalidConfigException {
+        for (Map.Entry<String, ConfigValue> e : userConfig.root().entrySet()) {
+            if (!e.getKey().equals(ROOT)) {
+                throw invalid(ConfigUtil.joinPath(e.getKey()), e.getValue().origin(),
+                              "unknown top-level key; all settings live under `portico`");
+            }
+        }
+    }
+
+    /** Walks {@code node}, which sits at {@code prefix}, and fails on the first key reference.conf lacks. */
+    private static void checkKnownKeys(ConfigObject node, Config reference, String prefix, Set<String> known)
+            throws InvalidConfigException {
+        // Sorted, so that with several unknown keys the same one is reported every time.
+        for (Map.Entry<String, ConfigValue> e : new TreeMap<>(node).entrySet()) {
+            if (prefix.isEmpty() && !e.getKey().equals(ROOT)) {
+                continue;  // env variables; the file's other roots were rejected by checkTopLevelKeys
+            }
+            final String path = prefix.isEmpty() ? ConfigUtil.joinPath(e.getKey())
+                                                 : prefix + '.' + ConfigUtil.joinPath(e.getKey());
+            if (!reference.hasPathOrNull(path)) {
+                final String suggestion = closest(path, known).map(k -> "; did you mean " + k + "?").orElse("");
+                throw invalid(path, e.getValue().origin(), "unknown key" + suggestion);
+            }
+            final boolean section = !reference.getIsNull(path)
+                                    && reference.getValue(path).valueType() == ConfigValueType.OBJECT;
+            if (section) {
+                if (e.getValue().valueType() != ConfigValueType.OBJECT) {
+                    throw invalid(path, e.getValue().origin(),
+                                  "must be an object (a section of settings), got " + render(e.getValue()));
+                }
+                checkKnownKeys((ConfigObject) e.getValue(), reference, path, known);
+            }
+            // Leaves, including lists (a -D list arrives as an object with keys 0, 1, ...), are type-checked
+            // by their getters.
+        }
+    }
+
+    private static Set<String> allPaths(ConfigObject node, String prefix) {
+        final Set<String> paths = new TreeSet<>();
+        for (Map.Entry<String, ConfigValue> e : node.entrySet()) {
+            final String path = prefix.isEmpty() ? e.getKey() : prefix + '.' + e.getKey();
+            paths.add(path);
+            if (e.getValue() instanceof ConfigObject) {
+                paths.addAll(allPaths((ConfigObject) e.getValue(), path));
+            }
+        }
+        return paths;
+    }
+
+    /** The known path nearest by edit distance, if it is near enough to be a likely typo. */
+    private static Optional<String> closest(String path, Set<String> known) {
+        final int limit = Math.max(2, path.length() / 4);
+        return known.stream()
+                    .filter(k -> editDistance(path, k) <= limit)
+                    .min(Comparator.comparingInt((String k) -> editDistance(path, k)).thenComparing(k -> k));
+    }
+
+    private static int editDistance(String a, String b) {
+        // Levenshtein with two rows; keys are short, so this is cheap even over every known path.
+        int[] previous = new int[b.length() + 1];
+        int[] current = new int[b.length() + 1];
+        for (int j = 0; j <= b.length(); j++) {
+            previous[j] = j;
+        }
+        for (int i = 1; i <= a.length(); i++) {
+            current[0] = i;
+            for (int j = 1; j <= b.length(); j++) {
+                final int substitution = previous[j - 1] + (a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1);
+                current[j] = Math.min(substitution, Math.min(previous[j], current[j - 1]) + 1);
+            }
+            final int[] swap = previous;
+            previous = current;
+            current = swap;
+        }
+        return previous[b.length()];
+    }
+
+    // ---- sections with cross-key rules ----
+
+    private static TlsSettings tls(Config c) throws InvalidConfigException {
+        final String certKey = "portico.tls.cert-chain-file";
+        final String keyKey = "portico.tls.private-key-file";
+        final Optional<Path> cert = optionalReadableFile(c, certKey);
+        final Optional<Path> key = optionalReadableFile(c, keyKey);
+        if (cert.isPresent() && key.isEmpty()) {
+            throw invalid(c, certKey, "is set but " + keyKey + " is not; set both to enable TLS, or neither");
+        }
+        if (key.isPresent() && cert.isEmpty()) {
+            throw invalid(c, keyKey, "is set but " + certKey + " is not; set both to enable TLS, or neither");
+        }
+        return new TlsSettings(cert, key);
+    }
+
+    private static CorsSettings cors(Config c) throws InvalidConfigException {
+        final String originsKey = "portico.cors.allowed-origins";
+        final List<Entry> origins = strings(c, originsKey);
+        final boolean allowCredentials = bool(c, "portico.cors.allow-credentials");
+        final List<String> allowedOrigins = new ArrayList<>();
+        for (Entry origin : origins) {
+            if (origin.value().equals("*")) {
+                if (origins.size() > 1) {
+                    throw invalid(originsKey, origin.origin(), "\"*\" allows every origin, so it must be the "
+                                                               + "only entry, got " + values(origins));
+                }
+                if (allowCredentials) {
+                    // Fetch spec, CORS protocol: a credentialed response may not use "*", and reflecting every
+                    // origin with credentials would hand any site the user's cookies.
+                    throw invalid(originsKey, origin.origin(), "\"*\" cannot be combined with "
+                                  + "portico.cors.allow-credentials = true; list the exact origins instead");
+                }
+            } else {
+                checkOrigin(originsKey, origin);
+            }
+            allowedOrigins.add(origin.value());
+        }
+        return new CorsSettings(
+                allowedOrigins,
+                headerNames(c, "portico.cors.allowed-headers"),
+                headerNames(c, "portico.cors.exposed-headers"),
+                allowCredentials,
+                nonNegativeDuration(c, "portico.cors.max-age"),
+                bool(c, "portico.cors.allow-private-network"));
+    }
+
+    private static void checkOrigin(String path, Entry origin) throws InvalidConfigException {
+        final String value = origin.value();
+        if (!value.equals(value.toLowerCase(Locale.ROOT))) {
+            // Browsers send the Origin header lowercase, so a mixed-case entry could never match.
+            throw invalid(path, origin.origin(), "origins must be lowercase, got \"" + value + "\"");
+        }
+        final Matcher m = (value.contains("*") ? ORIGIN_PATTERN : EXACT_ORIGIN).matcher(value);
+        if (!m.matches()) {
+            throw invalid(path, origin.origin(), "must be \"*\", an origin scheme://host[:port] (no path), or "
+                                                 + "a pattern scheme://*.domain[:port], got \"" + value + "\"");
+        }
+        final String port = m.group("port");
+        if (port != null && (Integer.parseInt(port) < 1 || Integer.parseInt(port) > 65535)) {
+            throw invalid(path, origin.origin(), "port must be between 1 and 65535, got \"" + value + "\"");
+        }
+    }
+
+    private static DeadlineSettings deadlines(Config c) throws InvalidConfigException {
+        final Duration max = nonNegativeDuration(c, "portico.deadlines.max");
+        final Duration defaultTimeout = nonNegativeDuration(c, "portico.deadlines.default");
+        if (!max.isZero() && defaultTimeout.compareTo(max) > 0) {
+            throw invalid(c, "portico.deadlines.default", "must not exceed portico.deadlines.max (" + max
+                                                          + "), got " + defaultTimeout);
+        }
+        return new DeadlineSettings(max, defaultTimeout, bool(c, "portico.deadlines.ignore-client-timeout"));
+    }
+
+    private static FlowControlSettings flowControl(Config c) throws InvalidConfigException {
+        final int low = bytes(c, "portico.flow-control.write-buffer-low-water-mark");
+        final int high = bytes(c, "portico.flow-control.write-buffer-high-water-mark");
+        if (low > high) {
+            // Netty's WriteBufferWaterMark rejects this too, but later and without naming the key.
+            throw invalid(c, "portico.flow-control.write-buffer-low-water-mark",
+                          "must not exceed portico.flow-control.write-buffer-high-water-mark (" + high
+                          + " bytes), got " + low + " bytes");
+        }
+        return new FlowControlSettings(low, high, bytes(c, "portico.flow-control.http2-initial-window-bytes"));
+    }
+
+    // ---- typed getters: each turns typesafe's exceptions into one message about the key ----
+
+    private static int intBetween(Config c, String path, int min, int max) throws InvalidConfigException {
+        final Number n;
+        try {
+            n = c.getNumber(path);
+        } catch (ConfigException.WrongType | ConfigException.BadValue e) {
+            throw invalid(c, path, "must be an integer, got " + render(c, path), e);
+        } catch (ConfigException.Null e) {
+            throw invalid(c, path, "must be an integer, got null", e);
+        }
+        // getNumber also yields doubles (1.5, 1e20); getInt would truncate the first and fail on the second.
+        if (!(n instanceof Integer || n instanceof Long)) {
+            throw invalid(c, path, "must be an integer, got " + render(c, path));
+        }
+        if (n.longValue() < min || n.longValue() > max) {
+            throw invalid(c, path, "must be between " + min + " and " + max + ", got " + n);
+        }
+        return n.intValue();
+    }
+
+    /** A positive size that fits in an int, as Netty and grpc-java take sizes. */
+    private static int bytes(Config c, String path) throws InvalidConfigException {
+        final long bytes;
+        try {
+            bytes = c.getBytes(path);
+        } catch (ConfigException.WrongType | ConfigException.BadValue e) {
+            // BadValue also covers negative sizes, which typesafe refuses to construct.
+            throw invalid(c, path, "must be a positive size such as 4 MiB or 65536, got " + render(c, path), e);
+        } catch (ConfigException.Null e) {
+            throw invalid(c, path, "must be a positive size such as 4 MiB or 65536, got null", e);
+        }
+        if (bytes <= 0 || bytes > Integer.MAX_VALUE) {
+            throw invalid(c, path, "must be between 1 byte and " + Integer.MAX_VALUE
+                                   + " bytes (2 GiB - 1), got " + render(c, path));
+        }
+        return (int) bytes;
+    }
+
+    private static Duration positiveDuration(Config c, String path) throws InvalidConfigException {
+        final Duration d = duration(c, path, "positive");
+        if (d.isZero()) {
+            throw invalid(c, path, "must be a positive duration such as 5s or 500ms, got " + render(c, path));
+        }
+        return d;
+    }
+
+    private static Duration nonNegativeDuration(Config c, String path) throws InvalidConfigException {
+        return duration(c, path, "non-negative");
+    }
+
+    private static Duration duration(Config c, String path, String sign) throws InvalidConfigException {
+        final String expected = "must be a " + sign + " duration such as 5s or 500ms, got ";
+        final Duration d;
+        try {
+            d = c.getDuration(path);
+        } catch (ConfigException.WrongType | ConfigException.BadValue e) {
+            throw invalid(c, path, expected + render(c, path), e);
+        } catch (ConfigException.Null e) {
+            throw invalid(c, path, expected + "null", e);
+        }
+        if (d.isNegative()) {
+            throw invalid(c, path, expected + render(c, path));
+        }
+        return d;
+    }
+
+    private static boolean bool(Config c, String path) throws InvalidConfigException {
+        try {
+            return c.getBoolean(path);
+        } catch (ConfigException.WrongType | ConfigException.BadValue e) {
+            throw invalid(c, path, "must be true or false, got " + render(c, path), e);
+        } catch (ConfigException.Null e) {
+            throw invalid(c, path, "must be true or false, got null", e);
+        }
+    }
+
+    private static String nonEmptyString(Config c, String path) throws InvalidConfigException {
+        final String s = string(c, path);
+        if (s.isBlank()) {
+            throw invalid(c, path, "must not be empty");
+        }
+        return s;
+    }
+
+    private static String string(Config c, String path) throws InvalidConfigException {
+        try {
+            return c.getString(path);
+        } catch (ConfigException.WrongType | ConfigException.BadValue e) {
+            throw invalid(c, path, "must be a string, got " + render(c, path), e);
+        } catch (ConfigException.Null e) {
+            throw invalid(c, path, "must be a string, got null", e);
+        }
+    }
+
+    /** Unset (null) is empty; otherwise the file must be readable now, not at the first handshake. */
+    private static Optional<Path> optionalReadableFile(Config c, String path) throws InvalidConfigException {
+        if (c.getIsNull(path)) {
+            return Optional.empty();
+        }
+        final String name = string(c, path);
+        if (name.isEmpty()) {
+            throw invalid(c, path, "must be a file path, or null to leave it unset; got \"\"");
+        }
+        final Path file;
+        try {
+            file = Path.of(name);
+        } catch (InvalidPathException e) {
+            throw invalid(c, path, "is not a valid path: " + e.getMessage(), e);
+        }
+        if (!Files.isRegularFile(file)) {
+            throw invalid(c, path, "file " + file.toAbsolutePath() + " does not exist or is not a file");
+        }
+        if (!Files.isReadable(file)) {
+            throw invalid(c, path, "file " + file.toAbsolutePath() + " is not readable");
+        }
+        return Optional.of(file);
+    }
+
+    private static List<HostAndPort> endpoints(Config c, String path) throws InvalidConfigException {
+        final List<HostAndPort> endpoints = new ArrayList<>();
+        for (Entry entry : strings(c, path)) {
+            try {
+                endpoints.add(HostAndPort.parse(entry.value()));
+            } catch (IllegalArgumentException e) {
+                throw invalid(path, entry.origin(), "each endpoint must be host:port or [ipv6]:port; "
+                                                    + e.getMessage(), e);
+            }
+        }
+        return endpoints;
+    }
+
+    private static List<String> headerNames(Config c, String path) throws InvalidConfigException {
+        final List<String> names = new ArrayList<>();
+        for (Entry entry : strings(c, path)) {
+            if (!TOKEN.matcher(entry.value()).matches()) {
+                throw invalid(path, entry.origin(), "each entry must be an HTTP header name, got \""
+                                                    + entry.value() + "\"");
+            }
+            // HTTP/2 requires lowercase field names (RFC 9113 section 8.2.1); store them the way they go out.
+            names.add(entry.value().toLowerCase(Locale.ROOT));
+        }
+        return names;
+    }
+
+    /**
+     * A list of strings, or one comma-separated string ("a, b"), which is how environment variables and
+     * {@code -D} set lists. Entries are trimmed and blanks dropped; each keeps its own origin for messages.
+     */
+    private static List<Entry> strings(Config c, String path) throws InvalidConfigException {
+        final ConfigValue value;
+        try {
+            value = c.getValue(path);
+        } catch (ConfigException.Null e) {
+            throw invalid(c, path, "must be a list of strings, got null", e);
+        }
+        final List<Entry> entries = new ArrayList<>();
+        if (value.valueType() == ConfigValueType.STRING) {
+            for (String part : ((String) value.unwrapped()).split(",", -1)) {
+                if (!part.isBlank()) {
+                    entries.add(new Entry(part.strip(), value.origin()));
+                }
+            }
+            return entries;
+        }
+        final ConfigList list;
+        try {
+            list = c.getList(path);  // also converts an object with keys 0, 1, ... (the -D form of a list)
+        } catch (ConfigException.WrongType e) {
+            throw invalid(c, path, "must be a list of strings, got " + render(c, path), e);
+        }
+        for (ConfigValue element : list) {
+            switch (element.valueType()) {
+                case STRING, NUMBER, BOOLEAN -> entries.add(
+                        new Entry(String.valueOf(element.unwrapped()).strip(), element.origin()));
+                case NULL, OBJECT, LIST -> throw invalid(path, element.origin(),
+                                                         "each entry must be a string, got " + render(element));
+            }
+        }
+        return entries;
+    }
+
+    /** One list entry, with the origin of the value it came from. */
+    private record Entry(String value, ConfigOrigin origin) {
+    }
+
+    // ---- messages ----
+
+    private static InvalidConfigException invalid(Config c, String path, String problem) {
+        return invalid(c, path, problem, null);
+    }
+
+    private static InvalidConfigException invalid(Config c, String path, String problem, Throwable cause) {
+        // c.getValue throws on null values; their origin is not kept by typesafe's Null exception either.
+        final ConfigOrigin origin = c.getIsNull(path) ? null : c.getValue(path).origin();
+        return invalid(path, origin, problem, cause);
+    }
+
+    private static InvalidConfigException invalid(String path, ConfigOrigin origin, String problem) {
+        return invalid(path, origin, problem, null);
+    }
+
+    /** The one message format: {@code portico.listen.port (portico.conf:3): must be ..., got ...}. */
+    private static InvalidConfigException invalid(String path, ConfigOrigin origin, String problem,
+                                                  Throwable cause) {
+        final String where = origin == null ? "" : " (" + where(origin) + ")";
+        return new InvalidConfigException(path + where + ": " + problem, cause);
+    }
+
+    /** {@code file:line}, {@code reference.conf:line}, or a description such as "environment variable X". */
+    private static String where(ConfigOrigin origin) {
+        // A resource loaded from target/classes also has a filename; its resource name is the useful part.
+        final String source = origin.resource() != null ? origin.resource() : origin.filename();
+        if (source == null) {
+            return origin.description();
+        }
+        return origin.lineNumber() >= 0 ? source + ':' + origin.lineNumber() : source;
+    }
+
+    private static String render(Config c, String path) {
+        return c.getIsNull(path) ? "null" : render(c.getValue(path));
+    }
+
+    private static String render(ConfigValue value) {
+        final String rendered = value.render(ConfigRenderOptions.concise());
+        // Keep one-line messages one line, even when someone puts a whole object where a port goes.
+        return rendered.length() > 80 ? rendered.substring(0, 77) + "..." : rendered;
+    }
+
+    private static String values(List<Entry> entries) {
+        return entries.stream().map(Entry::value).toList().toString();
+    }
+}

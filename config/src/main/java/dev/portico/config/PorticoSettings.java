@@ -1,0 +1,23 @@
+package dev.portico.config;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * Everything Portico reads from its configuration, validated and immutable. Built once at start-up by
+ * {@link PorticoConfig}; safe to share between threads.
+ */
+public record PorticoSettings(ListenSettings listen, TlsSettings tls, UpstreamSettings upstream,
+                              CorsSettings cors, LimitSettings limits, DeadlineSettings deadlines,
+                              FlowControlSettings flowControl, AdminSettings admin) {
+
+    public PorticoSettings {
+        requireNonNull(listen, "listen");
+        requireNonNull(tls, "tls");
+        requireNonNull(upstream, "upstream");
+        requireNonNull(cors, "cors");
+        requireNonNull(limits, "limits");
+        requireNonNull(deadlines, "deadlines");
+        requireNonNull(flowControl, "flowControl");
+        requireNonNull(admin, "admin");
+    }
+}

@@ -1,0 +1,330 @@
+package dev.portico.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Properties;
+
+import org.assertj.core.api.AbstractThrowableAssert;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** Every way start-up can refuse a configuration: one message, naming the key and where it was set. */
+class PorticoConfigValidationTest {
+
+    @TempDir
+    Path dir;
+
+    // ---- unknown keys ----
+
+    @Test
+    void unknownKeyIsRejectedWithItsPathAndTheClosestKnownKey() {
+        assertRejected("portico.listen.prot = 1")
+                .hasMessage("portico.listen.prot (config text: 1): unknown key; "
+                            + "did you mean portico.listen.port?");
+    }
+
+    @Test
+    void keyInTheWrongSectionSuggestsTheRightOne() {
+        assertRejected("portico.listen.max-message-bytes = 1 MiB")
+                .hasMessageStartingWith("portico.listen.max-message-bytes (config text: 1): unknown key")
+                .hasMessageEndingWith("did you mean portico.limits.max-message-bytes?");
+    }
+
+    @Test
+    void unknownSectionIsRejectedWithItsPath() {
+        assertRejected("portico {\n  metrics { port = 1 }\n}")
+                .hasMessageStartingWith("portico.metrics (config text: 2): unknown key");
+    }
+
+    @Test
+    void unknownKeyFarFromAnyKnownOneGetsNoSuggestion() {
+        assertRejected("portico.cors.something-else-entirely = true")
+                .hasMessage("portico.cors.something-else-entirely (config text: 1): unknown key");
+    }
+
+    @Test
+    void misspeltRootIsRejectedInsteadOfIgnored() {
+        assertRejected("portco.listen.port = 1")
+                .hasMessageStartingWith("portco (config text: 1): unknown top-level key");
+    }
+
+    @Test
+    void unknownSystemPropertyUnderPorticoIsRejected() {
+        final Properties props = new Properties();
+        props.setProperty("portico.listen.prot", "1");
+
+        assertThatThrownBy(() -> PorticoConfig.load(Optional.empty(), Map.of(), props))
+                .hasMessageStartingWith("portico.listen.prot (system properties): unknown key");
+    }
+
+    @Test
+    void unknownKeyInAFileNamesFileAndLine() throws Exception {
+        final Path file = write("portico.conf", "portico {\n  admin {\n    prot = 1\n  }\n}\n");
+
+        assertThatThrownBy(() -> PorticoConfig.load(Optional.of(file), Map.of(), new Properties()))
+                .hasMessage("portico.admin.prot (" + file + ":3): unknown key; "
+                            + "did you mean portico.admin.port?");
+    }
+
+    // ---- wrong types ----
+
+    @Test
+    void wrongTypeIsRewrittenWithKeyAndOrigin() throws Exception {
+        final Path file = write("config.conf", "portico {\n  listen {\n    port = \"abc\"\n  }\n}\n");
+
+        assertThatThrownBy(() -> PorticoConfig.load(Optional.of(file), Map.of(), new Properties()))
+                .isInstanceOf(InvalidConfigException.class)
+                .hasMessage("portico.listen.port (" + file + ":3): must be an integer, got \"abc\"");
+    }
+
+    @Test
+    void valueWhereASectionBelongsIsRejected() {
+        assertRejected("portico.listen = 8080")
+                .hasMessage("portico.listen (config text: 1): "
+                            + "must be an object (a section of settings), got 8080");
+    }
+
+    @ParameterizedTest(name = "{0} = {1}")
+    @CsvSource(delimiter = '|', value = {
+            "portico.listen.port              | 1.5     | must be an integer, got 1.5",
+            "portico.listen.port              | [1]     | must be an integer, got [1]",
+            "portico.listen.host              | [a]     | must be a string, got [\"a\"]",
+            "portico.upstream.plaintext       | maybe   | must be true or false, got \"maybe\"",
+            "portico.upstream.connect-timeout | soon    | must be a positive duration such as 5s or 500ms",
+            "portico.cors.max-age             | 2 aeons | must be a non-negative duration such as 5s or 500ms",
+            "portico.limits.max-message-bytes | lots    | must be a positive size such as 4 MiB or 65536",
+            "portico.cors.allowed-origins     | {a = 1} | must be a list of strings, got {\"a\":1}",
+            "portico.cors.allowed-headers     | [[x]]   | each entry must be a string, got [\"x\"]",
+    })
+    void wrongTypeNamesTheKey(String key, String value, String problem) {
+        assertRejected(key + " = " + value).hasMessageStartingWith(key + " (config text: 1): " + problem);
+    }
+
+    @Test
+    void nullWhereAValueIsNeededIsRejected() {
+        assertRejected("portico.listen.port = null")
+                .hasMessage("portico.listen.port: must be an integer, got null");
+    }
+
+    // ---- ranges ----
+
+    @Test
+    void portOutOfRangeIsRejectedWithFileAndLine() throws Exception {
+        final Path file = write("config.conf", "portico {\n  listen {\n    port = 70000\n  }\n}\n");
+
+        assertThatThrownBy(() -> PorticoConfig.load(Optional.of(file), Map.of(), new Properties()))
+                .hasMessage("portico.listen.port (" + file + ":3): must be between 0 and 65535, got 70000");
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"portico.listen.port = -1", "portico.listen.port = 65536",
+                            "portico.admin.port = -1", "portico.admin.port = 65536",
+                            "portico.listen.port = 99999999999999"})
+    void portsMustBeBetweenZeroAnd65535(String hocon) {
+        final String key = hocon.substring(0, hocon.indexOf(' '));
+        assertRejected(hocon)
+                .hasMessageStartingWith(key + " (config text: 1): must be between 0 and 65535, got ");
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"portico.limits.max-message-bytes = 0",
+                            "portico.limits.max-message-bytes = -1",
+                            "portico.limits.max-message-bytes = 2 GiB",
+                            "portico.limits.max-header-list-bytes = 0",
+                            "portico.limits.max-initial-line-bytes = 0",
+                            "portico.limits.max-request-body-bytes = -4 MiB",
+                            "portico.flow-control.write-buffer-low-water-mark = 0",
+                            "portico.flow-control.http2-initial-window-bytes = 0"})
+    void sizesMustBePositiveAndFitAnInt(String hocon) {
+        final String key = hocon.substring(0, hocon.indexOf(' '));
+        assertRejected(hocon).hasMessageStartingWith(key + " (config text: 1): must be ");
+    }
+
+    @Test
+    void sizeAtTheIntLimitIsAccepted() throws Exception {
+        final LimitSettings limits = PorticoConfig.parse("portico.limits.max-message-bytes = 2147483647")
+                                                  .limits();
+
+        assertThat(limits.maxMessageBytes()).isEqualTo(Integer.MAX_VALUE);
+    }
+
+    @Test
+    void maxConcurrentStreamsMustBePositive() {
+        assertRejected("portico.limits.max-concurrent-streams = 0")
+                .hasMessage("portico.limits.max-concurrent-streams (config text: 1): must be between 1 and "
+                            + Integer.MAX_VALUE + ", got 0");
+    }
+
+    @Test
+    void lowWaterMarkAboveHighWaterMarkIsRejected() {
+        assertRejected("portico.flow-control {\n write-buffer-low-water-mark = 128 KiB\n}")
+                .hasMessage("portico.flow-control.write-buffer-low-water-mark (config text: 2): "
+                            + "must not exceed portico.flow-control.write-buffer-high-water-mark "
+                            + "(65536 bytes), got 131072 bytes");
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"portico.cors.max-age = -1s", "portico.listen.shutdown-grace-period = -1s",
+                            "portico.deadlines.max = -5s", "portico.deadlines.default = -1ms"})
+    void negativeDurationsAreRejected(String hocon) {
+        final String key = hocon.substring(0, hocon.indexOf(' '));
+        assertRejected(hocon)
+                .hasMessageStartingWith(key + " (config text: 1): must be a non-negative duration");
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"portico.upstream.connect-timeout = 0s", "portico.upstream.keep-alive-time = 0"})
+    void upstreamTimersMustBePositive(String hocon) {
+        final String key = hocon.substring(0, hocon.indexOf(' '));
+        assertRejected(hocon).hasMessageStartingWith(key + " (config text: 1): must be a positive duration");
+    }
+
+    @Test
+    void defaultDeadlineMustNotExceedTheCap() {
+        assertRejected("portico.deadlines { max = 10s\n default = 1m }")
+                .hasMessage("portico.deadlines.default (config text: 2): must not exceed portico.deadlines.max "
+                            + "(PT10S), got PT1M");
+    }
+
+    @Test
+    void emptyHostIsRejected() {
+        assertRejected("portico.admin.host = \"\"")
+                .hasMessage("portico.admin.host (config text: 1): must not be empty");
+    }
+
+    // ---- endpoints ----
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"backend", "backend:0", "::1:50051", "backend:http", "http://backend:80"})
+    void endpointThatIsNotHostAndPortIsRejected(String endpoint) {
+        assertRejected("portico.upstream.endpoints = [\n  \"ok:1\",\n  \"" + endpoint + "\"\n]")
+                .hasMessageStartingWith("portico.upstream.endpoints (config text: 3): each endpoint must be "
+                                        + "host:port or [ipv6]:port; ");
+    }
+
+    // ---- CORS ----
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"https://app.example.com", "http://localhost:3000", "https://*.example.com",
+                            "https://*.example.com:8443", "http://127.0.0.1:8080", "http://[::1]:8080",
+                            "chrome-extension://abcdef"})
+    void wellFormedOriginsAreAccepted(String origin) throws Exception {
+        assertThat(PorticoConfig.parse("portico.cors.allowed-origins = [\"" + origin + "\"]").cors()
+                                .allowedOrigins()).containsExactly(origin);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"app.example.com", "https://app.example.com/", "https://app.example.com/path",
+                            "https://", "null", "https://*", "https://*.", "https://a.*.example.com",
+                            "*.example.com", "https://app.example.com:0", "https://app.example.com:99999",
+                            "https://app.example.com:", "https://user@app.example.com"})
+    void malformedOriginIsRejected(String origin) {
+        assertRejected("portico.cors.allowed-origins = [\"" + origin + "\"]")
+                .hasMessageStartingWith("portico.cors.allowed-origins (config text: 1): ");
+    }
+
+    @Test
+    void mixedCaseOriginIsRejectedBecauseBrowsersSendLowercase() {
+        assertRejected("portico.cors.allowed-origins = [\"https://App.example.com\"]")
+                .hasMessage("portico.cors.allowed-origins (config text: 1): origins must be lowercase, "
+                            + "got \"https://App.example.com\"");
+    }
+
+    @Test
+    void wildcardOriginWithCredentialsIsRejected() {
+        assertRejected("portico.cors.allow-credentials = true")
+                .hasMessageStartingWith("portico.cors.allowed-origins (reference.conf:")
+                .hasMessageContaining("\"*\" cannot be combined with portico.cors.allow-credentials = true");
+    }
+
+    @Test
+    void wildcardOriginMustBeTheOnlyEntry() {
+        assertRejected("portico.cors.allowed-origins = [\"https://a.example\", \"*\"]")
+                .hasMessageStartingWith("portico.cors.allowed-origins (config text: 1): \"*\" allows every "
+                                        + "origin, so it must be the only entry");
+    }
+
+    @Test
+    void explicitOriginsMayAllowCredentials() throws Exception {
+        final CorsSettings cors = PorticoConfig.parse(
+                "portico.cors { allowed-origins = [\"https://*.example.com\"], allow-credentials = true }")
+                                                .cors();
+
+        assertThat(cors.allowCredentials()).isTrue();
+    }
+
+    @Test
+    void headerNameThatIsNotAnHttpTokenIsRejected() {
+        assertRejected("portico.cors.exposed-headers = [\"x-ok\", \"x bad\"]")
+                .hasMessage("portico.cors.exposed-headers (config text: 1): each entry must be an HTTP header "
+                            + "name, got \"x bad\"");
+    }
+
+    // ---- TLS ----
+
+    @Test
+    void certWithoutKeyIsRejected() throws Exception {
+        final Path cert = write("cert.pem", "cert");
+
+        assertRejected("portico.tls.cert-chain-file = \"" + cert + "\"")
+                .hasMessage("portico.tls.cert-chain-file (config text: 1): is set but "
+                            + "portico.tls.private-key-file is not; set both to enable TLS, or neither");
+    }
+
+    @Test
+    void keyWithoutCertIsRejected() throws Exception {
+        final Path key = write("key.pem", "key");
+
+        assertRejected("portico.tls.private-key-file = \"" + key + "\"")
+                .hasMessageStartingWith("portico.tls.private-key-file (config text: 1): is set but "
+                                        + "portico.tls.cert-chain-file is not");
+    }
+
+    @Test
+    void missingTlsFileIsRejected() throws Exception {
+        final Path key = write("key.pem", "key");
+        final Path cert = dir.resolve("missing.pem");
+
+        assertRejected("portico.tls {\n cert-chain-file = \"" + cert + "\"\n"
+                       + " private-key-file = \"" + key + "\" }")
+                .hasMessage("portico.tls.cert-chain-file (config text: 2): file " + cert
+                            + " does not exist or is not a file");
+    }
+
+    @Test
+    void directoryAsTlsFileIsRejected() throws Exception {
+        final Path cert = write("cert.pem", "cert");
+
+        assertRejected("portico.tls { cert-chain-file = \"" + cert + "\", private-key-file = \"" + dir + "\" }")
+                .hasMessageStartingWith("portico.tls.private-key-file (config text: 1): file ");
+    }
+
+    @Test
+    void missingTlsFileFromTheEnvironmentNamesTheVariable() throws Exception {
+        final Path key = write("key.pem", "key");
+        final Map<String, String> env = Map.of(
+                "PORTICO_TLS_CERT_CHAIN_FILE", dir.resolve("nope.pem").toString(),
+                "PORTICO_TLS_PRIVATE_KEY_FILE", key.toString());
+
+        assertThatThrownBy(() -> PorticoConfig.load(Optional.empty(), env, new Properties()))
+                .hasMessageStartingWith("portico.tls.cert-chain-file (environment variable "
+                                        + "PORTICO_TLS_CERT_CHAIN_FILE): file ");
+    }
+
+    private Path write(String name, String content) throws IOException {
+        return Files.writeString(dir.resolve(name), content);
+    }
+
+    private static AbstractThrowableAssert<?, ? extends Throwable> assertRejected(String hocon) {
+        return assertThatThrownBy(() -> PorticoConfig.parse(hocon)).isInstanceOf(InvalidConfigException.class);
+    }
+}
