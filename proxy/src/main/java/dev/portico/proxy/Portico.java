@@ -1,0 +1,89 @@
+package dev.portico.proxy;
+
+import dev.portico.config.HostAndPort;
+import dev.portico.config.InvalidConfigException;
+import dev.portico.config.PorticoConfig;
+import dev.portico.config.PorticoSettings;
+import dev.portico.config.UpstreamSettings;
+import dev.portico.proxy.demo.DemoBackend;
+import dev.portico.upstream.StaticUpstreamPool;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The command line: {@code java -jar portico.jar [--config portico.conf] [--demo]}.
+ *
+ * <p>With no upstream endpoint configured, or with {@code --demo}, Portico starts the demo gRPC service on
+ * loopback, proxies to it, and serves the web demo page at {@code /}.
+ */
+public final class Portico {
+    private static final Logger log = LoggerFactory.getLogger(Portico.class);
+
+    private Portico() {}
+
+    public static void main(String[] args) throws Exception {
+        Optional<Path> configFile = Optional.empty();
+        boolean demo = false;
+        for (int i = 0; i < args.length; i++) {
+            switch (args[i]) {
+                case "--config" -> {
+                    if (i + 1 == args.length) {
+                        exit("--config needs a file path");
+                    }
+                    configFile = Optional.of(Path.of(args[++i]));
+                }
+                case "--demo" -> demo = true;
+                case "--help", "-h" -> {
+                    System.out.println("usage: java -jar portico.jar [--config portico.conf] [--demo]");
+                    return;
+                }
+                default -> exit("unknown argument " + args[i] + " (try --help)");
+            }
+        }
+        PorticoSettings settings = null;
+        try {
+            settings = PorticoConfig.load(configFile);
+        } catch (InvalidConfigException e) {
+            exit("invalid configuration: " + e.getMessage());
+        }
+        DemoBackend backend = null;
+        if (demo || settings.upstream().endpoints().isEmpty()) {
+            backend = DemoBackend.start(0);
+            log.info("demo mode: the demo gRPC service runs on 127.0.0.1:{}", backend.port());
+            settings = withUpstream(settings, new HostAndPort("127.0.0.1", backend.port()));
+        }
+        final PorticoServer server = PorticoServer.start(
+                settings, new StaticUpstreamPool(settings.upstream(), settings.limits()), backend != null);
+        if (backend != null) {
+            log.info("demo page: http://127.0.0.1:{}/", server.port());
+        }
+        final DemoBackend demoBackend = backend;
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            server.close();
+            if (demoBackend != null) {
+                try {
+                    demoBackend.close();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        }, "portico-shutdown"));
+    }
+
+    private static PorticoSettings withUpstream(PorticoSettings settings, HostAndPort endpoint) {
+        final UpstreamSettings upstream = settings.upstream();
+        return new PorticoSettings(settings.listen(), settings.tls(),
+                                   new UpstreamSettings(List.of(endpoint), true, upstream.connectTimeout(),
+                                                        upstream.keepAliveTime()),
+                                   settings.cors(), settings.limits(), settings.deadlines(),
+                                   settings.flowControl(), settings.admin());
+    }
+
+    private static void exit(String message) {
+        System.err.println("portico: " + message);
+        System.exit(2);
+    }
+}

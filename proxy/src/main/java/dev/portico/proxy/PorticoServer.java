@@ -1,0 +1,187 @@
+package dev.portico.proxy;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.portico.config.PorticoSettings;
+import dev.portico.config.TlsSettings;
+import dev.portico.proxy.admin.AdminServer;
+import dev.portico.proxy.call.MethodDescriptors;
+import dev.portico.proxy.call.ProxyCallHandler;
+import dev.portico.proxy.call.ProxyRuntime;
+import dev.portico.proxy.cors.CorsHandler;
+import dev.portico.proxy.cors.CorsPolicy;
+import dev.portico.proxy.demo.DemoPageHandler;
+import dev.portico.proxy.metrics.MethodTagger;
+import dev.portico.proxy.metrics.ProxyMetrics;
+import dev.portico.proxy.transport.FrontendInitializer;
+import dev.portico.proxy.transport.HandlerNames;
+import dev.portico.proxy.transport.RequestPipeline;
+import dev.portico.upstream.UpstreamPool;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.netty4.NettyAllocatorMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.ServerChannel;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.EpollServerSocketChannel;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.codec.http2.Http2SecurityUtil;
+import io.netty.handler.ssl.ApplicationProtocolConfig;
+import io.netty.handler.ssl.ApplicationProtocolNames;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.ssl.SupportedCipherSuiteFilter;
+import java.net.InetSocketAddress;
+import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A running Portico: the front-end listener, the admin listener and the upstream pool.
+ *
+ * <p>{@link #close()} shuts down in order: stop accepting, let calls in flight finish within the grace
+ * period, then close the event loops and the upstream channels.
+ */
+public final class PorticoServer implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(PorticoServer.class);
+
+    private final PorticoSettings settings;
+    private final UpstreamPool upstream;
+    private final EventLoopGroup group;
+    private final Channel listener;
+    private final AdminServer admin;
+    private final PrometheusMeterRegistry registry;
+    private final ProxyMetrics metrics;
+
+    private PorticoServer(PorticoSettings settings, UpstreamPool upstream, EventLoopGroup group, Channel listener,
+                          AdminServer admin, PrometheusMeterRegistry registry, ProxyMetrics metrics) {
+        this.settings = settings;
+        this.upstream = upstream;
+        this.group = group;
+        this.listener = listener;
+        this.admin = admin;
+        this.registry = registry;
+        this.metrics = metrics;
+    }
+
+    /**
+     * Binds the listeners and serves calls to {@code upstream}, which the server then owns and closes.
+     * With {@code demoPage}, GET / serves the web demo page.
+     */
+    public static PorticoServer start(PorticoSettings settings, UpstreamPool upstream, boolean demoPage)
+            throws InterruptedException, SSLException {
+        requireNonNull(settings, "settings");
+        requireNonNull(upstream, "upstream");
+        final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        final ProxyMetrics metrics = new ProxyMetrics(new MethodTagger(1000));
+        metrics.bindTo(registry);
+        new JvmMemoryMetrics().bindTo(registry);
+        new NettyAllocatorMetrics(PooledByteBufAllocator.DEFAULT).bindTo(registry);
+
+        final ProxyRuntime runtime = new ProxyRuntime(upstream, new MethodDescriptors(10_000),
+                                                      settings.limits(), settings.deadlines(), metrics);
+        final CorsPolicy cors = new CorsPolicy(settings.cors());
+        final RequestPipeline requestPipeline = pipeline -> {
+            pipeline.addLast(HandlerNames.CORS, new CorsHandler(cors));
+            if (demoPage) {
+                pipeline.addLast(HandlerNames.DEMO_PAGE, new DemoPageHandler());
+            }
+            pipeline.addLast(HandlerNames.PROXY_CALL, new ProxyCallHandler(runtime));
+        };
+        final SslContext ssl = settings.tls().enabled() ? sslContext(settings.tls()) : null;
+
+        // epoll when the platform has it (fewer copies and wake-ups than NIO), NIO everywhere else.
+        final boolean epoll = Epoll.isAvailable();
+        final EventLoopGroup group = new MultiThreadIoEventLoopGroup(
+                epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
+        final Class<? extends ServerChannel> channelType =
+                epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
+        boolean ok = false;
+        try {
+            final Channel listener = new ServerBootstrap()
+                    .group(group)
+                    .channel(channelType)
+                    .option(ChannelOption.SO_BACKLOG, 1024)
+                    .childOption(ChannelOption.TCP_NODELAY, true)
+                    .childHandler(new FrontendInitializer(ssl, settings.limits(), settings.flowControl(),
+                                                          requestPipeline))
+                    .bind(new InetSocketAddress(settings.listen().host(), settings.listen().port()))
+                    .sync()
+                    .channel();
+            final AdminServer admin = settings.admin().enabled()
+                    ? AdminServer.start(settings.admin(), registry, group, channelType) : null;
+            final PorticoServer server = new PorticoServer(settings, upstream, group, listener, admin, registry,
+                                                             metrics);
+            log.info("Portico listening on {}://{} ({}; transport {}){}", ssl == null ? "http" : "https",
+                     listener.localAddress(), ssl == null ? "HTTP/1.1, h2c" : "TLS with ALPN h2, http/1.1",
+                     epoll ? "epoll" : "nio",
+                     admin == null ? "" : ", metrics on http://" + settings.admin().host() + ':' + admin.port()
+                                          + "/metrics");
+            ok = true;
+            return server;
+        } finally {
+            if (!ok) {
+                group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+            }
+        }
+    }
+
+    private static SslContext sslContext(TlsSettings tls) throws SSLException {
+        return SslContextBuilder.forServer(tls.certChainFile().orElseThrow().toFile(),
+                                           tls.privateKeyFile().orElseThrow().toFile())
+                .ciphers(Http2SecurityUtil.CIPHERS, SupportedCipherSuiteFilter.INSTANCE)
+                .applicationProtocolConfig(new ApplicationProtocolConfig(
+                        ApplicationProtocolConfig.Protocol.ALPN,
+                        ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
+                        ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT,
+                        ApplicationProtocolNames.HTTP_2, ApplicationProtocolNames.HTTP_1_1))
+                .build();
+    }
+
+    /** The port the front end listens on (useful when configured as 0). */
+    public int port() {
+        return ((InetSocketAddress) listener.localAddress()).getPort();
+    }
+
+    /** The admin port, or -1 when the admin listener is disabled. */
+    public int adminPort() {
+        return admin == null ? -1 : admin.port();
+    }
+
+    public PrometheusMeterRegistry registry() {
+        return registry;
+    }
+
+    @Override
+    public void close() {
+        listener.close().syncUninterruptibly();
+        if (admin != null) {
+            admin.close();
+        }
+        // Calls in flight get the grace period to finish; then their connections are closed.
+        final long deadline = System.nanoTime() + settings.listen().shutdownGracePeriod().toNanos();
+        while (metrics.activeCalls() > 0 && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        if (metrics.activeCalls() > 0) {
+            log.warn("shutting down with {} calls still in flight", metrics.activeCalls());
+        }
+        group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+        upstream.close();
+        registry.close();
+    }
+}

@@ -1,0 +1,273 @@
+package dev.portico.proxy.call;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.portico.proxy.protocol.CallOutcome;
+import dev.portico.proxy.protocol.ClientProtocol;
+import dev.portico.proxy.protocol.RequestMeta;
+import dev.portico.proxy.wire.Base64StreamDecoder;
+import dev.portico.proxy.wire.BodyEncoding;
+import dev.portico.proxy.wire.MessageDeframer;
+import dev.portico.proxy.wire.ProtocolException;
+import dev.portico.proxy.wire.RpcCode;
+import dev.portico.upstream.PickResult;
+import io.grpc.CallOptions;
+import io.grpc.Metadata;
+import io.grpc.Status;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.http.DefaultHttpContent;
+import io.netty.handler.codec.http.HttpContent;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One client request proxied as one native gRPC call.
+ *
+ * <p><b>Thread:</b> confined to the client channel's event loop; grpc-java calls back on that loop too.
+ *
+ * <p><b>Backpressure:</b> the client's body is read only while the upstream call is ready for another
+ * message, and the deframer holds at most what one read brought. Upstream messages are requested one at a
+ * time, and only while the client channel is writable (HTTP/2 stream windows and the write-buffer water
+ * marks show up as writability).
+ *
+ * <p><b>Ending:</b> every exit (upstream close, bad input, client gone) goes through {@link #finish} or
+ * {@link #cancel}, which run at most once between them.
+ */
+public final class ProxyCall implements UpstreamCall.Listener {
+    private static final Logger log = LoggerFactory.getLogger(ProxyCall.class);
+
+    private enum State {
+        /** The request body is still being forwarded. */
+        OPEN,
+        /** The whole request went upstream; the response is still coming. */
+        HALF_CLOSED,
+        /** The response ended or the client went away; nothing more is written. */
+        CLOSED
+    }
+
+    /** Told when the call is over, so that the connection can take its next request or be closed. */
+    public interface EndListener {
+        void onCallEnded(boolean responseWritten);
+    }
+
+    private final ChannelHandlerContext ctx;
+    private final ByteBufAllocator alloc;
+    private final ClientProtocol protocol;
+    private final RequestMeta meta;
+    private final PickResult.Picked target;
+    private final ProxyRuntime runtime;
+    private final EndListener endListener;
+    private final MessageDeframer deframer;
+    private final Base64StreamDecoder base64;
+    private final long startNanos;
+
+    private State state = State.OPEN;
+    private UpstreamCall upstream;
+    private boolean headSent;
+    private boolean bodyEnded;
+    /** A message was requested from the deframer and has not arrived: more body bytes are needed. */
+    private boolean messageDemanded;
+    /** An upstream message was held back because the client channel was not writable. */
+    private boolean responseDemandPending;
+    /** A failure found while the deframer was delivering, acted on once it returns. */
+    private ProtocolException deframeFailure;
+
+    public ProxyCall(ChannelHandlerContext ctx, ClientProtocol protocol, RequestMeta meta,
+                     PickResult.Picked target, ProxyRuntime runtime, EndListener endListener) {
+        this.ctx = requireNonNull(ctx, "ctx");
+        this.alloc = ctx.alloc();
+        this.protocol = requireNonNull(protocol, "protocol");
+        this.meta = requireNonNull(meta, "meta");
+        this.target = requireNonNull(target, "target");
+        this.runtime = requireNonNull(runtime, "runtime");
+        this.endListener = requireNonNull(endListener, "endListener");
+        this.deframer = new MessageDeframer(protocol.envelope(), runtime.limits().maxMessageBytes(),
+                                           new RequestMessages());
+        this.base64 = protocol.bodyEncoding() == BodyEncoding.BASE64 ? new Base64StreamDecoder() : null;
+        this.startNanos = runtime.metrics().callStarted();
+    }
+
+    /** Starts the upstream call. */
+    public void start() {
+        assert ctx.executor().inEventLoop();
+        CallOptions options = CallOptions.DEFAULT
+                .withExecutor(ctx.channel().eventLoop())
+                .withMaxInboundMessageSize(runtime.limits().maxMessageBytes())
+                .withMaxOutboundMessageSize(runtime.limits().maxMessageBytes());
+        final long timeoutNanos = runtime.effectiveTimeoutNanos(meta.timeoutNanos());
+        if (timeoutNanos >= 0) {
+            options = options.withDeadlineAfter(timeoutNanos, TimeUnit.NANOSECONDS);
+        }
+        upstream = UpstreamCall.start(target.channel(), runtime.methods().get(meta.fullMethodName()), options,
+                                      meta.metadata(), this);
+        upstream.request(1);
+        pumpRequest();
+    }
+
+    /** Takes ownership of {@code content}: a piece of the request body, {@code last} for the final one. */
+    public void onRequestContent(HttpContent content, boolean last) {
+        if (state != State.OPEN) {
+            content.release();
+            return;
+        }
+        try {
+            deframer.feed(base64 == null ? content.content() : base64.decode(alloc, content.content()));
+            if (last) {
+                if (base64 != null) {
+                    deframer.feed(base64.finish(alloc));
+                }
+                bodyEnded = true;
+            }
+            pumpRequest();
+        } catch (ProtocolException e) {
+            fail(e);
+        }
+    }
+
+    /** The client channel's writability changed: resume the response if it was held back. */
+    public void onWritabilityChanged() {
+        if (responseDemandPending && state != State.CLOSED && ctx.channel().isWritable()) {
+            responseDemandPending = false;
+            upstream.request(1);
+        }
+    }
+
+    /** The client went away (connection closed, stream reset): cancel the upstream call at once. */
+    public void cancel() {
+        if (state == State.CLOSED) {
+            return;
+        }
+        state = State.CLOSED;
+        deframer.close();
+        if (upstream != null) {
+            upstream.cancel("client cancelled the call", null);
+        }
+        log.debug("{} {}: client went away, upstream call cancelled", protocol.tag(), meta.fullMethodName());
+        runtime.metrics().callEnded(protocol.tag(), meta.fullMethodName(), RpcCode.CANCELLED, startNanos);
+        endListener.onCallEnded(false);
+    }
+
+    /** Forwards request messages while the upstream takes them, and reads more body only then. */
+    private void pumpRequest() {
+        try {
+            while (state == State.OPEN && !messageDemanded && deframeFailure == null && upstream.isReady()) {
+                messageDemanded = true;
+                deframer.request(1);
+            }
+            if (deframeFailure != null) {
+                throw deframeFailure;
+            }
+            if (state != State.OPEN || !messageDemanded) {
+                return; // Closed, or waiting for onReady.
+            }
+            if (bodyEnded) {
+                // Every complete message went upstream; a partial frame left over is an error.
+                deframer.endOfInput();
+                state = State.HALF_CLOSED;
+                upstream.halfClose();
+            } else {
+                ctx.read();
+            }
+        } catch (ProtocolException e) {
+            fail(e);
+        }
+    }
+
+    @Override
+    public void onHeaders(Metadata headers) {
+        if (state == State.CLOSED) {
+            return;
+        }
+        headSent = true;
+        ctx.write(protocol.responseHead(meta, headers)).addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
+    }
+
+    @Override
+    public void onMessage(ByteBuf message) {
+        if (state == State.CLOSED) {
+            message.release();
+            return;
+        }
+        // A flush per message: each one reaches the client as soon as it arrives, never buffered to the end.
+        ctx.writeAndFlush(new DefaultHttpContent(protocol.encodeMessage(alloc, message)))
+           .addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
+        if (ctx.channel().isWritable()) {
+            upstream.request(1);
+        } else {
+            responseDemandPending = true;
+        }
+    }
+
+    @Override
+    public void onReady() {
+        pumpRequest();
+    }
+
+    @Override
+    public void onClose(Status status, Metadata trailers) {
+        String message = status.getDescription() == null ? "" : status.getDescription();
+        if (status.getCause() != null) {
+            // Failures grpc-java found itself (connection refused, TLS) say more in their cause.
+            message = message + (message.isEmpty() ? "" : ": ") + status.getCause().getMessage()
+                      + " (upstream " + target.endpoint() + ")";
+        }
+        finish(new CallOutcome(RpcCode.fromValue(status.getCode().value()), message, trailers));
+    }
+
+    /** Ends the call with an error Portico found in the client's request. */
+    private void fail(ProtocolException e) {
+        if (state == State.CLOSED) {
+            return;
+        }
+        log.warn("{} {} from {}: {}: {}", protocol.tag(), meta.fullMethodName(), ctx.channel().remoteAddress(),
+                 e.code(), e.getMessage());
+        if (upstream != null) {
+            upstream.cancel("Portico rejected the request: " + e.getMessage(), e);
+        }
+        finish(CallOutcome.local(e.code(), e.getMessage()));
+    }
+
+    /** Writes the end of the response in the client's protocol; runs at most once. */
+    private void finish(CallOutcome outcome) {
+        if (state == State.CLOSED) {
+            return;
+        }
+        state = State.CLOSED;
+        deframer.close();
+        runtime.metrics().callEnded(protocol.tag(), meta.fullMethodName(), outcome.code(), startNanos);
+        ctx.writeAndFlush(protocol.encodeEnd(alloc, meta, outcome, headSent)).addListener(future -> {
+            if (!future.isSuccess()) {
+                log.debug("writing the end of {} failed", meta.fullMethodName(), future.cause());
+                ctx.close();
+            }
+            endListener.onCallEnded(future.isSuccess());
+        });
+    }
+
+    /** Request messages as the deframer delivers them, on demand. */
+    private final class RequestMessages implements MessageDeframer.Listener {
+        @Override
+        public void onMessage(ByteBuf message, boolean compressed) {
+            messageDemanded = false;
+            if (compressed) {
+                message.release();
+                // PROTOCOL-HTTP2.md: without grpc-encoding the compressed flag must be 0.
+                deframeFailure = new ProtocolException(
+                        RpcCode.INTERNAL, "compressed request message, but no grpc-encoding was given");
+                return;
+            }
+            upstream.send(message);
+        }
+
+        @Override
+        public void onEndFrame(ByteBuf payload) {
+            payload.release();
+            deframeFailure = new ProtocolException(RpcCode.INVALID_ARGUMENT,
+                                                   "a request body must not carry a trailer frame");
+        }
+    }
+}

@@ -1,0 +1,242 @@
+package dev.portico.proxy.call;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.portico.proxy.protocol.CallOutcome;
+import dev.portico.proxy.protocol.ClientProtocol;
+import dev.portico.proxy.protocol.GrpcProtocol;
+import dev.portico.proxy.protocol.ProtocolDetector;
+import dev.portico.proxy.protocol.RequestMeta;
+import dev.portico.proxy.transport.AnsweredRequest;
+import dev.portico.proxy.transport.PlainResponses;
+import dev.portico.proxy.wire.MediaType;
+import dev.portico.proxy.wire.ProtocolException;
+import dev.portico.proxy.wire.RpcCode;
+import dev.portico.upstream.PickResult;
+import io.grpc.Metadata;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.TooLongFrameException;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpObject;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.codec.http.TooLongHttpHeaderException;
+import io.netty.handler.codec.http.TooLongHttpLineException;
+import io.netty.handler.codec.http2.Http2StreamChannel;
+import io.netty.util.ReferenceCountUtil;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Adapts the HTTP objects of one connection (HTTP/1.1) or one stream (HTTP/2) to {@link ProxyCall}s: it
+ * picks the protocol, answers what no protocol can take, and passes body and channel events on.
+ *
+ * <p>The channel runs with auto-read off: this handler reads the next request only when the current call
+ * is over, and the call reads its body only as fast as the upstream takes it.
+ */
+public final class ProxyCallHandler extends ChannelInboundHandlerAdapter implements ProxyCall.EndListener {
+    private static final Logger log = LoggerFactory.getLogger(ProxyCallHandler.class);
+
+    private final ProxyRuntime runtime;
+    private ChannelHandlerContext ctx;
+    private ProxyCall call;
+    /** The current request's body has been read to its end. */
+    private boolean requestComplete;
+
+    public ProxyCallHandler(ProxyRuntime runtime) {
+        this.runtime = requireNonNull(runtime, "runtime");
+    }
+
+    /** The first read was asked for: the handler may be added before or after the channel is active. */
+    private boolean firstReadRequested;
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext context) {
+        this.ctx = context;
+        if (context.channel().isActive()) {
+            requestFirstRead();
+        }
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext context) {
+        requestFirstRead();
+        context.fireChannelActive();
+    }
+
+    private void requestFirstRead() {
+        if (!firstReadRequested) {
+            firstReadRequested = true;
+            ctx.read();
+        }
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext context, Object msg) {
+        if (!(msg instanceof HttpObject)) {
+            context.fireChannelRead(msg);
+            return;
+        }
+        if (msg instanceof HttpRequest request) {
+            // A FullHttpRequest (HTTP/2 headers with END_STREAM) is a head and a last content at once.
+            requestComplete = msg instanceof LastHttpContent;
+            onRequestHead(request);
+        } else if (msg instanceof LastHttpContent) {
+            requestComplete = true;
+        }
+        if (msg instanceof HttpContent content) {
+            if (call != null) {
+                call.onRequestContent(content, content instanceof LastHttpContent);
+            } else {
+                content.release();
+            }
+        } else {
+            ReferenceCountUtil.release(msg);
+        }
+    }
+
+    private void onRequestHead(HttpRequest request) {
+        if (call != null) {
+            // Auto-read is off and the next request is read only after the call ends; this cannot happen.
+            throw new IllegalStateException("a request arrived while a call was in flight");
+        }
+        if (request.decoderResult().isFailure()) {
+            rejectMalformedHttp(request);
+            return;
+        }
+        if (!HttpMethod.POST.equals(request.method())) {
+            final var response = PlainResponses.of(ctx.alloc(), HttpResponseStatus.METHOD_NOT_ALLOWED,
+                                                   request.method() + " is not allowed: gRPC calls are POST");
+            response.headers().set(HttpHeaderNames.ALLOW, "POST, OPTIONS");
+            reject(request, response.status().toString(), response);
+            return;
+        }
+        final String contentTypeHeader = request.headers().get(HttpHeaderNames.CONTENT_TYPE);
+        Optional<ClientProtocol> protocol = Optional.empty();
+        if (contentTypeHeader != null) {
+            try {
+                protocol = ProtocolDetector.detect(MediaType.parse(contentTypeHeader));
+            } catch (ProtocolException e) {
+                protocol = Optional.empty();
+            }
+        }
+        if (protocol.isEmpty()) {
+            final String reason = "unsupported content-type " + (contentTypeHeader == null ? "(none)" : '"'
+                    + contentTypeHeader + '"') + ": Portico accepts application/grpc-web, "
+                    + "application/grpc-web-text and, over HTTP/2, application/grpc";
+            reject(request, reason,
+                   PlainResponses.of(ctx.alloc(), HttpResponseStatus.UNSUPPORTED_MEDIA_TYPE, reason));
+            return;
+        }
+        if (protocol.get() == GrpcProtocol.NATIVE && !(ctx.channel() instanceof Http2StreamChannel)) {
+            final String reason = "native gRPC needs HTTP/2; use application/grpc-web over HTTP/1.1";
+            reject(request, reason,
+                   PlainResponses.of(ctx.alloc(), HttpResponseStatus.HTTP_VERSION_NOT_SUPPORTED, reason));
+            return;
+        }
+        startCall(request, protocol.get(), contentTypeHeader);
+    }
+
+    private void startCall(HttpRequest request, ClientProtocol protocol, String contentTypeHeader) {
+        final MediaType contentType;
+        final RequestMeta meta;
+        try {
+            contentType = MediaType.parse(contentTypeHeader);
+            meta = protocol.parseRequest(request, contentType);
+        } catch (ProtocolException e) {
+            // The head is not usable: answer in the client's protocol, with the request's content type.
+            final RequestMeta fallback = new RequestMeta(request.uri(), RequestMeta.NO_TIMEOUT, new Metadata(),
+                                                         contentTypeHeader);
+            rejectInProtocol(request, protocol, fallback, e.code(), e.getMessage());
+            return;
+        }
+        final PickResult pick = runtime.upstream().pick(meta.fullMethodName());
+        if (pick instanceof PickResult.Picked picked) {
+            call = new ProxyCall(ctx, protocol, meta, picked, runtime, this);
+            call.start();
+        } else if (pick instanceof PickResult.NoEndpoint none) {
+            rejectInProtocol(request, protocol, meta, RpcCode.UNAVAILABLE, none.reason());
+        }
+    }
+
+    private void rejectInProtocol(HttpRequest request, ClientProtocol protocol, RequestMeta meta, RpcCode code,
+                                  String message) {
+        runtime.metrics().rejected(protocol.tag(), meta.fullMethodName(), code);
+        reject(request, code + ": " + message,
+               protocol.encodeEnd(ctx.alloc(), meta, CallOutcome.local(code, message), false));
+    }
+
+    private void rejectMalformedHttp(HttpRequest request) {
+        final Throwable cause = request.decoderResult().cause();
+        final HttpResponseStatus status;
+        if (cause instanceof TooLongHttpHeaderException) {
+            status = HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE;
+        } else if (cause instanceof TooLongHttpLineException) {
+            status = HttpResponseStatus.REQUEST_URI_TOO_LONG;
+        } else if (cause instanceof TooLongFrameException) {
+            status = HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE;
+        } else {
+            status = HttpResponseStatus.BAD_REQUEST;
+        }
+        // The decoder cannot go on after a malformed request: answer and close the connection.
+        requestComplete = false;
+        reject(request, "malformed HTTP request: " + cause.getMessage(),
+               PlainResponses.of(ctx.alloc(), status, "malformed HTTP request: " + cause.getMessage()));
+    }
+
+    /** Answers a request without a call; the connection stays usable only if the body was all read. */
+    private void reject(HttpRequest request, String reason, HttpObject response) {
+        log.warn("rejected {} {} from {}: {}", request.method(), abbreviate(request.uri()),
+                 ctx.channel().remoteAddress(), reason);
+        ctx.writeAndFlush(response).addListener(future -> afterResponse(future.isSuccess()));
+    }
+
+    @Override
+    public void onCallEnded(boolean responseWritten) {
+        call = null;
+        if (responseWritten) {
+            afterResponse(true);
+        }
+    }
+
+    private void afterResponse(boolean written) {
+        if (!written || !requestComplete) {
+            // An unread request body would be parsed as the next request: close instead.
+            ctx.close();
+        } else {
+            AnsweredRequest.readNextRequest(ctx);
+        }
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext context) {
+        if (call != null) {
+            call.onWritabilityChanged();
+        }
+        context.fireChannelWritabilityChanged();
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext context) {
+        if (call != null) {
+            call.cancel();
+        }
+        context.fireChannelInactive();
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext context, Throwable cause) {
+        log.warn("closing {} after an error", context.channel(), cause);
+        context.close().addListener(ChannelFutureListener.FIRE_EXCEPTION_ON_FAILURE);
+    }
+
+    private static String abbreviate(String uri) {
+        return uri.length() > 200 ? uri.substring(0, 200) + "..." : uri;
+    }
+}

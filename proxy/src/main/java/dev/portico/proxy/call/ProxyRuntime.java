@@ -1,0 +1,36 @@
+package dev.portico.proxy.call;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.portico.config.DeadlineSettings;
+import dev.portico.config.LimitSettings;
+import dev.portico.proxy.metrics.ProxyMetrics;
+import dev.portico.upstream.UpstreamPool;
+
+/** What every call on a Portico server shares: where calls go, their limits, and their metrics. */
+public record ProxyRuntime(UpstreamPool upstream, MethodDescriptors methods, LimitSettings limits,
+                           DeadlineSettings deadlines, ProxyMetrics metrics) {
+    public ProxyRuntime {
+        requireNonNull(upstream, "upstream");
+        requireNonNull(methods, "methods");
+        requireNonNull(limits, "limits");
+        requireNonNull(deadlines, "deadlines");
+        requireNonNull(metrics, "metrics");
+    }
+
+    /**
+     * The deadline a call gets, in nanoseconds, or {@code -1} for none: the client's own timeout unless the
+     * configuration ignores it, else the configured default; never more than the configured maximum.
+     */
+    long effectiveTimeoutNanos(long clientTimeoutNanos) {
+        long timeout = deadlines.ignoreClientTimeout() ? -1 : clientTimeoutNanos;
+        if (timeout < 0 && !deadlines.defaultTimeout().isZero()) {
+            timeout = deadlines.defaultTimeout().toNanos();
+        }
+        final long max = deadlines.max().toNanos();
+        if (max > 0 && (timeout < 0 || timeout > max)) {
+            timeout = max;
+        }
+        return timeout;
+    }
+}

@@ -1,0 +1,39 @@
+package dev.portico.proxy.protocol;
+
+import dev.portico.proxy.wire.GrpcTimeout;
+import dev.portico.proxy.wire.HeaderNames;
+import dev.portico.proxy.wire.ProtocolException;
+import dev.portico.proxy.wire.RpcCode;
+import io.netty.handler.codec.http.HttpHeaders;
+
+/** Request-head parsing shared by every client protocol. */
+final class RequestHeads {
+    private RequestHeads() {}
+
+    /**
+     * The gRPC method a request path names: {@code /package.Service/Method} becomes
+     * {@code package.Service/Method}. A query string is ignored.
+     */
+    static String fullMethodName(String uri) throws ProtocolException {
+        final int query = uri.indexOf('?');
+        final String path = query < 0 ? uri : uri.substring(0, query);
+        final int slash = path.indexOf('/', 1);
+        if (path.length() < 4 || path.charAt(0) != '/' || slash < 2 || slash == path.length() - 1
+            || path.indexOf('/', slash + 1) >= 0) {
+            throw new ProtocolException(RpcCode.UNIMPLEMENTED,
+                                        "malformed path " + quoted(path) + ": expected /package.Service/Method");
+        }
+        return path.substring(1);
+    }
+
+    /** The {@code grpc-timeout} header in nanoseconds, or {@link RequestMeta#NO_TIMEOUT} when absent. */
+    static long grpcTimeoutNanos(HttpHeaders headers) throws ProtocolException {
+        final String value = headers.get(HeaderNames.GRPC_TIMEOUT);
+        return value == null ? RequestMeta.NO_TIMEOUT : GrpcTimeout.parseNanos(value);
+    }
+
+    private static String quoted(String path) {
+        // Bounded, so that a hostile path cannot flood the log or the status message.
+        return '"' + (path.length() > 200 ? path.substring(0, 200) + "..." : path) + '"';
+    }
+}

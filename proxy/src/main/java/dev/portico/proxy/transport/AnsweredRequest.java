@@ -1,0 +1,50 @@
+package dev.portico.proxy.transport;
+
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.codec.http2.Http2StreamChannel;
+import io.netty.util.ReferenceCountUtil;
+
+/**
+ * For a handler that answers some requests itself (CORS preflights, the demo page): drops the rest of an
+ * answered request's body and then reads the next request. Auto-read is off, so a handler that consumes a
+ * message must ask for the next one. One instance per handler; confined to the channel's event loop.
+ */
+public final class AnsweredRequest {
+    private boolean discarding;
+
+    /** Call after answering {@code request}: releases it and reads on. */
+    public void answered(ChannelHandlerContext ctx, Object request) {
+        final boolean complete = request instanceof LastHttpContent;
+        ReferenceCountUtil.release(request);
+        if (complete) {
+            readNextRequest(ctx);
+        } else {
+            discarding = true;
+            ctx.read();
+        }
+    }
+
+    /** Whether {@code msg} belonged to an answered request; if so it was released. */
+    public boolean discard(ChannelHandlerContext ctx, Object msg) {
+        if (!discarding || !(msg instanceof HttpContent)) {
+            return false;
+        }
+        discarding = !(msg instanceof LastHttpContent);
+        ReferenceCountUtil.release(msg);
+        if (discarding) {
+            ctx.read();
+        } else {
+            readNextRequest(ctx);
+        }
+        return true;
+    }
+
+    /** On HTTP/1.1 keep-alive, reads the next request; an HTTP/2 stream carries only one. */
+    public static void readNextRequest(ChannelHandlerContext ctx) {
+        if (!(ctx.channel() instanceof Http2StreamChannel)) {
+            ctx.read();
+        }
+    }
+}

@@ -1,0 +1,158 @@
+package dev.portico.proxy.transport;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.portico.config.FlowControlSettings;
+import dev.portico.config.LimitSettings;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelPipeline;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.HttpServerExpectContinueHandler;
+import io.netty.handler.codec.http.HttpServerKeepAliveHandler;
+import io.netty.handler.codec.http.HttpServerUpgradeHandler;
+import io.netty.handler.codec.http2.CleartextHttp2ServerUpgradeHandler;
+import io.netty.handler.codec.http2.Http2CodecUtil;
+import io.netty.handler.codec.http2.Http2FrameCodec;
+import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
+import io.netty.handler.codec.http2.Http2MultiplexHandler;
+import io.netty.handler.codec.http2.Http2ServerUpgradeCodec;
+import io.netty.handler.codec.http2.Http2Settings;
+import io.netty.handler.codec.http2.Http2StreamChannel;
+import io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec;
+import io.netty.handler.flow.FlowControlHandler;
+import io.netty.handler.ssl.ApplicationProtocolNames;
+import io.netty.handler.ssl.ApplicationProtocolNegotiationHandler;
+import io.netty.handler.ssl.SslContext;
+import io.netty.util.AsciiString;
+
+/**
+ * Builds each accepted connection's pipeline: TLS with ALPN ({@code h2}, {@code http/1.1}) when a
+ * certificate is configured, else cleartext HTTP/1.1 that also accepts HTTP/2 with prior knowledge and
+ * {@code Upgrade: h2c}. Whatever the HTTP version, requests reach the same {@link RequestPipeline}.
+ *
+ * <p>Auto-read: an HTTP/1.1 connection reads only when its request handlers ask (backpressure), one
+ * decoded object per read thanks to the {@link FlowControlHandler}. An HTTP/2 connection always reads,
+ * so that control frames flow; each stream's child channel reads only when asked, and HTTP/2 flow control
+ * holds back the client until it does.
+ */
+public final class FrontendInitializer extends ChannelInitializer<SocketChannel> {
+    private final SslContext sslContext;
+    private final LimitSettings limits;
+    private final FlowControlSettings flowControl;
+    private final RequestPipeline requestPipeline;
+
+    /** {@code sslContext} is null for cleartext. */
+    public FrontendInitializer(SslContext sslContext, LimitSettings limits, FlowControlSettings flowControl,
+                               RequestPipeline requestPipeline) {
+        this.sslContext = sslContext;
+        this.limits = requireNonNull(limits, "limits");
+        this.flowControl = requireNonNull(flowControl, "flowControl");
+        this.requestPipeline = requireNonNull(requestPipeline, "requestPipeline");
+    }
+
+    @Override
+    protected void initChannel(SocketChannel ch) {
+        ch.config().setWriteBufferWaterMark(waterMark());
+        if (sslContext != null) {
+            ch.pipeline().addLast(sslContext.newHandler(ch.alloc()), new AlpnHandler());
+            return;
+        }
+        // Reads are driven by the request handlers until the connection turns out to be HTTP/2.
+        ch.config().setAutoRead(false);
+        final HttpServerCodec http1 = newHttp1Codec();
+        final HttpServerUpgradeHandler upgrade = new HttpServerUpgradeHandler(http1, protocol ->
+                AsciiString.contentEquals(Http2CodecUtil.HTTP_UPGRADE_PROTOCOL_NAME, protocol)
+                ? new Http2ServerUpgradeCodec(newHttp2Codec(), new Http2Activation(), newMultiplexer())
+                : null, limits.maxRequestBodyBytes());
+        ch.pipeline().addLast(new CleartextHttp2ServerUpgradeHandler(http1, upgrade, new ChannelInitializer<>() {
+            @Override
+            protected void initChannel(Channel channel) {
+                channel.pipeline().addLast(newHttp2Codec(), new Http2Activation(), newMultiplexer());
+            }
+        }));
+        addHttp1RequestHandlers(ch.pipeline());
+    }
+
+    private WriteBufferWaterMark waterMark() {
+        return new WriteBufferWaterMark(flowControl.writeBufferLowWaterMark(),
+                                        flowControl.writeBufferHighWaterMark());
+    }
+
+    private HttpServerCodec newHttp1Codec() {
+        return new HttpServerCodec(new HttpDecoderConfig()
+                .setMaxInitialLineLength(limits.maxInitialLineBytes())
+                .setMaxHeaderSize(limits.maxHeaderListBytes()));
+    }
+
+    private void addHttp1RequestHandlers(ChannelPipeline pipeline) {
+        pipeline.addLast(HandlerNames.FLOW_CONTROL, new FlowControlHandler());
+        pipeline.addLast(HandlerNames.EXPECT_CONTINUE, new HttpServerExpectContinueHandler());
+        pipeline.addLast(HandlerNames.KEEP_ALIVE, new HttpServerKeepAliveHandler());
+        requestPipeline.addTo(pipeline);
+    }
+
+    private Http2FrameCodec newHttp2Codec() {
+        return Http2FrameCodecBuilder.forServer()
+                .initialSettings(Http2Settings.defaultSettings()
+                        .maxConcurrentStreams(limits.maxConcurrentStreams())
+                        .maxHeaderListSize(limits.maxHeaderListBytes())
+                        .initialWindowSize(flowControl.http2InitialWindowBytes()))
+                .build();
+    }
+
+    private Http2MultiplexHandler newMultiplexer() {
+        return new Http2MultiplexHandler(new ChannelInitializer<Http2StreamChannel>() {
+            @Override
+            protected void initChannel(Http2StreamChannel stream) {
+                stream.config().setAutoRead(false);
+                stream.config().setWriteBufferWaterMark(waterMark());
+                stream.pipeline().addLast(new Http2StreamFrameToHttpObjectCodec(true));
+                requestPipeline.addTo(stream.pipeline());
+            }
+        });
+    }
+
+    /**
+     * Added with the HTTP/2 codec: the connection now reads continuously, and the HTTP/1.1 request
+     * handlers added when it was accepted go.
+     */
+    private static final class Http2Activation extends io.netty.channel.ChannelHandlerAdapter {
+        @Override
+        public void handlerAdded(ChannelHandlerContext ctx) {
+            final ChannelPipeline pipeline = ctx.pipeline();
+            for (String name : HandlerNames.HTTP1_ONLY) {
+                if (pipeline.get(name) != null) {
+                    pipeline.remove(name);
+                }
+            }
+            pipeline.remove(this);
+            ctx.channel().config().setAutoRead(true);
+        }
+    }
+
+    /** Chooses the pipeline from the protocol ALPN agreed on; HTTP/1.1 when the client offered none. */
+    private final class AlpnHandler extends ApplicationProtocolNegotiationHandler {
+        AlpnHandler() {
+            super(ApplicationProtocolNames.HTTP_1_1);
+        }
+
+        @Override
+        protected void configurePipeline(ChannelHandlerContext ctx, String protocol) {
+            if (ApplicationProtocolNames.HTTP_2.equals(protocol)) {
+                ctx.pipeline().addLast(newHttp2Codec(), newMultiplexer());
+                return;
+            }
+            if (!ApplicationProtocolNames.HTTP_1_1.equals(protocol)) {
+                throw new IllegalStateException("ALPN agreed on an unexpected protocol: " + protocol);
+            }
+            ctx.channel().config().setAutoRead(false);
+            ctx.pipeline().addLast(newHttp1Codec());
+            addHttp1RequestHandlers(ctx.pipeline());
+        }
+    }
+}

@@ -1,0 +1,70 @@
+package dev.portico.proxy.wire;
+
+import static java.util.Objects.requireNonNull;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.CompositeByteBuf;
+
+/**
+ * Wraps one message in the 5-byte envelope shared by gRPC, gRPC-Web and Connect streaming:
+ * a flag byte, a 4-byte big-endian length, then the message (PROTOCOL-HTTP2.md "Length-Prefixed-Message").
+ * Stateless; the message bytes are never copied.
+ */
+public final class MessageFramer {
+
+    /** Size of the envelope header: one flag byte and a 4-byte length. */
+    public static final int HEADER_LENGTH = 5;
+
+    private MessageFramer() {
+    }
+
+    /**
+     * Frames {@code message}.
+     *
+     * <p>Takes ownership of {@code message}, also when it throws; the caller must release the result, which
+     * is a composite of a new header buffer and {@code message} (or the header alone for an empty message).
+     *
+     * @param compressed sets flag bit {@code 0x01}; the message must already be compressed
+     * @param end sets {@code format.endFlag()}: the gRPC-Web trailer frame or the Connect EndStreamResponse
+     * @throws IllegalArgumentException if {@code end} is set for {@link EnvelopeFormat#GRPC}, which has no
+     *     end frame
+     */
+    public static ByteBuf frame(ByteBufAllocator alloc, EnvelopeFormat format, ByteBuf message,
+                                boolean compressed, boolean end) {
+        requireNonNull(message, "message");
+        boolean ok = false;
+        ByteBuf header = null;
+        try {
+            requireNonNull(alloc, "alloc");
+            requireNonNull(format, "format");
+            if (end && !format.hasEndFrame()) {
+                throw new IllegalArgumentException(format + " has no end frame");
+            }
+            int flags = compressed ? EnvelopeFormat.COMPRESSED_FLAG : 0;
+            if (end) {
+                flags |= format.endFlag();
+            }
+            final int length = message.readableBytes();
+            header = alloc.buffer(HEADER_LENGTH, HEADER_LENGTH);
+            header.writeByte(flags);
+            header.writeInt(length);
+            if (length == 0) {
+                message.release();
+                ok = true;
+                return header;
+            }
+            final CompositeByteBuf out = alloc.compositeBuffer(2);
+            // From here the composite owns both buffers: addComponents releases them itself if it fails.
+            ok = true;
+            return out.addComponents(true, header, message);
+        } finally {
+            if (!ok) {
+                message.release();
+                if (header != null) {
+                    header.release();
+                }
+            }
+        }
+    }
+}
