@@ -24,7 +24,6 @@ import io.netty.handler.codec.http2.Http2ServerUpgradeCodec;
 import io.netty.handler.codec.http2.Http2Settings;
 import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec;
-import io.netty.handler.flow.FlowControlHandler;
 import io.netty.handler.ssl.ApplicationProtocolNames;
 import io.netty.handler.ssl.ApplicationProtocolNegotiationHandler;
 import io.netty.handler.ssl.SslContext;
@@ -36,7 +35,7 @@ import io.netty.util.AsciiString;
  * {@code Upgrade: h2c}. Whatever the HTTP version, requests reach the same {@link RequestPipeline}.
  *
  * <p>Auto-read: an HTTP/1.1 connection reads only when its request handlers ask (backpressure), one
- * decoded object per read thanks to the {@link FlowControlHandler}. An HTTP/2 connection always reads,
+ * decoded object per read thanks to {@link OneMessagePerRead}. An HTTP/2 connection always reads,
  * so that control frames flow; each stream's child channel reads only when asked, and HTTP/2 flow control
  * holds back the client until it does.
  */
@@ -90,7 +89,7 @@ public final class FrontendInitializer extends ChannelInitializer<SocketChannel>
     }
 
     private void addHttp1RequestHandlers(ChannelPipeline pipeline) {
-        pipeline.addLast(HandlerNames.FLOW_CONTROL, new FlowControlHandler());
+        pipeline.addLast(HandlerNames.FLOW_CONTROL, new OneMessagePerRead());
         pipeline.addLast(HandlerNames.EXPECT_CONTINUE, new HttpServerExpectContinueHandler());
         pipeline.addLast(HandlerNames.KEEP_ALIVE, new HttpServerKeepAliveHandler());
         requestPipeline.addTo(pipeline);

@@ -164,8 +164,8 @@ public final class MessageDeframer implements AutoCloseable {
             // Possible only when called from onEndFrame, before the delivery loop has looked.
             throw fail(RpcCode.INVALID_ARGUMENT, bufferedBytes + " bytes after the end frame");
         }
-        // Walk the frames still buffered: each must be whole. Their payloads are not checked here;
-        // delivery checks each header as before.
+        // Walk the frames still buffered: each must be whole. Only lengths are read here; flags and the size
+        // limit are checked as delivery reaches each frame.
         long offset = 0;
         if (state == State.BODY) {
             if (bufferedBytes < length) {
