@@ -74,41 +74,61 @@ public final class DemoService extends DemoServiceGrpc.DemoServiceImplBase {
 
     @Override
     public void serverStream(StreamRequest request, StreamObserver<EchoResponse> responses) {
-        final ServerCallStreamObserver<EchoResponse> observer = watchCancellation(responses);
-        final ByteString payload = ByteString.copyFrom(new byte[Math.max(0, request.getSize())]);
-        sendNext(observer, request, payload, 0);
+        new OutgoingStream(watchCancellation(responses), request).start();
     }
 
-    private void sendNext(ServerCallStreamObserver<EchoResponse> observer, StreamRequest request,
-                          ByteString payload, int index) {
-        if (observer.isCancelled()) {
-            return;
+    /**
+     * One ServerStream call: sends while the client takes messages (a slow reader slows the stream instead
+     * of queueing it), honouring the interval between messages.
+     */
+    private final class OutgoingStream {
+        private final ServerCallStreamObserver<EchoResponse> observer;
+        private final StreamRequest request;
+        private final ByteString payload;
+        private int next;
+        private boolean waitingForInterval;
+        private boolean done;
+
+        OutgoingStream(ServerCallStreamObserver<EchoResponse> observer, StreamRequest request) {
+            this.observer = observer;
+            this.request = request;
+            this.payload = ByteString.copyFrom(new byte[Math.max(0, request.getSize())]);
         }
-        if (index >= request.getCount()) {
-            if (request.getFailCode() != 0) {
-                observer.onError(Status.fromCodeValue(request.getFailCode())
-                                       .withDescription("failed after " + index + " messages")
-                                       .asRuntimeException());
-            } else {
-                observer.onCompleted();
+
+        void start() {
+            // grpc-java takes the onReady handler only during the initial call to the service.
+            observer.setOnReadyHandler(this::send);
+            send();
+        }
+
+        private synchronized void send() {
+            while (!done && !waitingForInterval && !observer.isCancelled() && observer.isReady()) {
+                if (next >= request.getCount()) {
+                    done = true;
+                    if (request.getFailCode() != 0) {
+                        observer.onError(Status.fromCodeValue(request.getFailCode())
+                                               .withDescription("failed after " + next + " messages")
+                                               .asRuntimeException());
+                    } else {
+                        observer.onCompleted();
+                    }
+                    return;
+                }
+                observer.onNext(EchoResponse.newBuilder()
+                                            .setMessage(request.getMessage())
+                                            .setPayload(payload)
+                                            .setIndex(next++)
+                                            .build());
+                if (request.getIntervalMs() > 0) {
+                    waitingForInterval = true;
+                    scheduler.schedule(this::intervalElapsed, request.getIntervalMs(), TimeUnit.MILLISECONDS);
+                }
             }
-            return;
         }
-        // Wait for the client to take messages: a slow reader slows this stream instead of queueing it.
-        if (!observer.isReady()) {
-            observer.setOnReadyHandler(() -> sendNext(observer, request, payload, index));
-            return;
-        }
-        observer.onNext(EchoResponse.newBuilder()
-                                    .setMessage(request.getMessage())
-                                    .setPayload(payload)
-                                    .setIndex(index)
-                                    .build());
-        if (request.getIntervalMs() > 0) {
-            scheduler.schedule(() -> sendNext(observer, request, payload, index + 1),
-                               request.getIntervalMs(), TimeUnit.MILLISECONDS);
-        } else {
-            sendNext(observer, request, payload, index + 1);
+
+        private synchronized void intervalElapsed() {
+            waitingForInterval = false;
+            send();
         }
     }
 

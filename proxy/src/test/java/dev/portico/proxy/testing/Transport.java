@@ -6,15 +6,13 @@ public enum Transport {
     HTTP1,
     /** HTTP/2 cleartext with prior knowledge. */
     H2C,
-    /** HTTP/2 cleartext reached through an HTTP/1.1 {@code Upgrade: h2c} request. */
-    H2C_UPGRADE,
     /** HTTP/2 over TLS, chosen by ALPN. */
     H2_TLS,
     /** HTTP/1.1 over TLS, chosen by ALPN. */
     HTTP1_TLS;
 
     public boolean isHttp2() {
-        return this == H2C || this == H2C_UPGRADE || this == H2_TLS;
+        return this == H2C || this == H2_TLS;
     }
 
     public boolean isTls() {

@@ -1,0 +1,97 @@
+package dev.portico.proxy.testing;
+
+import dev.portico.config.InvalidConfigException;
+import dev.portico.config.PorticoConfig;
+import dev.portico.config.PorticoSettings;
+import dev.portico.proxy.PorticoServer;
+import dev.portico.proxy.demo.DemoBackend;
+import dev.portico.upstream.StaticUpstreamPool;
+import io.netty.handler.ssl.util.SelfSignedCertificate;
+import java.security.cert.CertificateException;
+
+/**
+ * A real Portico in front of a real grpc-java backend (the demo service), both on 127.0.0.1 with
+ * ephemeral ports. Extra HOCON tunes Portico for a test; {@code upstream} overrides where calls go.
+ */
+public final class PorticoFixture implements AutoCloseable {
+    private static SelfSignedCertificate certificate;
+
+    private final DemoBackend backend;
+    private final PorticoServer portico;
+
+    private PorticoFixture(DemoBackend backend, PorticoServer portico) {
+        this.backend = backend;
+        this.portico = portico;
+    }
+
+    /** Portico over cleartext (HTTP/1.1 and h2c) with {@code extraHocon} on top of the test defaults. */
+    public static PorticoFixture start(String extraHocon) throws Exception {
+        return start(extraHocon, false);
+    }
+
+    /** Portico over TLS (ALPN h2 and http/1.1) with a self-signed certificate. */
+    public static PorticoFixture startTls(String extraHocon) throws Exception {
+        return start(extraHocon, true);
+    }
+
+    private static PorticoFixture start(String extraHocon, boolean tls) throws Exception {
+        final DemoBackend backend = DemoBackend.start(0);
+        try {
+            final PorticoSettings settings = settings(backend.port(), extraHocon, tls);
+            final PorticoServer portico = PorticoServer.start(
+                    settings, new StaticUpstreamPool(settings.upstream(), settings.limits()), false);
+            return new PorticoFixture(backend, portico);
+        } catch (Exception | Error e) {
+            backend.close();
+            throw e;
+        }
+    }
+
+    private static PorticoSettings settings(int backendPort, String extraHocon, boolean tls)
+            throws InvalidConfigException, CertificateException {
+        final StringBuilder hocon = new StringBuilder()
+                .append("portico.listen { host = \"127.0.0.1\", port = 0, shutdown-grace-period = 1s }\n")
+                .append("portico.admin { host = \"127.0.0.1\", port = 0 }\n")
+                .append("portico.upstream.endpoints = [\"127.0.0.1:").append(backendPort).append("\"]\n");
+        if (tls) {
+            final SelfSignedCertificate cert = certificate();
+            hocon.append("portico.tls { cert-chain-file = \"").append(cert.certificate().getAbsolutePath())
+                 .append("\", private-key-file = \"").append(cert.privateKey().getAbsolutePath()).append("\" }\n");
+        }
+        hocon.append(extraHocon).append('\n');
+        return PorticoConfig.parse(hocon.toString());
+    }
+
+    private static synchronized SelfSignedCertificate certificate() throws CertificateException {
+        if (certificate == null) {
+            certificate = new SelfSignedCertificate("localhost");
+        }
+        return certificate;
+    }
+
+    public int port() {
+        return portico.port();
+    }
+
+    public int adminPort() {
+        return portico.adminPort();
+    }
+
+    public DemoBackend backend() {
+        return backend;
+    }
+
+    public PorticoServer portico() {
+        return portico;
+    }
+
+    public TestHttpClient connect(Transport transport) throws InterruptedException {
+        return TestHttpClient.connect(transport, port());
+    }
+
+    @Override
+    public void close() throws Exception {
+        portico.close();
+        backend.close();
+    }
+}
