@@ -366,6 +366,9 @@ public final class PorticoConfig {
         return new DeadlineSettings(max, defaultTimeout, bool(c, "portico.deadlines.ignore-client-timeout"));
     }
 
+    /** RFC 9113 section 6.9.2: every window starts at 65,535 bytes. */
+    private static final int HTTP2_DEFAULT_WINDOW = 65_535;
+
     private static FlowControlSettings flowControl(Config c) throws InvalidConfigException {
         final int low = bytes(c, "portico.flow-control.write-buffer-low-water-mark");
         final int high = bytes(c, "portico.flow-control.write-buffer-high-water-mark");
@@ -375,7 +378,14 @@ public final class PorticoConfig {
                           "must not exceed portico.flow-control.write-buffer-high-water-mark (" + high
                           + " bytes), got " + low + " bytes");
         }
-        return new FlowControlSettings(low, high, bytes(c, "portico.flow-control.http2-initial-window-bytes"));
+        final int connectionWindow = bytes(c, "portico.flow-control.http2-connection-window-bytes");
+        if (connectionWindow < HTTP2_DEFAULT_WINDOW) {
+            throw invalid(c, "portico.flow-control.http2-connection-window-bytes",
+                          "must be at least " + HTTP2_DEFAULT_WINDOW + " bytes (the HTTP/2 initial window), got "
+                          + connectionWindow + " bytes");
+        }
+        return new FlowControlSettings(low, high, bytes(c, "portico.flow-control.http2-initial-window-bytes"),
+                                       connectionWindow);
     }
 
     // ---- typed getters: each turns typesafe's exceptions into one message about the key ----

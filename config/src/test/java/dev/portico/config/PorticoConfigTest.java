@@ -34,7 +34,7 @@ class PorticoConfigTest {
                 new CorsSettings(List.of("*"), List.of(), List.of(), false, Duration.ofHours(2), false));
         assertThat(s.limits()).isEqualTo(new LimitSettings(4 << 20, 16 << 10, 8 << 10, 1000, 4 << 20));
         assertThat(s.deadlines()).isEqualTo(new DeadlineSettings(Duration.ZERO, Duration.ZERO, false));
-        assertThat(s.flowControl()).isEqualTo(new FlowControlSettings(32 << 10, 64 << 10, 1 << 20));
+        assertThat(s.flowControl()).isEqualTo(new FlowControlSettings(32 << 10, 64 << 10, 1 << 20, 16 << 20));
         assertThat(s.admin()).isEqualTo(new AdminSettings(true, "0.0.0.0", 9090));
     }
 
@@ -84,7 +84,7 @@ class PorticoConfigTest {
         assertThat(s.limits().maxRequestBodyBytes()).isEqualTo(4 << 20);
         assertThat(s.deadlines())
                 .isEqualTo(new DeadlineSettings(Duration.ofSeconds(30), Duration.ofSeconds(5), true));
-        assertThat(s.flowControl()).isEqualTo(new FlowControlSettings(8 << 10, 16 << 10, 1 << 20));
+        assertThat(s.flowControl()).isEqualTo(new FlowControlSettings(8 << 10, 16 << 10, 1 << 20, 16 << 20));
         assertThat(s.admin()).isEqualTo(new AdminSettings(false, "0.0.0.0", 0));
     }
 

@@ -28,6 +28,7 @@ import java.util.TreeMap;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The demo gRPC service ({@code portico.demo.v1.DemoService}): echoes messages and metadata, streams,
@@ -41,6 +42,7 @@ public final class DemoService extends DemoServiceGrpc.DemoServiceImplBase {
 
     private final ScheduledExecutorService scheduler;
     private final AtomicInteger cancelledCalls = new AtomicInteger();
+    private final AtomicLong streamedMessages = new AtomicLong();
 
     public DemoService(ScheduledExecutorService scheduler) {
         this.scheduler = scheduler;
@@ -54,6 +56,11 @@ public final class DemoService extends DemoServiceGrpc.DemoServiceImplBase {
     /** How many calls the service saw cancelled by their client (or by Portico on its behalf). */
     public int cancelledCalls() {
         return cancelledCalls.get();
+    }
+
+    /** How many ServerStream messages the service has handed to grpc-java, over all calls. */
+    public long streamedMessages() {
+        return streamedMessages.get();
     }
 
     @Override
@@ -119,6 +126,7 @@ public final class DemoService extends DemoServiceGrpc.DemoServiceImplBase {
                                             .setPayload(payload)
                                             .setIndex(next++)
                                             .build());
+                streamedMessages.incrementAndGet();
                 if (request.getIntervalMs() > 0) {
                     waitingForInterval = true;
                     scheduler.schedule(this::intervalElapsed, request.getIntervalMs(), TimeUnit.MILLISECONDS);

@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import dev.portico.config.FlowControlSettings;
 import dev.portico.config.LimitSettings;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
@@ -16,6 +17,7 @@ import io.netty.handler.codec.http.HttpServerExpectContinueHandler;
 import io.netty.handler.codec.http.HttpServerKeepAliveHandler;
 import io.netty.handler.codec.http.HttpServerUpgradeHandler;
 import io.netty.handler.codec.http2.CleartextHttp2ServerUpgradeHandler;
+import io.netty.handler.codec.http2.DefaultHttp2WindowUpdateFrame;
 import io.netty.handler.codec.http2.Http2CodecUtil;
 import io.netty.handler.codec.http2.Http2FrameCodec;
 import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
@@ -66,12 +68,12 @@ public final class FrontendInitializer extends ChannelInitializer<SocketChannel>
         final HttpServerCodec http1 = newHttp1Codec();
         final HttpServerUpgradeHandler upgrade = new HttpServerUpgradeHandler(http1, protocol ->
                 AsciiString.contentEquals(Http2CodecUtil.HTTP_UPGRADE_PROTOCOL_NAME, protocol)
-                ? new Http2ServerUpgradeCodec(newHttp2Codec(), new Http2Activation(), newMultiplexer())
+                ? new Http2ServerUpgradeCodec(newHttp2Codec(), newHttp2Activation(), newMultiplexer())
                 : null, limits.maxRequestBodyBytes());
         ch.pipeline().addLast(new CleartextHttp2ServerUpgradeHandler(http1, upgrade, new ChannelInitializer<>() {
             @Override
             protected void initChannel(Channel channel) {
-                channel.pipeline().addLast(newHttp2Codec(), new Http2Activation(), newMultiplexer());
+                channel.pipeline().addLast(newHttp2Codec(), newHttp2Activation(), newMultiplexer());
             }
         }));
         addHttp1RequestHandlers(ch.pipeline());
@@ -116,13 +118,30 @@ public final class FrontendInitializer extends ChannelInitializer<SocketChannel>
         });
     }
 
+    private Http2Activation newHttp2Activation() {
+        return new Http2Activation(flowControl.http2ConnectionWindowBytes());
+    }
+
     /**
-     * Added with the HTTP/2 codec: the connection now reads continuously, and the HTTP/1.1 request
-     * handlers added when it was accepted go.
+     * Added with the HTTP/2 codec: the connection now reads continuously, its receive window grows to the
+     * configured size, and the HTTP/1.1 request handlers added when it was accepted go.
      */
     private static final class Http2Activation extends io.netty.channel.ChannelHandlerAdapter {
+        private final int connectionWindowBytes;
+
+        Http2Activation(int connectionWindowBytes) {
+            this.connectionWindowBytes = connectionWindowBytes;
+        }
+
         @Override
         public void handlerAdded(ChannelHandlerContext ctx) {
+            // A stream's unread bytes also hold the connection window: a 64 KiB one would let a single
+            // stalled upload stop every other stream of the connection. A frame with no stream grows it.
+            final int increment = connectionWindowBytes - Http2CodecUtil.DEFAULT_WINDOW_SIZE;
+            if (increment > 0) {
+                ctx.writeAndFlush(new DefaultHttp2WindowUpdateFrame(increment))
+                   .addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
+            }
             final ChannelPipeline pipeline = ctx.pipeline();
             for (String name : HandlerNames.HTTP1_ONLY) {
                 if (pipeline.get(name) != null) {
@@ -143,7 +162,7 @@ public final class FrontendInitializer extends ChannelInitializer<SocketChannel>
         @Override
         protected void configurePipeline(ChannelHandlerContext ctx, String protocol) {
             if (ApplicationProtocolNames.HTTP_2.equals(protocol)) {
-                ctx.pipeline().addLast(newHttp2Codec(), newMultiplexer());
+                ctx.pipeline().addLast(newHttp2Codec(), newHttp2Activation(), newMultiplexer());
                 return;
             }
             if (!ApplicationProtocolNames.HTTP_1_1.equals(protocol)) {

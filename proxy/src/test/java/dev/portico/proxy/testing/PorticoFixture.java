@@ -37,14 +37,21 @@ public final class PorticoFixture implements AutoCloseable {
     private static PorticoFixture start(String extraHocon, boolean tls) throws Exception {
         final DemoBackend backend = DemoBackend.start(0);
         try {
-            final PorticoSettings settings = settings(backend.port(), extraHocon, tls);
-            final PorticoServer portico = PorticoServer.start(
-                    settings, new StaticUpstreamPool(settings.upstream(), settings.limits()), false);
-            return new PorticoFixture(backend, portico);
+            return new PorticoFixture(backend, startPortico(backend.port(), extraHocon, tls));
         } catch (Exception | Error e) {
             backend.close();
             throw e;
         }
+    }
+
+    /** Portico alone, in front of an upstream the test runs itself; {@link #backend()} is then null. */
+    public static PorticoFixture startInFrontOf(int upstreamPort, String extraHocon) throws Exception {
+        return new PorticoFixture(null, startPortico(upstreamPort, extraHocon, false));
+    }
+
+    private static PorticoServer startPortico(int upstreamPort, String extraHocon, boolean tls) throws Exception {
+        final PorticoSettings settings = settings(upstreamPort, extraHocon, tls);
+        return PorticoServer.start(settings, new StaticUpstreamPool(settings.upstream(), settings.limits()), false);
     }
 
     private static PorticoSettings settings(int backendPort, String extraHocon, boolean tls)
@@ -92,6 +99,8 @@ public final class PorticoFixture implements AutoCloseable {
     @Override
     public void close() throws Exception {
         portico.close();
-        backend.close();
+        if (backend != null) {
+            backend.close();
+        }
     }
 }

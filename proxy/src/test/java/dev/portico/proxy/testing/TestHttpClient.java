@@ -201,9 +201,9 @@ public final class TestHttpClient implements AutoCloseable {
             channel.writeAndFlush(new DefaultHttpContent(Unpooled.wrappedBuffer(chunk))).sync();
         }
 
-        /** Writes without waiting: for filling flow-control windows. */
-        public void writeNoWait(byte[] chunk) {
-            channel.writeAndFlush(new DefaultHttpContent(Unpooled.wrappedBuffer(chunk)));
+        /** Writes without waiting: for filling flow-control windows. The future completes once sent. */
+        public io.netty.channel.ChannelFuture writeNoWait(byte[] chunk) {
+            return channel.writeAndFlush(new DefaultHttpContent(Unpooled.wrappedBuffer(chunk)));
         }
 
         public void end() throws InterruptedException {
