@@ -29,6 +29,19 @@ public final class PorticoFixture implements AutoCloseable {
         return start(extraHocon, false);
     }
 
+    /** Portico over cleartext serving the web demo page at {@code /}, as in demo mode. */
+    public static PorticoFixture startWithDemoPage() throws Exception {
+        final DemoBackend backend = DemoBackend.start(0);
+        try {
+            final PorticoSettings settings = settings(backend.port(), "", false);
+            return new PorticoFixture(backend, PorticoServer.start(
+                    settings, new StaticUpstreamPool(settings.upstream(), settings.limits()), true));
+        } catch (Exception | Error e) {
+            backend.close();
+            throw e;
+        }
+    }
+
     /** Portico over TLS (ALPN h2 and http/1.1) with a self-signed certificate. */
     public static PorticoFixture startTls(String extraHocon) throws Exception {
         return start(extraHocon, true);
