@@ -1,0 +1,36 @@
+# Portico: a gRPC-Web and Connect gateway. Build: docker build -t portico .
+# Run in front of a backend: docker run -p 8080:8080 -p 9090:9090 -e PORTICO_UPSTREAM_ENDPOINTS=host:50051 portico
+# With no upstream configured it runs its demo backend and serves the demo page at http://localhost:8080/.
+# Only Debian's packages and Maven Central are used, the same as for a build on the host.
+
+FROM debian:bookworm-slim AS build
+RUN apt-get update \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+      openjdk-17-jdk-headless maven ca-certificates \
+ && rm -rf /var/lib/apt/lists/*
+WORKDIR /src
+# The poms first, so that the dependency download is cached apart from source changes.
+COPY pom.xml ./
+COPY config/pom.xml config/
+COPY upstream-lb/pom.xml upstream-lb/
+COPY proxy/pom.xml proxy/
+RUN mvn -B -ntp -q dependency:go-offline -pl proxy -am || true
+COPY config config
+COPY upstream-lb upstream-lb
+COPY proxy proxy
+COPY web-demo/static web-demo/static
+RUN mvn -B -ntp -Dmaven.test.skip=true package
+
+FROM debian:bookworm-slim
+RUN apt-get update \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends openjdk-17-jre-headless \
+ && rm -rf /var/lib/apt/lists/* \
+ && useradd --system --uid 10001 --home-dir /nonexistent --shell /usr/sbin/nologin portico
+COPY --from=build /src/proxy/target/portico.jar /opt/portico/portico.jar
+COPY examples/portico.conf /etc/portico/portico.conf
+USER 10001
+# 8080: gRPC-Web, Connect and native gRPC (HTTP/1.1, h2c; TLS when configured). 9090: /metrics, /healthz.
+EXPOSE 8080 9090
+# The same command the packaged-jar tests run (PackagedJarIT) and the README gives.
+ENTRYPOINT ["java", "-jar", "/opt/portico/portico.jar"]
+CMD ["--config", "/etc/portico/portico.conf"]

@@ -1,0 +1,140 @@
+package dev.portico.proxy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.portico.demo.v1.EchoRequest;
+import dev.portico.demo.v1.EchoResponse;
+import dev.portico.proxy.demo.DemoBackend;
+import dev.portico.proxy.testing.GrpcWeb;
+import dev.portico.proxy.testing.TestHttpClient;
+import dev.portico.proxy.testing.Transport;
+import io.netty.handler.codec.http.DefaultHttpHeaders;
+import io.netty.handler.codec.http.HttpMethod;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The packaged jar, started exactly as the Docker image and the README start it
+ * ({@code java -jar portico.jar --config FILE}, or with no upstream for demo mode), in its own process.
+ */
+class PackagedJarIT {
+    private static final Path JAR = Path.of("target", "portico.jar").toAbsolutePath();
+    private static final Pattern LISTENING = Pattern.compile("Portico listening on https?://\\S*:(\\d+) ");
+
+    @TempDir
+    Path dir;
+
+    /** Each started process and the file its output goes to. */
+    private final List<Process> processes = new ArrayList<>();
+    private final List<Path> logs = new ArrayList<>();
+
+    @Test
+    void theJarProxiesToTheConfiguredUpstreamAndStopsCleanlyOnSigterm() throws Exception {
+        try (DemoBackend backend = DemoBackend.start(0)) {
+            final Path config = dir.resolve("portico.conf");
+            Files.writeString(config, """
+                    portico {
+                      listen { host = "127.0.0.1", port = 0 }
+                      admin { host = "127.0.0.1", port = 0 }
+                      upstream.endpoints = ["127.0.0.1:%d"]
+                    }
+                    """.formatted(backend.port()));
+            final Process portico = start(List.of("--config", config.toString()));
+            try {
+                final int port = awaitPort(portico);
+                try (TestHttpClient client = TestHttpClient.connect(Transport.H2C, port)) {
+                    final TestHttpClient.Response response = client.call(
+                            HttpMethod.POST, "/portico.demo.v1.DemoService/Echo", GrpcWeb.headers(GrpcWeb.PROTO),
+                            GrpcWeb.frame(EchoRequest.newBuilder().setMessage("packaged").build()));
+                    final GrpcWeb.Body body = GrpcWeb.parse(response.body());
+                    assertThat(body.messages(EchoResponse.parser()).get(0).getMessage()).isEqualTo("packaged");
+                    assertThat(body.trailer("grpc-status")).isEqualTo("0");
+                }
+            } finally {
+                portico.destroy(); // SIGTERM, as `docker stop` sends.
+            }
+            assertThat(portico.waitFor(15, TimeUnit.SECONDS)).as("stopped within the grace period").isTrue();
+            assertThat(output(portico)).doesNotContain("LEAK:");
+        }
+    }
+
+    @Test
+    void withNoUpstreamTheJarRunsTheDemoBackendAndServesTheDemoPage() throws Exception {
+        final Process portico = start(List.of("-Dportico.listen.host=127.0.0.1", "-Dportico.listen.port=0",
+                                               "-Dportico.admin.enabled=false"));
+        try {
+            final int port = awaitPort(portico);
+            try (TestHttpClient client = TestHttpClient.connect(Transport.HTTP1, port)) {
+                final TestHttpClient.Response page = client.call(HttpMethod.GET, "/", new DefaultHttpHeaders(),
+                                                                 new byte[0]);
+                assertThat(page.status()).isEqualTo(200);
+                assertThat(new String(page.body(), StandardCharsets.UTF_8)).contains("Portico demo");
+                final TestHttpClient.Response echo = client.call(
+                        HttpMethod.POST, "/portico.demo.v1.DemoService/Echo", GrpcWeb.headers(GrpcWeb.PROTO),
+                        GrpcWeb.frame(EchoRequest.newBuilder().setMessage("demo").build()));
+                assertThat(GrpcWeb.parse(echo.body()).trailer("grpc-status")).isEqualTo("0");
+            }
+        } finally {
+            portico.destroy();
+            portico.waitFor(15, TimeUnit.SECONDS);
+        }
+    }
+
+    @Test
+    void anInvalidConfigurationStopsStartUpWithOneMessageNamingTheKey() throws Exception {
+        final Path config = dir.resolve("bad.conf");
+        Files.writeString(config, "portico.listen.port = 70000\n");
+        final Process portico = start(List.of("--config", config.toString()));
+        assertThat(portico.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        assertThat(portico.exitValue()).isEqualTo(2);
+        assertThat(output(portico)).contains("portico.listen.port").contains("70000");
+    }
+
+    /** {@code java [-Dkey=value ...] -jar portico.jar [args]}, with the JVM options before -jar. */
+    private Process start(List<String> args) throws IOException {
+        final List<String> command = new ArrayList<>(List.of(javaBinary()));
+        args.stream().filter(a -> a.startsWith("-D")).forEach(command::add);
+        command.add("-jar");
+        command.add(JAR.toString());
+        args.stream().filter(a -> !a.startsWith("-D")).forEach(command::add);
+        final ProcessBuilder builder = new ProcessBuilder(command)
+                .redirectErrorStream(true)
+                .redirectOutput(dir.resolve("portico-" + System.nanoTime() + ".log").toFile());
+        // Leak detection without changing the command line the image uses.
+        builder.environment().put("JAVA_TOOL_OPTIONS", "-Dio.netty.leakDetection.level=paranoid");
+        final Process process = builder.start();
+        logs.add(builder.redirectOutput().file().toPath());
+        processes.add(process);
+        return process;
+    }
+
+    private String output(Process process) throws IOException {
+        return Files.readString(logs.get(processes.indexOf(process)), StandardCharsets.UTF_8);
+    }
+
+    private int awaitPort(Process process) throws IOException, InterruptedException {
+        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (System.nanoTime() < deadline) {
+            final Matcher matcher = LISTENING.matcher(output(process));
+            if (matcher.find()) {
+                return Integer.parseInt(matcher.group(1));
+            }
+            assertThat(process.isAlive()).as("Portico is running; output:%n%s", output(process)).isTrue();
+            Thread.sleep(50);
+        }
+        throw new AssertionError("Portico did not start within 30 s:\n" + output(process));
+    }
+
+    private static String javaBinary() {
+        return Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    }
+}
