@@ -121,8 +121,9 @@ public final class PorticoServer implements AutoCloseable {
                     ? AdminServer.start(settings.admin(), registry, group, channelType) : null;
             final PorticoServer server = new PorticoServer(settings, upstream, group, listener, admin, registry,
                                                              metrics);
-            log.info("Portico listening on {}://{} ({}; transport {}){}", ssl == null ? "http" : "https",
-                     listener.localAddress(), ssl == null ? "HTTP/1.1, h2c" : "TLS with ALPN h2, http/1.1",
+            final InetSocketAddress bound = (InetSocketAddress) listener.localAddress();
+            log.info("Portico listening on {}://{}:{} ({}; transport {}){}", ssl == null ? "http" : "https",
+                     bound.getHostString(), bound.getPort(), ssl == null ? "HTTP/1.1, h2c" : "TLS with ALPN h2, http/1.1",
                      epoll ? "epoll" : "nio",
                      admin == null ? "" : ", metrics on http://" + settings.admin().host() + ':' + admin.port()
                                           + "/metrics");
