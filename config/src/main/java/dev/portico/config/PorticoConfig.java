@@ -60,7 +60,8 @@ public final class PorticoConfig {
             "PORTICO_CORS_ALLOWED_ORIGINS", "portico.cors.allowed-origins",
             "PORTICO_TLS_CERT_CHAIN_FILE", "portico.tls.cert-chain-file",
             "PORTICO_TLS_PRIVATE_KEY_FILE", "portico.tls.private-key-file",
-            "PORTICO_ADMIN_PORT", "portico.admin.port");
+            "PORTICO_ADMIN_PORT", "portico.admin.port",
+            "PORTICO_SCHEMA_DESCRIPTOR_SETS", "portico.schema.descriptor-sets");
 
     // RFC 6454 origin as browsers serialise it: lowercase scheme://host[:port], no path. The host is a DNS
     // name, IPv4 or bracketed IPv6 literal. A pattern replaces the first label(s) with "*.".
@@ -160,7 +161,20 @@ public final class PorticoConfig {
                 bool(c, "portico.admin.enabled"),
                 nonEmptyString(c, "portico.admin.host"),
                 intBetween(c, "portico.admin.port", 0, 65535));
-        return new PorticoSettings(listen, tls, upstream, cors, limits, deadlines, flowControl, admin);
+        final SchemaSettings schema = new SchemaSettings(
+                bool(c, "portico.schema.reflection"),
+                positiveDuration(c, "portico.schema.refresh-interval"),
+                positiveDuration(c, "portico.schema.missing-retry-interval"),
+                intBetween(c, "portico.schema.max-services", 1, Integer.MAX_VALUE),
+                readableFiles(c, "portico.schema.descriptor-sets"));
+        final ConnectSettings connect = new ConnectSettings(
+                bool(c, "portico.connect.require-protocol-version"),
+                bool(c, "portico.connect.allow-get-without-schema"),
+                bool(c, "portico.connect.reject-unknown-json-fields"));
+        final CompressionSettings compression = new CompressionSettings(
+                bytesOrZero(c, "portico.compression.response-min-bytes"));
+        return new PorticoSettings(listen, tls, upstream, cors, limits, deadlines, flowControl, admin, schema,
+                                   connect, compression);
     }
 
     // ---- layers ----
@@ -427,6 +441,23 @@ public final class PorticoConfig {
         return (int) bytes;
     }
 
+    /** Like {@link #bytes}, but 0 is allowed: for thresholds where 0 means "always". */
+    private static int bytesOrZero(Config c, String path) throws InvalidConfigException {
+        final long bytes;
+        try {
+            bytes = c.getBytes(path);
+        } catch (ConfigException.WrongType | ConfigException.BadValue e) {
+            throw invalid(c, path, "must be a size such as 1 KiB or 0, got " + render(c, path), e);
+        } catch (ConfigException.Null e) {
+            throw invalid(c, path, "must be a size such as 1 KiB or 0, got null", e);
+        }
+        if (bytes < 0 || bytes > Integer.MAX_VALUE) {
+            throw invalid(c, path, "must be between 0 and " + Integer.MAX_VALUE
+                                   + " bytes (2 GiB - 1), got " + render(c, path));
+        }
+        return (int) bytes;
+    }
+
     private static Duration positiveDuration(Config c, String path) throws InvalidConfigException {
         final Duration d = duration(c, path, "positive");
         if (d.isZero()) {
@@ -492,19 +523,34 @@ public final class PorticoConfig {
         if (name.isEmpty()) {
             throw invalid(c, path, "must be a file path, or null to leave it unset; got \"\"");
         }
+        return Optional.of(readableFile(path, c.getValue(path).origin(), name));
+    }
+
+    /** A list of paths (or one comma-separated string), each a file that is readable now. */
+    private static List<Path> readableFiles(Config c, String path) throws InvalidConfigException {
+        final List<Path> files = new ArrayList<>();
+        for (Entry entry : strings(c, path)) {
+            files.add(readableFile(path, entry.origin(), entry.value()));
+        }
+        return files;
+    }
+
+    /** {@code name} as a path; relative paths stay relative, resolved against the working directory. */
+    private static Path readableFile(String path, ConfigOrigin origin, String name)
+            throws InvalidConfigException {
         final Path file;
         try {
             file = Path.of(name);
         } catch (InvalidPathException e) {
-            throw invalid(c, path, "is not a valid path: " + e.getMessage(), e);
+            throw invalid(path, origin, "is not a valid path: " + e.getMessage(), e);
         }
         if (!Files.isRegularFile(file)) {
-            throw invalid(c, path, "file " + file.toAbsolutePath() + " does not exist or is not a file");
+            throw invalid(path, origin, "file " + file.toAbsolutePath() + " does not exist or is not a file");
         }
         if (!Files.isReadable(file)) {
-            throw invalid(c, path, "file " + file.toAbsolutePath() + " is not readable");
+            throw invalid(path, origin, "file " + file.toAbsolutePath() + " is not readable");
         }
-        return Optional.of(file);
+        return file;
     }
 
     private static List<HostAndPort> endpoints(Config c, String path) throws InvalidConfigException {

@@ -8,7 +8,8 @@ import static java.util.Objects.requireNonNull;
  */
 public record PorticoSettings(ListenSettings listen, TlsSettings tls, UpstreamSettings upstream,
                               CorsSettings cors, LimitSettings limits, DeadlineSettings deadlines,
-                              FlowControlSettings flowControl, AdminSettings admin) {
+                              FlowControlSettings flowControl, AdminSettings admin, SchemaSettings schema,
+                              ConnectSettings connect, CompressionSettings compression) {
 
     public PorticoSettings {
         requireNonNull(listen, "listen");
@@ -19,5 +20,8 @@ public record PorticoSettings(ListenSettings listen, TlsSettings tls, UpstreamSe
         requireNonNull(deadlines, "deadlines");
         requireNonNull(flowControl, "flowControl");
         requireNonNull(admin, "admin");
+        requireNonNull(schema, "schema");
+        requireNonNull(connect, "connect");
+        requireNonNull(compression, "compression");
     }
 }

@@ -31,11 +31,15 @@ class PorticoConfigTest {
         assertThat(s.upstream()).isEqualTo(
                 new UpstreamSettings(List.of(), true, Duration.ofSeconds(5), Duration.ofSeconds(30)));
         assertThat(s.cors()).isEqualTo(
-                new CorsSettings(List.of("*"), List.of(), List.of(), false, Duration.ofHours(2), false));
+                new CorsSettings(List.of("*"), List.of("*"), List.of(), false, Duration.ofHours(2), false));
         assertThat(s.limits()).isEqualTo(new LimitSettings(4 << 20, 16 << 10, 8 << 10, 1000, 4 << 20));
         assertThat(s.deadlines()).isEqualTo(new DeadlineSettings(Duration.ZERO, Duration.ZERO, false));
         assertThat(s.flowControl()).isEqualTo(new FlowControlSettings(32 << 10, 64 << 10, 1 << 20, 16 << 20));
         assertThat(s.admin()).isEqualTo(new AdminSettings(true, "0.0.0.0", 9090));
+        assertThat(s.schema()).isEqualTo(new SchemaSettings(true, Duration.ofMinutes(5), Duration.ofSeconds(30),
+                                                            1000, List.of()));
+        assertThat(s.connect()).isEqualTo(new ConnectSettings(false, false, true));
+        assertThat(s.compression()).isEqualTo(new CompressionSettings(1024));
     }
 
     @Test
@@ -46,6 +50,8 @@ class PorticoConfigTest {
 
     @Test
     void fileOverridesOnlyTheKeysItSets() throws Exception {
+        final Path apiSet = write("api.binpb", "");
+        write("more.binpb", "");
         final Path file = write("portico.conf", """
                 portico {
                   listen { host = "127.0.0.1", port = 0, shutdown-grace-period = 500ms }
@@ -66,8 +72,21 @@ class PorticoConfigTest {
                   deadlines { max = 30s, default = 5s, ignore-client-timeout = true }
                   flow-control { write-buffer-low-water-mark = 8 KiB, write-buffer-high-water-mark = 16 KiB }
                   admin { enabled = false, port = 0 }
+                  schema {
+                    reflection = false
+                    refresh-interval = 1h
+                    missing-retry-interval = 5s
+                    max-services = 10
+                    descriptor-sets = ["%s", "%s"]
+                  }
+                  connect {
+                    require-protocol-version = true
+                    allow-get-without-schema = true
+                    reject-unknown-json-fields = false
+                  }
+                  compression.response-min-bytes = 0
                 }
-                """);
+                """.formatted(apiSet, dir.resolve("more.binpb")));
 
         final PorticoSettings s = load(file, Map.of(), new Properties());
 
@@ -86,6 +105,19 @@ class PorticoConfigTest {
                 .isEqualTo(new DeadlineSettings(Duration.ofSeconds(30), Duration.ofSeconds(5), true));
         assertThat(s.flowControl()).isEqualTo(new FlowControlSettings(8 << 10, 16 << 10, 1 << 20, 16 << 20));
         assertThat(s.admin()).isEqualTo(new AdminSettings(false, "0.0.0.0", 0));
+        assertThat(s.schema()).isEqualTo(new SchemaSettings(false, Duration.ofHours(1), Duration.ofSeconds(5),
+                                                            10, List.of(apiSet, dir.resolve("more.binpb"))));
+        assertThat(s.connect()).isEqualTo(new ConnectSettings(true, true, false));
+        assertThat(s.compression()).isEqualTo(new CompressionSettings(0));
+    }
+
+    @Test
+    void relativeDescriptorSetPathStaysRelative() throws Exception {
+        // The working directory of the test JVM is the module directory, which has a pom.xml.
+        final SchemaSettings schema = PorticoConfig.parse("portico.schema.descriptor-sets = [pom.xml]")
+                                                   .schema();
+
+        assertThat(schema.descriptorSets()).containsExactly(Path.of("pom.xml"));
     }
 
     @Test
@@ -153,6 +185,8 @@ class PorticoConfigTest {
     void environmentSetsEachCommonKey() throws Exception {
         final Path cert = write("cert.pem", "cert");
         final Path key = write("key.pem", "key");
+        final Path set1 = write("a.binpb", "");
+        final Path set2 = write("b.binpb", "");
         final Map<String, String> env = Map.of(
                 "PORTICO_LISTEN_HOST", "127.0.0.1",
                 "PORTICO_LISTEN_PORT", "8443",
@@ -160,7 +194,8 @@ class PorticoConfigTest {
                 "PORTICO_CORS_ALLOWED_ORIGINS", "https://app.example.com,https://*.example.org",
                 "PORTICO_TLS_CERT_CHAIN_FILE", cert.toString(),
                 "PORTICO_TLS_PRIVATE_KEY_FILE", key.toString(),
-                "PORTICO_ADMIN_PORT", "9191");
+                "PORTICO_ADMIN_PORT", "9191",
+                "PORTICO_SCHEMA_DESCRIPTOR_SETS", set1 + "," + set2);
 
         final PorticoSettings s = PorticoConfig.load(Optional.empty(), env, new Properties());
 
@@ -172,6 +207,7 @@ class PorticoConfigTest {
                 .containsExactly("https://app.example.com", "https://*.example.org");
         assertThat(s.tls()).isEqualTo(new TlsSettings(Optional.of(cert), Optional.of(key)));
         assertThat(s.admin().port()).isEqualTo(9191);
+        assertThat(s.schema().descriptorSets()).containsExactly(set1, set2);
     }
 
     @Test

@@ -104,6 +104,11 @@ class PorticoConfigValidationTest {
             "portico.limits.max-message-bytes | lots    | must be a positive size such as 4 MiB or 65536",
             "portico.cors.allowed-origins     | {a = 1} | must be a list of strings, got {\"a\":1}",
             "portico.cors.allowed-headers     | [[x]]   | each entry must be a string, got [\"x\"]",
+            "portico.schema.reflection        | often   | must be true or false, got \"often\"",
+            "portico.schema.max-services      | many    | must be an integer, got \"many\"",
+            "portico.schema.descriptor-sets   | {a = 1} | must be a list of strings, got {\"a\":1}",
+            "portico.connect.allow-get-without-schema | 1 | must be true or false, got 1",
+            "portico.compression.response-min-bytes   | big | must be a size such as 1 KiB or 0, got \"big\"",
     })
     void wrongTypeNamesTheKey(String key, String value, String problem) {
         assertRejected(key + " = " + value).hasMessageStartingWith(key + " (config text: 1): " + problem);
@@ -157,6 +162,27 @@ class PorticoConfigValidationTest {
         assertThat(limits.maxMessageBytes()).isEqualTo(Integer.MAX_VALUE);
     }
 
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"portico.compression.response-min-bytes = -1",
+                            "portico.compression.response-min-bytes = 2 GiB"})
+    void responseMinBytesMustBeZeroOrMoreAndFitAnInt(String hocon) {
+        assertRejected(hocon).hasMessageStartingWith("portico.compression.response-min-bytes (config text: 1): "
+                                                     + "must be ");
+    }
+
+    @Test
+    void responseMinBytesOfZeroCompressesEverything() throws Exception {
+        assertThat(PorticoConfig.parse("portico.compression.response-min-bytes = 0").compression())
+                .isEqualTo(new CompressionSettings(0));
+    }
+
+    @Test
+    void maxServicesMustBePositive() {
+        assertRejected("portico.schema.max-services = 0")
+                .hasMessage("portico.schema.max-services (config text: 1): must be between 1 and "
+                            + Integer.MAX_VALUE + ", got 0");
+    }
+
     @Test
     void maxConcurrentStreamsMustBePositive() {
         assertRejected("portico.limits.max-concurrent-streams = 0")
@@ -182,8 +208,10 @@ class PorticoConfigValidationTest {
     }
 
     @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"portico.upstream.connect-timeout = 0s", "portico.upstream.keep-alive-time = 0"})
-    void upstreamTimersMustBePositive(String hocon) {
+    @ValueSource(strings = {"portico.upstream.connect-timeout = 0s", "portico.upstream.keep-alive-time = 0",
+                            "portico.schema.refresh-interval = 0s", "portico.schema.missing-retry-interval = 0",
+                            "portico.schema.refresh-interval = -5m"})
+    void timersMustBePositive(String hocon) {
         final String key = hocon.substring(0, hocon.indexOf(' '));
         assertRejected(hocon).hasMessageStartingWith(key + " (config text: 1): must be a positive duration");
     }
@@ -318,6 +346,35 @@ class PorticoConfigValidationTest {
         assertThatThrownBy(() -> PorticoConfig.load(Optional.empty(), env, new Properties()))
                 .hasMessageStartingWith("portico.tls.cert-chain-file (environment variable "
                                         + "PORTICO_TLS_CERT_CHAIN_FILE): file ");
+    }
+
+    // ---- schema descriptor sets ----
+
+    @Test
+    void missingDescriptorSetIsRejectedWithItsListEntry() throws Exception {
+        final Path present = write("api.binpb", "");
+        final Path missing = dir.resolve("missing.binpb");
+
+        assertRejected("portico.schema.descriptor-sets = [\n  \"" + present + "\",\n  \"" + missing + "\"\n]")
+                .hasMessage("portico.schema.descriptor-sets (config text: 3): file " + missing
+                            + " does not exist or is not a file");
+    }
+
+    @Test
+    void directoryAsDescriptorSetIsRejected() {
+        assertRejected("portico.schema.descriptor-sets = [\"" + dir + "\"]")
+                .hasMessage("portico.schema.descriptor-sets (config text: 1): file " + dir
+                            + " does not exist or is not a file");
+    }
+
+    @Test
+    void missingDescriptorSetFromTheEnvironmentNamesTheVariable() {
+        final Map<String, String> env = Map.of("PORTICO_SCHEMA_DESCRIPTOR_SETS",
+                                               dir.resolve("nope.binpb").toString());
+
+        assertThatThrownBy(() -> PorticoConfig.load(Optional.empty(), env, new Properties()))
+                .hasMessageStartingWith("portico.schema.descriptor-sets (environment variable "
+                                        + "PORTICO_SCHEMA_DESCRIPTOR_SETS): file ");
     }
 
     private Path write(String name, String content) throws IOException {

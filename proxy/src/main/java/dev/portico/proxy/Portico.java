@@ -79,7 +79,8 @@ public final class Portico {
                                    new UpstreamSettings(List.of(endpoint), true, upstream.connectTimeout(),
                                                         upstream.keepAliveTime()),
                                    settings.cors(), settings.limits(), settings.deadlines(),
-                                   settings.flowControl(), settings.admin());
+                                   settings.flowControl(), settings.admin(), settings.schema(),
+                                   settings.connect(), settings.compression());
     }
 
     private static void exit(String message) {

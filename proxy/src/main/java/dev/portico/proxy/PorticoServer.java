@@ -13,9 +13,13 @@ import dev.portico.proxy.cors.CorsPolicy;
 import dev.portico.proxy.demo.DemoPageHandler;
 import dev.portico.proxy.metrics.MethodTagger;
 import dev.portico.proxy.metrics.ProxyMetrics;
+import dev.portico.proxy.protocol.ProtocolDetector;
+import dev.portico.proxy.schema.SchemaException;
+import dev.portico.proxy.schema.SchemaRegistry;
 import dev.portico.proxy.transport.FrontendInitializer;
 import dev.portico.proxy.transport.HandlerNames;
 import dev.portico.proxy.transport.RequestPipeline;
+import dev.portico.upstream.PickResult;
 import dev.portico.upstream.UpstreamPool;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.netty4.NettyAllocatorMetrics;
@@ -40,6 +44,7 @@ import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SupportedCipherSuiteFilter;
 import java.net.InetSocketAddress;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLException;
 import org.slf4j.Logger;
@@ -61,9 +66,11 @@ public final class PorticoServer implements AutoCloseable {
     private final AdminServer admin;
     private final PrometheusMeterRegistry registry;
     private final ProxyMetrics metrics;
+    private final SchemaRegistry schemas;
 
     private PorticoServer(PorticoSettings settings, UpstreamPool upstream, EventLoopGroup group, Channel listener,
-                          AdminServer admin, PrometheusMeterRegistry registry, ProxyMetrics metrics) {
+                          AdminServer admin, PrometheusMeterRegistry registry, ProxyMetrics metrics,
+                          SchemaRegistry schemas) {
         this.settings = settings;
         this.upstream = upstream;
         this.group = group;
@@ -71,6 +78,7 @@ public final class PorticoServer implements AutoCloseable {
         this.admin = admin;
         this.registry = registry;
         this.metrics = metrics;
+        this.schemas = schemas;
     }
 
     /**
@@ -78,7 +86,7 @@ public final class PorticoServer implements AutoCloseable {
      * With {@code demoPage}, GET / serves the web demo page.
      */
     public static PorticoServer start(PorticoSettings settings, UpstreamPool upstream, boolean demoPage)
-            throws InterruptedException, SSLException {
+            throws InterruptedException, SSLException, SchemaException {
         requireNonNull(settings, "settings");
         requireNonNull(upstream, "upstream");
         final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
@@ -87,8 +95,15 @@ public final class PorticoServer implements AutoCloseable {
         new JvmMemoryMetrics().bindTo(registry);
         new NettyAllocatorMetrics(PooledByteBufAllocator.DEFAULT).bindTo(registry);
 
-        final ProxyRuntime runtime = new ProxyRuntime(upstream, new MethodDescriptors(10_000),
-                                                      settings.limits(), settings.deadlines(), metrics);
+        final SchemaRegistry schemas = new SchemaRegistry(settings.schema(), service -> {
+            // Reflection asks the upstream that serves the service; any method name routes the same way.
+            return upstream.pick(service + "/ServerReflectionInfo") instanceof PickResult.Picked picked
+                   ? Optional.of(picked.channel()) : Optional.empty();
+        });
+        final ProxyRuntime runtime = new ProxyRuntime(
+                upstream, new MethodDescriptors(10_000), new ProtocolDetector(settings.connect(), schemas::knownTypes),
+                schemas, settings.limits(), settings.deadlines(), settings.connect(), settings.compression(),
+                metrics);
         final CorsPolicy cors = new CorsPolicy(settings.cors());
         final RequestPipeline requestPipeline = pipeline -> {
             pipeline.addLast(HandlerNames.CORS, new CorsHandler(cors));
@@ -120,7 +135,7 @@ public final class PorticoServer implements AutoCloseable {
             final AdminServer admin = settings.admin().enabled()
                     ? AdminServer.start(settings.admin(), registry, group, channelType) : null;
             final PorticoServer server = new PorticoServer(settings, upstream, group, listener, admin, registry,
-                                                             metrics);
+                                                             metrics, schemas);
             final InetSocketAddress bound = (InetSocketAddress) listener.localAddress();
             log.info("Portico listening on {}://{}:{} ({}; transport {}){}", ssl == null ? "http" : "https",
                      bound.getHostString(), bound.getPort(), ssl == null ? "HTTP/1.1, h2c" : "TLS with ALPN h2, http/1.1",
@@ -132,6 +147,7 @@ public final class PorticoServer implements AutoCloseable {
         } finally {
             if (!ok) {
                 group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+                schemas.close();
             }
         }
     }
@@ -182,6 +198,7 @@ public final class PorticoServer implements AutoCloseable {
             log.warn("shutting down with {} calls still in flight", metrics.activeCalls());
         }
         group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+        schemas.close();
         upstream.close();
         registry.close();
     }

@@ -4,9 +4,15 @@ import static java.util.Objects.requireNonNull;
 
 import dev.portico.proxy.protocol.CallOutcome;
 import dev.portico.proxy.protocol.ClientProtocol;
+import dev.portico.proxy.protocol.Codec;
+import dev.portico.proxy.protocol.DeferredResponse;
+import dev.portico.proxy.protocol.JsonTranscoder;
 import dev.portico.proxy.protocol.RequestMeta;
+import dev.portico.proxy.schema.MethodSchema;
 import dev.portico.proxy.wire.Base64StreamDecoder;
 import dev.portico.proxy.wire.BodyEncoding;
+import dev.portico.proxy.wire.Compression;
+import dev.portico.proxy.wire.Deframer;
 import dev.portico.proxy.wire.MessageDeframer;
 import dev.portico.proxy.wire.ProtocolException;
 import dev.portico.proxy.wire.RpcCode;
@@ -16,10 +22,12 @@ import io.grpc.Metadata;
 import io.grpc.Status;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.HttpContent;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -27,12 +35,16 @@ import org.slf4j.LoggerFactory;
 /**
  * One client request proxied as one native gRPC call.
  *
- * <p><b>Thread:</b> confined to the client channel's event loop; grpc-java calls back on that loop too.
+ * <p><b>Thread:</b> confined to the client channel's event loop; grpc-java calls back on that loop too, and
+ * the schema lookup hands its result over to it.
  *
  * <p><b>Backpressure:</b> the client's body is read only while the upstream call is ready for another
  * message, and the deframer holds at most what one read brought. Upstream messages are requested one at a
  * time, and only while the client channel is writable (HTTP/2 stream windows and the write-buffer water
  * marks show up as writability).
+ *
+ * <p><b>Messages:</b> request messages are decompressed and, for the JSON codec, transcoded to binary with
+ * the method's schema; response messages the other way. The protocol only frames them.
  *
  * <p><b>Ending:</b> every exit (upstream close, bad input, client gone) goes through {@link #finish} or
  * {@link #cancel}, which run at most once between them.
@@ -41,6 +53,8 @@ public final class ProxyCall implements UpstreamCall.Listener {
     private static final Logger log = LoggerFactory.getLogger(ProxyCall.class);
 
     private enum State {
+        /** Waiting for the method's schema; the body is buffered but not read further. */
+        PENDING,
         /** The request body is still being forwarded. */
         OPEN,
         /** The whole request went upstream; the response is still coming. */
@@ -61,20 +75,27 @@ public final class ProxyCall implements UpstreamCall.Listener {
     private final PickResult.Picked target;
     private final ProxyRuntime runtime;
     private final EndListener endListener;
-    private final MessageDeframer deframer;
+    private final Deframer deframer;
     private final Base64StreamDecoder base64;
     private final long startNanos;
 
-    private State state = State.OPEN;
+    private State state = State.PENDING;
     private UpstreamCall upstream;
+    private JsonTranscoder transcoder;
     private boolean headSent;
     private boolean bodyEnded;
+    /** The deframer was told the body ended. */
+    private boolean inputEnded;
     /** A message was requested from the deframer and has not arrived: more body bytes are needed. */
     private boolean messageDemanded;
     /** An upstream message was held back because the client channel was not writable. */
     private boolean responseDemandPending;
     /** A failure found while the deframer was delivering, acted on once it returns. */
     private ProtocolException deframeFailure;
+    /** For a protocol whose head waits for the outcome: what arrived so far. */
+    private Metadata deferredHeaders;
+    private ByteBuf deferredMessage;
+    private boolean deferredCompressed;
 
     public ProxyCall(ChannelHandlerContext ctx, ClientProtocol protocol, RequestMeta meta,
                      PickResult.Picked target, ProxyRuntime runtime, EndListener endListener) {
@@ -85,15 +106,36 @@ public final class ProxyCall implements UpstreamCall.Listener {
         this.target = requireNonNull(target, "target");
         this.runtime = requireNonNull(runtime, "runtime");
         this.endListener = requireNonNull(endListener, "endListener");
-        this.deframer = new MessageDeframer(protocol.envelope(), runtime.limits().maxMessageBytes(),
-                                           new RequestMessages());
+        this.deframer = protocol.newDeframer(alloc, meta, runtime.limits().maxMessageBytes(), new RequestMessages());
         this.base64 = protocol.bodyEncoding() == BodyEncoding.BASE64 ? new Base64StreamDecoder() : null;
         this.startNanos = runtime.metrics().callStarted();
     }
 
-    /** Starts the upstream call. */
+    /**
+     * Starts the call: at once, or once the method's schema is known when the call needs it (the JSON
+     * codec, or a Connect GET, which only methods without side effects may take).
+     */
     public void start() {
         assert ctx.executor().inEventLoop();
+        if (meta.codec() == Codec.PROTO && !meta.isGet()) {
+            startUpstream(Optional.empty());
+            return;
+        }
+        runtime.schemas().lookup(meta.fullMethodName()).whenComplete((schema, error) -> ctx.executor().execute(
+                () -> startUpstream(schema == null ? Optional.empty() : schema)));
+    }
+
+    private void startUpstream(Optional<MethodSchema> schema) {
+        if (state != State.PENDING) {
+            return; // The client went away meanwhile.
+        }
+        try {
+            checkSchema(schema);
+        } catch (ProtocolException e) {
+            fail(e);
+            return;
+        }
+        state = State.OPEN;
         CallOptions options = CallOptions.DEFAULT
                 .withExecutor(ctx.channel().eventLoop())
                 .withMaxInboundMessageSize(runtime.limits().maxMessageBytes())
@@ -105,17 +147,54 @@ public final class ProxyCall implements UpstreamCall.Listener {
         upstream = UpstreamCall.start(target.channel(), runtime.methods().get(meta.fullMethodName()), options,
                                       meta.metadata(), this);
         upstream.request(1);
-        pumpRequest();
+        if (meta.isGet()) {
+            feed(Unpooled.wrappedBuffer(meta.inlineMessage()), true);
+            ctx.read(); // The request's (empty) end, so that the connection can take the next request.
+        } else {
+            pumpRequest();
+        }
+    }
+
+    private void checkSchema(Optional<MethodSchema> schema) throws ProtocolException {
+        final String how = "let the upstream serve gRPC server reflection, or list a descriptor set "
+                           + "(buf build -o, protoc --include_imports --descriptor_set_out) in "
+                           + "portico.schema.descriptor-sets";
+        if (meta.isGet()) {
+            if (schema.isPresent() && !schema.get().noSideEffects()) {
+                throw new ProtocolException(RpcCode.UNIMPLEMENTED, meta.fullMethodName()
+                        + " may have side effects (idempotency_level is not NO_SIDE_EFFECTS): call it with POST");
+            }
+            if (schema.isEmpty() && !runtime.connect().allowGetWithoutSchema()) {
+                throw new ProtocolException(RpcCode.UNIMPLEMENTED, "GET needs to know that "
+                        + meta.fullMethodName() + " has no side effects, and its schema is unknown: " + how
+                        + ", or set portico.connect.allow-get-without-schema = true");
+            }
+        }
+        if (meta.codec() == Codec.JSON) {
+            if (schema.isEmpty()) {
+                throw new ProtocolException(RpcCode.UNIMPLEMENTED, "cannot transcode JSON for "
+                        + meta.fullMethodName() + ": its schema is unknown; " + how + ", or use the proto codec");
+            }
+            transcoder = new JsonTranscoder(schema.get(), runtime.connect().rejectUnknownJsonFields());
+        }
     }
 
     /** Takes ownership of {@code content}: a piece of the request body, {@code last} for the final one. */
     public void onRequestContent(HttpContent content, boolean last) {
-        if (state != State.OPEN) {
-            content.release();
+        if (meta.isGet()) {
+            content.release(); // A GET's message is in its URL; the body must be empty.
+            return;
+        }
+        feed(content.content(), last);
+    }
+
+    private void feed(ByteBuf bytes, boolean last) {
+        if (state == State.HALF_CLOSED || state == State.CLOSED) {
+            bytes.release();
             return;
         }
         try {
-            deframer.feed(base64 == null ? content.content() : base64.decode(alloc, content.content()));
+            deframer.feed(base64 == null ? bytes : base64.decode(alloc, bytes));
             if (last) {
                 if (base64 != null) {
                     deframer.feed(base64.finish(alloc));
@@ -142,7 +221,7 @@ public final class ProxyCall implements UpstreamCall.Listener {
             return;
         }
         state = State.CLOSED;
-        deframer.close();
+        releaseBuffers();
         if (upstream != null) {
             upstream.cancel("client cancelled the call", null);
         }
@@ -154,6 +233,10 @@ public final class ProxyCall implements UpstreamCall.Listener {
     /** Forwards request messages while the upstream takes them, and reads more body only then. */
     private void pumpRequest() {
         try {
+            if (bodyEnded && !inputEnded && state == State.OPEN) {
+                inputEnded = true;
+                deframer.endOfInput(); // A partial frame left over is an error.
+            }
             while (state == State.OPEN && !messageDemanded && deframeFailure == null && upstream.isReady()) {
                 messageDemanded = true;
                 deframer.request(1);
@@ -164,9 +247,8 @@ public final class ProxyCall implements UpstreamCall.Listener {
             if (state != State.OPEN || !messageDemanded) {
                 return; // Closed, or waiting for onReady.
             }
-            if (bodyEnded) {
-                // Every complete message went upstream; a partial frame left over is an error.
-                deframer.endOfInput();
+            if (inputEnded) {
+                // A message is wanted and none is left: the whole request went upstream.
                 state = State.HALF_CLOSED;
                 upstream.halfClose();
             } else {
@@ -182,6 +264,10 @@ public final class ProxyCall implements UpstreamCall.Listener {
         if (state == State.CLOSED) {
             return;
         }
+        if (protocol.defersHead()) {
+            deferredHeaders = headers;
+            return;
+        }
         headSent = true;
         ctx.write(protocol.responseHead(meta, headers)).addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
     }
@@ -192,9 +278,32 @@ public final class ProxyCall implements UpstreamCall.Listener {
             message.release();
             return;
         }
-        // A flush per message: each one reaches the client as soon as it arrives, never buffered to the end.
-        ctx.writeAndFlush(new DefaultHttpContent(protocol.encodeMessage(alloc, message)))
-           .addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
+        ByteBuf encoded;
+        try {
+            encoded = transcoder == null ? message : transcoder.toJson(alloc, message);
+        } catch (ProtocolException e) {
+            fail(e);
+            return;
+        }
+        final boolean compress = meta.responseCompression() != Compression.IDENTITY
+                                 && encoded.readableBytes() >= runtime.compression().responseMinBytes();
+        if (compress) {
+            encoded = meta.responseCompression().compress(alloc, encoded);
+        }
+        if (protocol.defersHead()) {
+            if (deferredMessage != null) {
+                encoded.release();
+                fail(new ProtocolException(RpcCode.UNIMPLEMENTED, "the upstream answered the unary call "
+                                           + meta.fullMethodName() + " with more than one message"));
+                return;
+            }
+            deferredMessage = encoded;
+            deferredCompressed = compress;
+        } else {
+            // A flush per message: each reaches the client as soon as it arrives, never buffered to the end.
+            ctx.writeAndFlush(new DefaultHttpContent(protocol.encodeMessage(alloc, encoded, compress)))
+               .addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
+        }
         if (ctx.channel().isWritable()) {
             upstream.request(1);
         } else {
@@ -218,7 +327,7 @@ public final class ProxyCall implements UpstreamCall.Listener {
         finish(new CallOutcome(RpcCode.fromValue(status.getCode().value()), message, trailers));
     }
 
-    /** Ends the call with an error Portico found in the client's request. */
+    /** Ends the call with an error Portico found in the client's request or the upstream's answer. */
     private void fail(ProtocolException e) {
         if (state == State.CLOSED) {
             return;
@@ -226,7 +335,7 @@ public final class ProxyCall implements UpstreamCall.Listener {
         log.warn("{} {} from {}: {}: {}", protocol.tag(), meta.fullMethodName(), ctx.channel().remoteAddress(),
                  e.code(), e.getMessage());
         if (upstream != null) {
-            upstream.cancel("Portico rejected the request: " + e.getMessage(), e);
+            upstream.cancel("Portico ended the call: " + e.getMessage(), e);
         }
         finish(CallOutcome.local(e.code(), e.getMessage()));
     }
@@ -238,8 +347,14 @@ public final class ProxyCall implements UpstreamCall.Listener {
         }
         state = State.CLOSED;
         deframer.close();
+        DeferredResponse deferred = null;
+        if (protocol.defersHead()) {
+            deferred = new DeferredResponse(deferredHeaders == null ? new Metadata() : deferredHeaders,
+                                            deferredMessage, deferredCompressed);
+            deferredMessage = null; // Owned by encodeEnd now.
+        }
         runtime.metrics().callEnded(protocol.tag(), meta.fullMethodName(), outcome.code(), startNanos);
-        ctx.writeAndFlush(protocol.encodeEnd(alloc, meta, outcome, headSent)).addListener(future -> {
+        ctx.writeAndFlush(protocol.encodeEnd(alloc, meta, outcome, headSent, deferred)).addListener(future -> {
             if (!future.isSuccess()) {
                 log.debug("writing the end of {} failed", meta.fullMethodName(), future.cause());
                 ctx.close();
@@ -248,26 +363,45 @@ public final class ProxyCall implements UpstreamCall.Listener {
         });
     }
 
-    /** Request messages as the deframer delivers them, on demand. */
+    private void releaseBuffers() {
+        deframer.close();
+        if (deferredMessage != null) {
+            deferredMessage.release();
+            deferredMessage = null;
+        }
+    }
+
+    /** Request messages as the deframer delivers them, on demand: decompressed, transcoded, sent. */
     private final class RequestMessages implements MessageDeframer.Listener {
         @Override
         public void onMessage(ByteBuf message, boolean compressed) {
             messageDemanded = false;
-            if (compressed) {
-                message.release();
-                // PROTOCOL-HTTP2.md: without grpc-encoding the compressed flag must be 0.
-                deframeFailure = new ProtocolException(
-                        RpcCode.INTERNAL, "compressed request message, but no grpc-encoding was given");
-                return;
+            try {
+                ByteBuf binary = message;
+                if (compressed) {
+                    if (meta.requestCompression() == Compression.IDENTITY) {
+                        message.release();
+                        // PROTOCOL-HTTP2.md: without a message encoding the compressed flag must be 0.
+                        throw new ProtocolException(RpcCode.INTERNAL,
+                                                    "compressed request message, but no compression was named");
+                    }
+                    binary = meta.requestCompression().decompress(alloc, message,
+                                                                  runtime.limits().maxMessageBytes());
+                }
+                if (transcoder != null) {
+                    binary = transcoder.toBinary(binary);
+                }
+                upstream.send(binary);
+            } catch (ProtocolException e) {
+                deframeFailure = e;
             }
-            upstream.send(message);
         }
 
         @Override
         public void onEndFrame(ByteBuf payload) {
             payload.release();
             deframeFailure = new ProtocolException(RpcCode.INVALID_ARGUMENT,
-                                                   "a request body must not carry a trailer frame");
+                                                   "a request body must not carry an end-of-stream frame");
         }
     }
 }

@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import dev.portico.proxy.protocol.CallOutcome;
 import dev.portico.proxy.protocol.ClientProtocol;
+import dev.portico.proxy.protocol.DeferredResponse;
 import dev.portico.proxy.protocol.GrpcProtocol;
 import dev.portico.proxy.protocol.ProtocolDetector;
 import dev.portico.proxy.protocol.RequestMeta;
@@ -43,11 +44,16 @@ import org.slf4j.LoggerFactory;
 public final class ProxyCallHandler extends ChannelInboundHandlerAdapter implements ProxyCall.EndListener {
     private static final Logger log = LoggerFactory.getLogger(ProxyCallHandler.class);
 
+    /** The method name a request whose head could not be parsed is counted under. */
+    private static final String UNPARSED_METHOD = "(unparsed)";
+
     private final ProxyRuntime runtime;
     private ChannelHandlerContext ctx;
     private ProxyCall call;
     /** The current request's body has been read to its end. */
     private boolean requestComplete;
+    /** Drops what is left of a request answered before its end. */
+    private final AnsweredRequest answered = new AnsweredRequest();
 
     public ProxyCallHandler(ProxyRuntime runtime) {
         this.runtime = requireNonNull(runtime, "runtime");
@@ -83,12 +89,16 @@ public final class ProxyCallHandler extends ChannelInboundHandlerAdapter impleme
             context.fireChannelRead(msg);
             return;
         }
+        if (msg instanceof LastHttpContent) {
+            requestComplete = true;
+        }
+        if (answered.discard(context, msg)) {
+            return;
+        }
         if (msg instanceof HttpRequest request) {
             // A FullHttpRequest (HTTP/2 headers with END_STREAM) is a head and a last content at once.
             requestComplete = msg instanceof LastHttpContent;
             onRequestHead(request);
-        } else if (msg instanceof LastHttpContent) {
-            requestComplete = true;
         }
         if (msg instanceof HttpContent content) {
             if (call != null) {
@@ -110,29 +120,28 @@ public final class ProxyCallHandler extends ChannelInboundHandlerAdapter impleme
             rejectMalformedHttp(request);
             return;
         }
-        if (!HttpMethod.POST.equals(request.method())) {
-            final var response = PlainResponses.of(ctx.alloc(), HttpResponseStatus.METHOD_NOT_ALLOWED,
-                                                   request.method() + " is not allowed: gRPC calls are POST");
-            response.headers().set(HttpHeaderNames.ALLOW, "POST, OPTIONS");
-            reject(request, response.status().toString(), response);
-            return;
-        }
+        final Optional<ClientProtocol> protocol;
         final String contentTypeHeader = request.headers().get(HttpHeaderNames.CONTENT_TYPE);
-        Optional<ClientProtocol> protocol = Optional.empty();
-        if (contentTypeHeader != null) {
-            try {
-                protocol = ProtocolDetector.detect(MediaType.parse(contentTypeHeader));
-            } catch (ProtocolException e) {
-                protocol = Optional.empty();
+        if (HttpMethod.POST.equals(request.method())) {
+            protocol = contentTypeHeader == null ? Optional.empty() : detectPost(contentTypeHeader);
+            if (protocol.isEmpty()) {
+                final String reason = "unsupported content-type " + (contentTypeHeader == null ? "(none)"
+                        : '"' + contentTypeHeader + '"') + ": Portico accepts " + ProtocolDetector.accepted();
+                reject(request, reason,
+                       PlainResponses.of(ctx.alloc(), HttpResponseStatus.UNSUPPORTED_MEDIA_TYPE, reason));
+                return;
             }
-        }
-        if (protocol.isEmpty()) {
-            final String reason = "unsupported content-type " + (contentTypeHeader == null ? "(none)" : '"'
-                    + contentTypeHeader + '"') + ": Portico accepts application/grpc-web, "
-                    + "application/grpc-web-text and, over HTTP/2, application/grpc";
-            reject(request, reason,
-                   PlainResponses.of(ctx.alloc(), HttpResponseStatus.UNSUPPORTED_MEDIA_TYPE, reason));
-            return;
+        } else {
+            protocol = HttpMethod.GET.equals(request.method())
+                       ? runtime.protocols().detectGet(request.uri()) : Optional.empty();
+            if (protocol.isEmpty()) {
+                final var response = PlainResponses.of(
+                        ctx.alloc(), HttpResponseStatus.METHOD_NOT_ALLOWED, request.method()
+                        + " is not allowed: calls are POST (or Connect GET, with encoding and message parameters)");
+                response.headers().set(HttpHeaderNames.ALLOW, "POST, GET, OPTIONS");
+                reject(request, response.status().toString(), response);
+                return;
+            }
         }
         if (protocol.get() == GrpcProtocol.NATIVE && !(ctx.channel() instanceof Http2StreamChannel)) {
             final String reason = "native gRPC needs HTTP/2; use application/grpc-web over HTTP/1.1";
@@ -143,17 +152,25 @@ public final class ProxyCallHandler extends ChannelInboundHandlerAdapter impleme
         startCall(request, protocol.get(), contentTypeHeader);
     }
 
+    private Optional<ClientProtocol> detectPost(String contentType) {
+        try {
+            return runtime.protocols().detectPost(MediaType.parse(contentType));
+        } catch (ProtocolException e) {
+            return Optional.empty(); // Not even a media type: 415 like any other unknown type.
+        }
+    }
+
     private void startCall(HttpRequest request, ClientProtocol protocol, String contentTypeHeader) {
-        final MediaType contentType;
         final RequestMeta meta;
         try {
-            contentType = MediaType.parse(contentTypeHeader);
+            final MediaType contentType = contentTypeHeader == null ? null : MediaType.parse(contentTypeHeader);
             meta = protocol.parseRequest(request, contentType);
         } catch (ProtocolException e) {
             // The head is not usable: answer in the client's protocol, with the request's content type.
-            final RequestMeta fallback = new RequestMeta(request.uri(), RequestMeta.NO_TIMEOUT, new Metadata(),
-                                                         contentTypeHeader);
-            rejectInProtocol(request, protocol, fallback, e.code(), e.getMessage());
+            rejectInProtocol(request, protocol,
+                             RequestMeta.unparsed(UNPARSED_METHOD, contentTypeHeader == null ? "application/json"
+                                                                                           : contentTypeHeader),
+                             e.code(), e.getMessage());
             return;
         }
         final PickResult pick = runtime.upstream().pick(meta.fullMethodName());
@@ -168,8 +185,10 @@ public final class ProxyCallHandler extends ChannelInboundHandlerAdapter impleme
     private void rejectInProtocol(HttpRequest request, ClientProtocol protocol, RequestMeta meta, RpcCode code,
                                   String message) {
         runtime.metrics().rejected(protocol.tag(), meta.fullMethodName(), code);
+        final DeferredResponse nothing = protocol.defersHead() ? new DeferredResponse(new Metadata(), null, false)
+                                                                : null;
         reject(request, code + ": " + message,
-               protocol.encodeEnd(ctx.alloc(), meta, CallOutcome.local(code, message), false));
+               protocol.encodeEnd(ctx.alloc(), meta, CallOutcome.local(code, message), false, nothing));
     }
 
     private void rejectMalformedHttp(HttpRequest request) {
@@ -206,11 +225,13 @@ public final class ProxyCallHandler extends ChannelInboundHandlerAdapter impleme
     }
 
     private void afterResponse(boolean written) {
-        if (!written || !requestComplete) {
-            // An unread request body would be parsed as the next request: close instead.
+        if (!written) {
             ctx.close();
-        } else {
+        } else if (requestComplete) {
             AnsweredRequest.readNextRequest(ctx);
+        } else {
+            // The rest of the body must not be parsed as the next request.
+            answered.discardRest(ctx);
         }
     }
 

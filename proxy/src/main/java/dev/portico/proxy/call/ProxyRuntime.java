@@ -2,19 +2,28 @@ package dev.portico.proxy.call;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.portico.config.CompressionSettings;
+import dev.portico.config.ConnectSettings;
 import dev.portico.config.DeadlineSettings;
 import dev.portico.config.LimitSettings;
 import dev.portico.proxy.metrics.ProxyMetrics;
+import dev.portico.proxy.protocol.ProtocolDetector;
+import dev.portico.proxy.schema.SchemaRegistry;
 import dev.portico.upstream.UpstreamPool;
 
-/** What every call on a Portico server shares: where calls go, their limits, and their metrics. */
-public record ProxyRuntime(UpstreamPool upstream, MethodDescriptors methods, LimitSettings limits,
-                           DeadlineSettings deadlines, ProxyMetrics metrics) {
+/** What every call on a Portico server shares: where calls go, their limits, schemas and metrics. */
+public record ProxyRuntime(UpstreamPool upstream, MethodDescriptors methods, ProtocolDetector protocols,
+                           SchemaRegistry schemas, LimitSettings limits, DeadlineSettings deadlines,
+                           ConnectSettings connect, CompressionSettings compression, ProxyMetrics metrics) {
     public ProxyRuntime {
         requireNonNull(upstream, "upstream");
         requireNonNull(methods, "methods");
+        requireNonNull(protocols, "protocols");
+        requireNonNull(schemas, "schemas");
         requireNonNull(limits, "limits");
         requireNonNull(deadlines, "deadlines");
+        requireNonNull(connect, "connect");
+        requireNonNull(compression, "compression");
         requireNonNull(metrics, "metrics");
     }
 

@@ -38,8 +38,8 @@ public final class CorsHandler extends ChannelDuplexHandler {
             AsciiString.cached("access-control-request-private-network");
     private static final AsciiString ALLOW_PRIVATE_NETWORK =
             AsciiString.cached("access-control-allow-private-network");
-    private static final String PREFLIGHT_VARY =
-            "origin, access-control-request-method, access-control-request-headers";
+    private static final String PREFLIGHT_VARY = "origin, access-control-request-method, "
+            + "access-control-request-headers, access-control-request-private-network";
 
     private final CorsPolicy policy;
     /** The Origin of the request being answered, or null for same-origin and non-browser requests. */

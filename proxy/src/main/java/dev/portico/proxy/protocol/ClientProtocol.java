@@ -1,8 +1,9 @@
 package dev.portico.proxy.protocol;
 
 import dev.portico.proxy.wire.BodyEncoding;
-import dev.portico.proxy.wire.EnvelopeFormat;
+import dev.portico.proxy.wire.Deframer;
 import dev.portico.proxy.wire.MediaType;
+import dev.portico.proxy.wire.MessageDeframer;
 import dev.portico.proxy.wire.ProtocolException;
 import io.grpc.Metadata;
 import io.netty.buffer.ByteBuf;
@@ -14,33 +15,39 @@ import io.netty.handler.codec.http.HttpResponse;
 /**
  * A protocol a client speaks to Portico, translated to and from a native gRPC call.
  *
- * <p>Implementations are stateless singletons, safe on any thread; per-call state lives in the call.
- * Framing goes through the shared {@code MessageFramer} and {@code MessageDeframer}: a protocol only names
- * its {@link EnvelopeFormat} and {@link BodyEncoding}.
+ * <p>Implementations are immutable and safe on any thread; per-call state lives in the call. Framing goes
+ * through the shared {@code MessageFramer} and deframers: a protocol only names its envelope, its body
+ * encoding and its headers. Codecs (JSON) and compression are applied by the call, the same for all.
  */
-public sealed interface ClientProtocol permits GrpcProtocol {
+public sealed interface ClientProtocol permits GrpcProtocol, ConnectUnaryProtocol, ConnectStreamProtocol {
 
     /** The protocol's name in logs and the {@code protocol} metric tag. */
     String tag();
 
-    /** How request and response messages are enveloped. */
-    EnvelopeFormat envelope();
+    /** How the (decoded) request body becomes messages. */
+    Deframer newDeframer(ByteBufAllocator alloc, RequestMeta meta, int maxMessageBytes,
+                         MessageDeframer.Listener listener);
 
     /** How the enveloped body is encoded on the wire, in both directions. */
     BodyEncoding bodyEncoding();
 
-    /** Reads the request head: method, deadline, metadata, response content type. */
+    /** Reads the request head: method, deadline, metadata, codec, compression, response content type. */
     RequestMeta parseRequest(HttpRequest request, MediaType contentType) throws ProtocolException;
 
-    /** The response head sent when the upstream's headers arrive. */
+    /** Whether the response head waits for the call's end, because the outcome decides it (Connect unary). */
+    boolean defersHead();
+
+    /** The response head sent when the upstream's headers arrive (protocols that do not defer it). */
     HttpResponse responseHead(RequestMeta meta, Metadata upstreamHeaders);
 
-    /** Takes ownership of {@code message}; the caller must release (write) the returned buffer. */
-    ByteBuf encodeMessage(ByteBufAllocator alloc, ByteBuf message);
+    /** One response message as a body piece. Takes ownership of {@code message}; caller releases the result. */
+    ByteBuf encodeMessage(ByteBufAllocator alloc, ByteBuf message, boolean compressed);
 
     /**
-     * The last thing written for a call: a whole response when no head was sent (trailers-only), else the
-     * final content. The caller must release (write) the result.
+     * The last thing written for a call: a whole response when no head was sent, else the final content.
+     * {@code deferred} is what a head-deferring protocol collected (null otherwise); this takes ownership of
+     * its message. The caller must release (write) the result.
      */
-    HttpObject encodeEnd(ByteBufAllocator alloc, RequestMeta meta, CallOutcome outcome, boolean headSent);
+    HttpObject encodeEnd(ByteBufAllocator alloc, RequestMeta meta, CallOutcome outcome, boolean headSent,
+                         DeferredResponse deferred);
 }

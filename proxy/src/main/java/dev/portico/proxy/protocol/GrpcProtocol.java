@@ -1,9 +1,12 @@
 package dev.portico.proxy.protocol;
 
 import dev.portico.proxy.wire.BodyEncoding;
+import dev.portico.proxy.wire.Compression;
+import dev.portico.proxy.wire.Deframer;
 import dev.portico.proxy.wire.EnvelopeFormat;
 import dev.portico.proxy.wire.HeaderNames;
 import dev.portico.proxy.wire.MediaType;
+import dev.portico.proxy.wire.MessageDeframer;
 import dev.portico.proxy.wire.MessageFramer;
 import dev.portico.proxy.wire.PercentEncoding;
 import dev.portico.proxy.wire.ProtocolException;
@@ -31,7 +34,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The gRPC family: native gRPC passed through, gRPC-Web, and gRPC-Web text. They share the request head,
+ * The gRPC family: native gRPC passed through, gRPC-Web, and gRPC-Web text, each with the proto or JSON
+ * codec. They share the request head,
  * the response head and trailers-only answers; they differ only in where the status goes at the end of a
  * response that has a body (HTTP/2 trailers, or PROTOCOL-WEB.md's trailer frame) and in the body encoding.
  */
@@ -55,9 +59,15 @@ public enum GrpcProtocol implements ClientProtocol {
         return tag;
     }
 
-    @Override
+    /** The envelope of request and response messages. */
     public EnvelopeFormat envelope() {
         return envelope;
+    }
+
+    @Override
+    public Deframer newDeframer(ByteBufAllocator alloc, RequestMeta meta, int maxMessageBytes,
+                                MessageDeframer.Listener listener) {
+        return new MessageDeframer(envelope, maxMessageBytes, listener);
     }
 
     @Override
@@ -68,17 +78,30 @@ public enum GrpcProtocol implements ClientProtocol {
     @Override
     public RequestMeta parseRequest(HttpRequest request, MediaType contentType) throws ProtocolException {
         final HttpHeaders headers = request.headers();
-        // The response mirrors the request's content type (bare or +proto), without parameters.
+        // The response mirrors the request's content type (bare, +proto or +json), without parameters.
         return new RequestMeta(RequestHeads.fullMethodName(request.uri()),
                                RequestHeads.grpcTimeoutNanos(headers),
                                MetadataMapper.toMetadata(headers),
-                               contentType.essence());
+                               contentType.essence(),
+                               RequestHeads.codec(contentType.suffix()),
+                               Compression.named(headers.get(HeaderNames.GRPC_ENCODING)),
+                               Compression.accepted(headers.get(HeaderNames.GRPC_ACCEPT_ENCODING)),
+                               null);
+    }
+
+    @Override
+    public boolean defersHead() {
+        return false;
     }
 
     @Override
     public HttpResponse responseHead(RequestMeta meta, Metadata upstreamHeaders) {
         final HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
         head.headers().set(HttpHeaderNames.CONTENT_TYPE, meta.responseContentType());
+        if (meta.responseCompression() != Compression.IDENTITY) {
+            head.headers().set(HeaderNames.GRPC_ENCODING, meta.responseCompression().token());
+        }
+        head.headers().set(HeaderNames.GRPC_ACCEPT_ENCODING, Compression.SUPPORTED);
         MetadataMapper.forEachEntry(upstreamHeaders, head.headers()::add);
         // HTTP/1.1 needs chunks to stream; the HTTP/2 codec drops this connection-specific header.
         HttpUtil.setTransferEncodingChunked(head, true);
@@ -86,13 +109,13 @@ public enum GrpcProtocol implements ClientProtocol {
     }
 
     @Override
-    public ByteBuf encodeMessage(ByteBufAllocator alloc, ByteBuf message) {
-        return bodyEncoding.encode(alloc, MessageFramer.frame(alloc, envelope, message, false, false));
+    public ByteBuf encodeMessage(ByteBufAllocator alloc, ByteBuf message, boolean compressed) {
+        return bodyEncoding.encode(alloc, MessageFramer.frame(alloc, envelope, message, compressed, false));
     }
 
     @Override
     public HttpObject encodeEnd(ByteBufAllocator alloc, RequestMeta meta, CallOutcome outcome,
-                                boolean headSent) {
+                                boolean headSent, DeferredResponse deferred) {
         if (!headSent) {
             // Trailers-only (PROTOCOL-WEB.md): the status travels in the headers and the body is empty.
             // Never an empty trailer frame: connect-es reads that as "unknown" (connect-es#1764).

@@ -8,6 +8,8 @@ import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.util.AsciiString;
 import java.util.Base64;
+import java.util.HashSet;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
@@ -29,8 +31,10 @@ public final class MetadataMapper {
             HttpHeaderNames.CONTENT_TYPE, HttpHeaderNames.USER_AGENT, HttpHeaderNames.ACCEPT,
             HttpHeaderNames.ACCEPT_ENCODING, HttpHeaderNames.EXPECT,
             HttpHeaderNames.ACCESS_CONTROL_REQUEST_HEADERS, HttpHeaderNames.ACCESS_CONTROL_REQUEST_METHOD,
-            HeaderNames.GRPC_TIMEOUT, HeaderNames.GRPC_ENCODING, HeaderNames.GRPC_ACCEPT_ENCODING,
-            HeaderNames.X_GRPC_WEB);
+            HttpHeaderNames.CONTENT_ENCODING, HeaderNames.GRPC_TIMEOUT, HeaderNames.GRPC_ENCODING,
+            HeaderNames.GRPC_ACCEPT_ENCODING, HeaderNames.X_GRPC_WEB, HeaderNames.CONNECT_PROTOCOL_VERSION,
+            HeaderNames.CONNECT_TIMEOUT_MS, HeaderNames.CONNECT_CONTENT_ENCODING,
+            HeaderNames.CONNECT_ACCEPT_ENCODING);
 
     /** Netty's HTTP/2-to-HTTP/1 conversion adds x-http2-scheme, x-http2-stream-id, ...: not client data. */
     private static final AsciiString HTTP2_EXTENSION_PREFIX = AsciiString.cached("x-http2-");
@@ -48,10 +52,12 @@ public final class MetadataMapper {
      */
     public static Metadata toMetadata(HttpHeaders headers) throws ProtocolException {
         final Metadata metadata = new Metadata();
+        final Set<AsciiString> namedByConnection = namedByConnection(headers);
         for (Map.Entry<String, String> header : headers) {
             final AsciiString name = AsciiString.of(header.getKey()).toLowerCase();
             if (name.length() == 0 || name.charAt(0) == ':' || HeaderNames.isHopByHop(name)
-                || DROPPED_REQUEST_HEADERS.contains(name) || name.startsWith(HTTP2_EXTENSION_PREFIX)) {
+                || DROPPED_REQUEST_HEADERS.contains(name) || name.startsWith(HTTP2_EXTENSION_PREFIX)
+                || namedByConnection.contains(name)) {
                 continue;
             }
             final String key = name.toString();
@@ -69,6 +75,21 @@ public final class MetadataMapper {
             }
         }
         return metadata;
+    }
+
+    /** RFC 9110 section 7.6.1: the fields a Connection header names are for this hop only. */
+    private static Set<AsciiString> namedByConnection(HttpHeaders headers) {
+        final List<String> values = headers.getAll(HttpHeaderNames.CONNECTION);
+        if (values.isEmpty()) {
+            return Set.of();
+        }
+        final Set<AsciiString> names = new HashSet<>();
+        for (String value : values) {
+            for (String token : value.split(",")) {
+                names.add(AsciiString.of(token.trim()).toLowerCase());
+            }
+        }
+        return names;
     }
 
     private static void putBinary(Metadata metadata, String key, CharSequence value)

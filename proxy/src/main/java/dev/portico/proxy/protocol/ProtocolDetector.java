@@ -1,27 +1,61 @@
 package dev.portico.proxy.protocol;
 
+import static java.util.Objects.requireNonNull;
+
+import com.google.protobuf.TypeRegistry;
+import dev.portico.config.ConnectSettings;
 import dev.portico.proxy.wire.MediaType;
+import io.netty.handler.codec.http.QueryStringDecoder;
+import java.util.Locale;
 import java.util.Optional;
+import java.util.function.Supplier;
 
-/** Decides, once per request, which client protocol a request speaks, from its parsed content type. */
+/**
+ * Decides, once per request, which client protocol a request speaks: from a POST's content type, or for a
+ * GET from its query (Connect GET). Immutable and thread-safe.
+ */
 public final class ProtocolDetector {
-    private ProtocolDetector() {}
+    private final ConnectUnaryProtocol connectUnary;
+    private final ConnectStreamProtocol connectStream;
 
-    /** The protocol for a POST with this content type, or empty when Portico does not speak it (415). */
-    public static Optional<ClientProtocol> detect(MediaType contentType) {
+    public ProtocolDetector(ConnectSettings connect, Supplier<TypeRegistry> errorDetailTypes) {
+        requireNonNull(connect, "connect");
+        this.connectUnary = new ConnectUnaryProtocol(connect, errorDetailTypes);
+        this.connectStream = new ConnectStreamProtocol(errorDetailTypes);
+    }
+
+    /** The protocol of a POST with this content type, or empty when Portico does not speak it (415). */
+    public Optional<ClientProtocol> detectPost(MediaType contentType) {
         if (!"application".equalsIgnoreCase(contentType.type())) {
             return Optional.empty();
         }
+        final String subtype = contentType.subtype().toLowerCase(Locale.ROOT);
         final String suffix = contentType.suffix();
-        // Only the protobuf codec is passed through: bare or "+proto".
-        if (!suffix.isEmpty() && !"proto".equalsIgnoreCase(suffix)) {
-            return Optional.empty();
+        if (subtype.equals("proto") || subtype.equals("json")) {
+            return suffix.isEmpty() ? Optional.of(connectUnary) : Optional.empty();
         }
-        return switch (contentType.subtype().toLowerCase(java.util.Locale.ROOT)) {
+        if (Codec.named(suffix) == null) {
+            return Optional.empty(); // application/grpc-web+xml and the like: a codec Portico cannot transcode.
+        }
+        return switch (subtype) {
             case "grpc-web-text" -> Optional.of(GrpcProtocol.WEB_TEXT);
             case "grpc-web" -> Optional.of(GrpcProtocol.WEB);
             case "grpc" -> Optional.of(GrpcProtocol.NATIVE);
+            case "connect" -> suffix.isEmpty() ? Optional.empty() : Optional.of(connectStream);
             default -> Optional.empty();
         };
+    }
+
+    /** Connect unary for a GET whose query names a message encoding (or {@code connect=v1}); else empty. */
+    public Optional<ClientProtocol> detectGet(String uri) {
+        final var params = new QueryStringDecoder(uri).parameters();
+        return params.containsKey("encoding") || params.containsKey("connect")
+               ? Optional.of(connectUnary) : Optional.empty();
+    }
+
+    /** The content types Portico accepts, for a 415's reason. */
+    public static String accepted() {
+        return "application/grpc-web(-text)(+proto|+json), application/connect+proto|json, "
+               + "application/proto, application/json and, over HTTP/2, application/grpc(+proto|+json)";
     }
 }

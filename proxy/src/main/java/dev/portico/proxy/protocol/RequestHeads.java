@@ -1,5 +1,6 @@
 package dev.portico.proxy.protocol;
 
+import dev.portico.proxy.wire.ConnectTimeout;
 import dev.portico.proxy.wire.GrpcTimeout;
 import dev.portico.proxy.wire.HeaderNames;
 import dev.portico.proxy.wire.ProtocolException;
@@ -30,6 +31,38 @@ final class RequestHeads {
     static long grpcTimeoutNanos(HttpHeaders headers) throws ProtocolException {
         final String value = headers.get(HeaderNames.GRPC_TIMEOUT);
         return value == null ? RequestMeta.NO_TIMEOUT : GrpcTimeout.parseNanos(value);
+    }
+
+    /** The {@code Connect-Timeout-Ms} header in nanoseconds, or {@link RequestMeta#NO_TIMEOUT} when absent. */
+    static long connectTimeoutNanos(HttpHeaders headers) throws ProtocolException {
+        final String value = headers.get(HeaderNames.CONNECT_TIMEOUT_MS);
+        return value == null ? RequestMeta.NO_TIMEOUT : ConnectTimeout.parseNanos(value);
+    }
+
+    /** The codec a content-type suffix or Connect codec name gives; the detector already refused others. */
+    static Codec codec(String name) throws ProtocolException {
+        final Codec codec = Codec.named(name);
+        if (codec == null) {
+            throw new ProtocolException(RpcCode.INVALID_ARGUMENT, "unsupported codec \"" + name + "\"");
+        }
+        return codec;
+    }
+
+    /**
+     * Checks a Connect protocol version ({@code Connect-Protocol-Version} header or GET's {@code connect}
+     * parameter): only version 1 exists; absent is fine unless the configuration requires it.
+     */
+    static void checkConnectVersion(String version, String expected, boolean required, String what)
+            throws ProtocolException {
+        if (version == null) {
+            if (required) {
+                throw new ProtocolException(RpcCode.INVALID_ARGUMENT,
+                                            "missing " + what + ": this server requires " + expected);
+            }
+        } else if (!expected.equals(version.trim())) {
+            throw new ProtocolException(RpcCode.INVALID_ARGUMENT,
+                                        "unsupported " + what + " \"" + version + "\": expected " + expected);
+        }
     }
 
     private static String quoted(String path) {

@@ -12,7 +12,11 @@ import io.netty.util.ReferenceCountUtil;
  * message must ask for the next one. One instance per handler; confined to the channel's event loop.
  */
 public final class AnsweredRequest {
+    /** Past this many discarded bytes the connection is closed instead: reading on would only waste it. */
+    private static final long MAX_DISCARDED_BYTES = 1 << 20;
+
     private boolean discarding;
+    private long discarded;
 
     /** Call after answering {@code request}: releases it and reads on. */
     public void answered(ChannelHandlerContext ctx, Object request) {
@@ -21,9 +25,22 @@ public final class AnsweredRequest {
         if (complete) {
             readNextRequest(ctx);
         } else {
-            discarding = true;
-            ctx.read();
+            discardRest(ctx);
         }
+    }
+
+    /**
+     * The request was answered before its body was all read: drop the rest, then read the next request.
+     * An HTTP/2 stream is reset instead, which stops the client sending.
+     */
+    public void discardRest(ChannelHandlerContext ctx) {
+        if (ctx.channel() instanceof Http2StreamChannel) {
+            ctx.close();
+            return;
+        }
+        discarding = true;
+        discarded = 0;
+        ctx.read();
     }
 
     /** Whether {@code msg} belonged to an answered request; if so it was released. */
@@ -32,11 +49,14 @@ public final class AnsweredRequest {
             return false;
         }
         discarding = !(msg instanceof LastHttpContent);
+        discarded += ((HttpContent) msg).content().readableBytes();
         ReferenceCountUtil.release(msg);
-        if (discarding) {
-            ctx.read();
-        } else {
+        if (!discarding) {
             readNextRequest(ctx);
+        } else if (discarded > MAX_DISCARDED_BYTES) {
+            ctx.close();
+        } else {
+            ctx.read();
         }
         return true;
     }

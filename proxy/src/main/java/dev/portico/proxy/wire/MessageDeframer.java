@@ -38,7 +38,7 @@ import java.util.ArrayDeque;
  * {@link #feed} or {@link #close} from inside a callback; the outer delivery loop picks up the change, so
  * there is neither recursion nor double delivery (the same guard as grpc-java's deframer).
  */
-public final class MessageDeframer implements AutoCloseable {
+public final class MessageDeframer implements Deframer {
 
     /** Receives deframed payloads; each payload is owned by the callee, which must release it. */
     public interface Listener {
@@ -105,6 +105,7 @@ public final class MessageDeframer implements AutoCloseable {
      * @throws ProtocolException if the stream is malformed (see the class comment); the deframer is then closed
      * @throws IllegalStateException if called after {@link #endOfInput()}
      */
+    @Override
     public void feed(ByteBuf chunk) throws ProtocolException {
         requireNonNull(chunk, "chunk");
         if (state == State.CLOSED) {
@@ -137,6 +138,7 @@ public final class MessageDeframer implements AutoCloseable {
      * @throws ProtocolException if a frame header read while delivering is invalid; the deframer is then
      *     closed
      */
+    @Override
     public void request(int n) throws ProtocolException {
         if (n < 0) {
             throw new IllegalArgumentException("n: " + n + " (expected >= 0)");
@@ -155,6 +157,7 @@ public final class MessageDeframer implements AutoCloseable {
      * @throws ProtocolException with {@link RpcCode#INVALID_ARGUMENT} ("truncated frame: …") if the input ends
      *     inside a frame; the deframer is then closed
      */
+    @Override
     public void endOfInput() throws ProtocolException {
         if (state == State.CLOSED || inputEnded) {
             return;

@@ -1,0 +1,288 @@
+package dev.portico.proxy.schema;
+
+import static java.util.Objects.requireNonNull;
+
+import com.github.benmanes.caffeine.cache.AsyncCacheLoader;
+import com.github.benmanes.caffeine.cache.AsyncLoadingCache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import com.github.benmanes.caffeine.cache.Expiry;
+import com.google.protobuf.Descriptors.FileDescriptor;
+import com.google.protobuf.Descriptors.MethodDescriptor;
+import com.google.protobuf.Descriptors.ServiceDescriptor;
+import com.google.protobuf.TypeRegistry;
+import dev.portico.config.SchemaSettings;
+import io.grpc.Channel;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Collection;
+import java.util.Deque;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.Executor;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Finds method schemas: descriptor-set files first, then the upstream's gRPC server reflection.
+ *
+ * <p><b>Files.</b> The {@code portico.schema.descriptor-sets} are read and linked once, in the constructor, and
+ * their services are kept for the registry's life.
+ *
+ * <p><b>Reflection.</b> A service no file has is asked for from the upstream that {@code channels} names,
+ * through {@link ReflectionClient} ({@code grpc.reflection.v1}, then {@code v1alpha}), on first use. The
+ * answers are cached per service in a bounded Caffeine cache ({@code max-services}), where each outcome lives
+ * as long as it deserves: a schema is kept and refreshed in the background at its first use after
+ * {@code refresh-interval} (lookups meanwhile get the cached one, and a failed refresh keeps it); "no schema"
+ * is remembered for {@code missing-retry-interval}; a failure (unreachable upstream, deadline) for at most
+ * {@link #FAILURE_RETRY}, so that the next call soon asks again. Concurrent lookups of one service share one
+ * fetch.
+ *
+ * <p><b>Known types.</b> Every message type of the files, of the schemas learnt so far and of the bundled
+ * well-known and {@code google.rpc} files, for {@code google.protobuf.Any} and error-details JSON. Files are
+ * kept by name, so the set is bounded by the upstreams' schemas, not by traffic.
+ *
+ * <p><b>Logs.</b> One INFO line per service schema learnt (or changed on refresh), naming its source; one
+ * WARN line per failed attempt other than UNIMPLEMENTED or NOT_FOUND, at most one a second per service.
+ *
+ * <p>Thread-safe. {@link #lookup} never blocks: it answers from memory or completes later on another thread.
+ */
+public final class SchemaRegistry implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(SchemaRegistry.class);
+
+    /** How long a failed reflection attempt is remembered: bounds the calls and WARNs of a dead upstream. */
+    static final Duration FAILURE_RETRY = Duration.ofSeconds(1);
+
+    private final Map<String, ServiceDescriptor> fileServices;
+    private final Function<String, Optional<Channel>> channels;
+    private final boolean reflectionEnabled;
+    private final ReflectionClient reflection = new ReflectionClient();
+    private final AsyncLoadingCache<String, ServiceLookup> reflected;
+
+    private final Object typesLock = new Object();
+    /** The files behind {@link #knownTypes}, by file name. Guarded by {@link #typesLock}. */
+    private final Map<String, FileDescriptor> typeFiles = new LinkedHashMap<>();
+    private volatile TypeRegistry knownTypes = TypeRegistry.getEmptyTypeRegistry();
+    private volatile boolean closed;
+
+    /**
+     * Reads and links {@code settings.descriptorSets()}.
+     *
+     * @param channels gives a channel to the upstream that serves a service (full service name,
+     *                 {@code package.Service}), or empty when none does; called off the caller's thread, once
+     *                 per reflection fetch
+     * @throws SchemaException a descriptor-set file that cannot be read or linked; the message names the file
+     */
+    public SchemaRegistry(SchemaSettings settings, Function<String, Optional<Channel>> channels)
+            throws SchemaException {
+        requireNonNull(settings, "settings");
+        this.channels = requireNonNull(channels, "channels");
+        final DescriptorSetFiles.Contents contents = DescriptorSetFiles.read(settings.descriptorSets());
+        this.fileServices = contents.services();
+        this.reflectionEnabled = settings.reflection();
+        addKnownTypes(BundledDescriptors.all());
+        addKnownTypes(contents.files());
+        final Duration missingRetry = settings.missingRetryInterval();
+        this.reflected = Caffeine.newBuilder()
+                .maximumSize(settings.maxServices())
+                .refreshAfterWrite(settings.refreshInterval())
+                .expireAfter(new LookupExpiry(missingRetry,
+                                              missingRetry.compareTo(FAILURE_RETRY) < 0 ? missingRetry
+                                                                                        : FAILURE_RETRY))
+                .buildAsync(new ReflectionLoader());
+    }
+
+    /**
+     * The schema of {@code fullMethodName}, {@code package.Service/Method} as in
+     * {@link io.grpc.MethodDescriptor#getFullMethodName()} (no leading slash).
+     *
+     * @return completes, never exceptionally and possibly on another thread, with the schema, or empty when
+     *         none can be found: a malformed name, a service no file has and no upstream describes, a method
+     *         the service does not have, reflection switched off, or a closed registry
+     */
+    public CompletableFuture<Optional<MethodSchema>> lookup(String fullMethodName) {
+        requireNonNull(fullMethodName, "fullMethodName");
+        final int slash = fullMethodName.indexOf('/');
+        if (slash <= 0 || slash == fullMethodName.length() - 1 || fullMethodName.indexOf('/', slash + 1) >= 0) {
+            return CompletableFuture.completedFuture(Optional.empty());
+        }
+        final String serviceName = fullMethodName.substring(0, slash);
+        final String methodName = fullMethodName.substring(slash + 1);
+        final ServiceDescriptor fromFile = fileServices.get(serviceName);
+        if (fromFile != null) {
+            return CompletableFuture.completedFuture(method(fromFile, methodName));
+        }
+        if (!reflectionEnabled || closed) {
+            return CompletableFuture.completedFuture(Optional.empty());
+        }
+        final CompletableFuture<ServiceLookup> lookup;
+        try {
+            lookup = reflected.get(serviceName);
+        } catch (RuntimeException e) {
+            log.warn("schema lookup of service {} failed", serviceName, e);
+            return CompletableFuture.completedFuture(Optional.empty());
+        }
+        return lookup.handle((found, error) -> {
+            if (error != null) {
+                // The loader never completes exceptionally: this is a bug, logged rather than thrown at calls.
+                log.warn("schema lookup of service {} failed", serviceName, error);
+                return Optional.empty();
+            }
+            return found instanceof ServiceLookup.Found f ? method(f.service(), methodName) : Optional.empty();
+        });
+    }
+
+    /**
+     * Every message type known so far: the descriptor-set files, the schemas learnt by reflection, protobuf's
+     * well-known types and the {@code google.rpc} status and error details ({@code ErrorInfo},
+     * {@code RetryInfo}, {@code BadRequest}, ...). An immutable snapshot; a later call may know more.
+     */
+    public TypeRegistry knownTypes() {
+        return knownTypes;
+    }
+
+    /** Cancels reflection calls in flight; later lookups answer from the files only. Idempotent. */
+    @Override
+    public void close() {
+        closed = true;
+        reflection.close();
+        reflected.synchronous().invalidateAll();
+    }
+
+    private Optional<MethodSchema> method(ServiceDescriptor service, String methodName) {
+        final MethodDescriptor method = service.findMethodByName(methodName);
+        return method == null ? Optional.empty() : Optional.of(new MethodSchema(method, knownTypes));
+    }
+
+    /** Asks the upstream; called by the cache on a miss and on refresh. Never completes exceptionally. */
+    private CompletableFuture<ServiceLookup> discover(String service, Executor executor,
+                                                      ServiceLookup previous) {
+        // The channel function and the fetch start on the cache's executor: the looking-up thread may be an
+        // event loop, which must not wait for either.
+        return CompletableFuture.supplyAsync(() -> channels.apply(service), executor)
+                .thenCompose(channel -> channel.isPresent()
+                        ? reflection.fetch(channel.get(), service, executor)
+                        : CompletableFuture.completedFuture(new ServiceLookup.Missing("no upstream serves it")))
+                .exceptionally(e -> {
+                    final Throwable cause =
+                            e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+                    return new ServiceLookup.Failed("finding its upstream failed: " + cause, cause);
+                })
+                .thenApply(lookup -> learnt(service, lookup, previous));
+    }
+
+    /** Logs the outcome, records new types, and picks what the cache keeps. */
+    private ServiceLookup learnt(String service, ServiceLookup lookup, ServiceLookup previous) {
+        if (lookup instanceof ServiceLookup.Found found) {
+            if (previous instanceof ServiceLookup.Found old
+                && old.service().getFile().toProto().equals(found.service().getFile().toProto())) {
+                log.debug("schema of service {} unchanged ({})", service, found.source());
+                return old;  // same schema: no new types, and lookups keep sharing the descriptors they have
+            }
+            addKnownTypes(List.of(found.service().getFile()));
+            log.info("schema of service {} learnt from {}", service, found.source());
+            return found;
+        }
+        if (lookup instanceof ServiceLookup.Failed failed) {
+            if (!closed) {
+                if (failed.cause() != null) {
+                    log.warn("cannot learn the schema of service {}: {}", service, failed.reason(),
+                             failed.cause());
+                } else {
+                    log.warn("cannot learn the schema of service {}: {}", service, failed.reason());
+                }
+            }
+            // A schema that was known stays known when its refresh fails.
+            return previous instanceof ServiceLookup.Found ? previous : failed;
+        }
+        final ServiceLookup.Missing missing = (ServiceLookup.Missing) lookup;
+        log.debug("no schema for service {}: {}", service, missing.reason());
+        return missing;
+    }
+
+    /** Adds {@code files} and their imports to the known types, and publishes a new snapshot if any is new. */
+    private void addKnownTypes(Collection<FileDescriptor> files) {
+        synchronized (typesLock) {
+            boolean changed = false;
+            final Deque<FileDescriptor> pending = new ArrayDeque<>(files);
+            while (!pending.isEmpty()) {
+                final FileDescriptor file = pending.pop();
+                final FileDescriptor known = typeFiles.get(file.getName());
+                // The bundled (generated) well-known and google.rpc files are not replaced by upstream copies.
+                if (known != file && !(known != null && BundledDescriptors.contains(file.getName()))) {
+                    typeFiles.put(file.getName(), file);
+                    pending.addAll(file.getDependencies());
+                    changed = true;
+                }
+            }
+            if (changed) {
+                // TypeRegistry.Builder adds each file's imports too, first file name wins.
+                final TypeRegistry.Builder builder = TypeRegistry.newBuilder();
+                for (FileDescriptor file : typeFiles.values()) {
+                    builder.add(file.getMessageTypes());
+                }
+                knownTypes = builder.build();
+            }
+        }
+    }
+
+    private final class ReflectionLoader implements AsyncCacheLoader<String, ServiceLookup> {
+        @Override
+        public CompletableFuture<ServiceLookup> asyncLoad(String service, Executor executor) {
+            return discover(service, executor, null);
+        }
+
+        @Override
+        public CompletableFuture<ServiceLookup> asyncReload(String service, ServiceLookup previous,
+                                                           Executor executor) {
+            return discover(service, executor, previous);
+        }
+    }
+
+    /** How long each outcome stays cached; a found schema never expires (refresh replaces it). */
+    private static final class LookupExpiry implements Expiry<String, ServiceLookup> {
+        private final long missingNanos;
+        private final long failedNanos;
+
+        LookupExpiry(Duration missing, Duration failed) {
+            this.missingNanos = saturatedNanos(missing);
+            this.failedNanos = saturatedNanos(failed);
+        }
+
+        private long lifetime(ServiceLookup lookup) {
+            if (lookup instanceof ServiceLookup.Found) {
+                return Long.MAX_VALUE;
+            }
+            return lookup instanceof ServiceLookup.Missing ? missingNanos : failedNanos;
+        }
+
+        @Override
+        public long expireAfterCreate(String service, ServiceLookup lookup, long currentTime) {
+            return lifetime(lookup);
+        }
+
+        @Override
+        public long expireAfterUpdate(String service, ServiceLookup lookup, long currentTime,
+                                      long currentDuration) {
+            return lifetime(lookup);
+        }
+
+        @Override
+        public long expireAfterRead(String service, ServiceLookup lookup, long currentTime,
+                                    long currentDuration) {
+            return currentDuration;
+        }
+
+        private static long saturatedNanos(Duration d) {
+            try {
+                return d.toNanos();
+            } catch (ArithmeticException e) {
+                return Long.MAX_VALUE;  // over 292 years: forever
+            }
+        }
+    }
+}
