@@ -19,12 +19,14 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.TooLongFrameException;
+import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
@@ -203,13 +205,15 @@ public final class ProxyCallHandler extends ChannelInboundHandlerAdapter impleme
         } else {
             status = HttpResponseStatus.BAD_REQUEST;
         }
+        final String reason = "malformed HTTP request: " + cause.getMessage();
+        log.warn("rejected a request from {}: {}", ctx.channel().remoteAddress(), reason);
         // The decoder cannot go on after a malformed request: answer and close the connection.
-        requestComplete = false;
-        reject(request, "malformed HTTP request: " + cause.getMessage(),
-               PlainResponses.of(ctx.alloc(), status, "malformed HTTP request: " + cause.getMessage()));
+        final FullHttpResponse response = PlainResponses.of(ctx.alloc(), status, reason);
+        HttpUtil.setKeepAlive(response, false);
+        ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
     }
 
-    /** Answers a request without a call; the connection stays usable only if the body was all read. */
+    /** Answers a request without a call; the rest of its body is discarded, so the connection stays usable. */
     private void reject(HttpRequest request, String reason, HttpObject response) {
         log.warn("rejected {} {} from {}: {}", request.method(), abbreviate(request.uri()),
                  ctx.channel().remoteAddress(), reason);

@@ -30,14 +30,10 @@ public final class AnsweredRequest {
     }
 
     /**
-     * The request was answered before its body was all read: drop the rest, then read the next request.
-     * An HTTP/2 stream is reset instead, which stops the client sending.
+     * The request was answered before its body was all read: drop the rest (up to a bound, past which the
+     * connection is closed or the HTTP/2 stream reset), then read the next request.
      */
     public void discardRest(ChannelHandlerContext ctx) {
-        if (ctx.channel() instanceof Http2StreamChannel) {
-            ctx.close();
-            return;
-        }
         discarding = true;
         discarded = 0;
         ctx.read();
