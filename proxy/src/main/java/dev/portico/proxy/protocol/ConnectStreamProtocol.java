@@ -4,7 +4,6 @@ import static java.util.Objects.requireNonNull;
 
 import com.google.protobuf.TypeRegistry;
 import dev.portico.proxy.wire.BodyEncoding;
-import dev.portico.proxy.wire.Compression;
 import dev.portico.proxy.wire.Deframer;
 import dev.portico.proxy.wire.EnvelopeFormat;
 import dev.portico.proxy.wire.HeaderNames;
@@ -20,7 +19,6 @@ import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.FullHttpResponse;
-import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpRequest;
@@ -60,15 +58,8 @@ public final class ConnectStreamProtocol implements ClientProtocol {
 
     @Override
     public RequestMeta parseRequest(HttpRequest request, MediaType contentType) throws ProtocolException {
-        final HttpHeaders headers = request.headers();
-        return new RequestMeta(RequestHeads.fullMethodName(request.uri()),
-                               RequestHeads.connectTimeoutNanos(headers),
-                               MetadataMapper.toMetadata(headers),
-                               contentType.essence(),
-                               RequestHeads.codec(contentType.suffix()),
-                               Compression.named(headers.get(HeaderNames.CONNECT_CONTENT_ENCODING)),
-                               Compression.accepted(headers.get(HeaderNames.CONNECT_ACCEPT_ENCODING)),
-                               null);
+        return EnvelopedHeads.parse(request, contentType, RequestHeads.connectTimeoutNanos(request.headers()),
+                                    HeaderNames.CONNECT_CONTENT_ENCODING, HeaderNames.CONNECT_ACCEPT_ENCODING);
     }
 
     @Override
@@ -85,12 +76,8 @@ public final class ConnectStreamProtocol implements ClientProtocol {
     }
 
     private static void addHeadHeaders(HttpHeaders headers, RequestMeta meta, Metadata upstreamHeaders) {
-        headers.set(HttpHeaderNames.CONTENT_TYPE, meta.responseContentType());
-        if (meta.responseCompression() != Compression.IDENTITY) {
-            headers.set(HeaderNames.CONNECT_CONTENT_ENCODING, meta.responseCompression().token());
-        }
-        headers.set(HeaderNames.CONNECT_ACCEPT_ENCODING, Compression.SUPPORTED);
-        MetadataMapper.forEachEntry(upstreamHeaders, headers::add);
+        EnvelopedHeads.addResponseHeaders(headers, meta, upstreamHeaders, HeaderNames.CONNECT_CONTENT_ENCODING,
+                                          HeaderNames.CONNECT_ACCEPT_ENCODING);
     }
 
     @Override

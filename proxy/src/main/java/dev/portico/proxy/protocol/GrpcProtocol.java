@@ -1,7 +1,6 @@
 package dev.portico.proxy.protocol;
 
 import dev.portico.proxy.wire.BodyEncoding;
-import dev.portico.proxy.wire.Compression;
 import dev.portico.proxy.wire.Deframer;
 import dev.portico.proxy.wire.EnvelopeFormat;
 import dev.portico.proxy.wire.HeaderNames;
@@ -20,7 +19,6 @@ import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
@@ -77,16 +75,8 @@ public enum GrpcProtocol implements ClientProtocol {
 
     @Override
     public RequestMeta parseRequest(HttpRequest request, MediaType contentType) throws ProtocolException {
-        final HttpHeaders headers = request.headers();
-        // The response mirrors the request's content type (bare, +proto or +json), without parameters.
-        return new RequestMeta(RequestHeads.fullMethodName(request.uri()),
-                               RequestHeads.grpcTimeoutNanos(headers),
-                               MetadataMapper.toMetadata(headers),
-                               contentType.essence(),
-                               RequestHeads.codec(contentType.suffix()),
-                               Compression.named(headers.get(HeaderNames.GRPC_ENCODING)),
-                               Compression.accepted(headers.get(HeaderNames.GRPC_ACCEPT_ENCODING)),
-                               null);
+        return EnvelopedHeads.parse(request, contentType, RequestHeads.grpcTimeoutNanos(request.headers()),
+                                    HeaderNames.GRPC_ENCODING, HeaderNames.GRPC_ACCEPT_ENCODING);
     }
 
     @Override
@@ -97,12 +87,8 @@ public enum GrpcProtocol implements ClientProtocol {
     @Override
     public HttpResponse responseHead(RequestMeta meta, Metadata upstreamHeaders) {
         final HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
-        head.headers().set(HttpHeaderNames.CONTENT_TYPE, meta.responseContentType());
-        if (meta.responseCompression() != Compression.IDENTITY) {
-            head.headers().set(HeaderNames.GRPC_ENCODING, meta.responseCompression().token());
-        }
-        head.headers().set(HeaderNames.GRPC_ACCEPT_ENCODING, Compression.SUPPORTED);
-        MetadataMapper.forEachEntry(upstreamHeaders, head.headers()::add);
+        EnvelopedHeads.addResponseHeaders(head.headers(), meta, upstreamHeaders, HeaderNames.GRPC_ENCODING,
+                                          HeaderNames.GRPC_ACCEPT_ENCODING);
         // HTTP/1.1 needs chunks to stream; the HTTP/2 codec drops this connection-specific header.
         HttpUtil.setTransferEncodingChunked(head, true);
         return head;
