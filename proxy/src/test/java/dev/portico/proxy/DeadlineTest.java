@@ -126,7 +126,8 @@ class DeadlineTest {
         assertDeadlineExceeded(call, Duration.ofMillis(200));
         // The backend learns at the deadline too (its own timer or Portico's RST_STREAM), not after its sleep.
         final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
-        while (counting.backend().service().cancelledCalls() == cancelledBefore && System.nanoTime() < deadline) {
+        while (counting.backend().service().cancelledCalls() == cancelledBefore
+               && System.nanoTime() < deadline) {
             Thread.sleep(5);
         }
         assertThat(counting.backend().service().cancelledCalls()).isEqualTo(cancelledBefore + 1);
@@ -231,7 +232,8 @@ class DeadlineTest {
         if (timeout != null) {
             headers.set("grpc-timeout", timeout);
         }
-        final byte[] body = GrpcWeb.frame(EchoRequest.newBuilder().setMessage("timed").setSleepMs(sleepMs).build());
+        final byte[] body =
+                GrpcWeb.frame(EchoRequest.newBuilder().setMessage("timed").setSleepMs(sleepMs).build());
         // The whole request in one write: an expired deadline is answered before Portico reads the body.
         try (RawWire wire = RawWire.open(transport, portico.port())) {
             final long start = System.nanoTime();

@@ -125,7 +125,8 @@ class GrpcWebTextTest {
 
     @ParameterizedTest
     @EnumSource(value = Transport.class, names = {"HTTP1", "H2C"})
-    void separatelyPaddedSegmentsInChunksOfTheirOwnAreOneStreamOfMessages(Transport transport) throws Exception {
+    void separatelyPaddedSegmentsInChunksOfTheirOwnAreOneStreamOfMessages(Transport transport)
+            throws Exception {
         try (TestHttpClient client = portico.connect(transport)) {
             assertCollected(send(client, CLIENT_STREAM, SEGMENTS));
         }
@@ -151,7 +152,8 @@ class GrpcWebTextTest {
     void eachResponseFrameArrivesAsBase64OfItsOwn(Transport transport) throws Exception {
         // Payload-only messages of 12 bytes, 14 from index 1 on: frames of 17 and 19 bytes, so every message
         // chunk ends in padding, mid-stream.
-        final StreamRequest request = StreamRequest.newBuilder().setCount(4).setSize(10).setIntervalMs(20).build();
+        final StreamRequest request =
+                StreamRequest.newBuilder().setCount(4).setSize(10).setIntervalMs(20).build();
         try (TestHttpClient client = portico.connect(transport)) {
             final TestHttpClient.Exchange exchange =
                     client.open(HttpMethod.POST, SERVER_STREAM, GrpcWeb.headers(GrpcWeb.TEXT));
@@ -159,8 +161,9 @@ class GrpcWebTextTest {
             assertThat(exchange.awaitHead(TIMEOUT).headers().get("content-type")).isEqualTo(GrpcWeb.TEXT);
 
             final List<String> chunks = new ArrayList<>();
-            for (byte[] chunk = exchange.nextChunk(TIMEOUT); chunk != null; chunk = exchange.nextChunk(TIMEOUT)) {
-                chunks.add(new String(chunk, StandardCharsets.US_ASCII));
+            byte[] received;
+            while ((received = exchange.nextChunk(TIMEOUT)) != null) {
+                chunks.add(new String(received, StandardCharsets.US_ASCII));
             }
 
             assertThat(chunks).hasSize(5);
@@ -189,7 +192,8 @@ class GrpcWebTextTest {
     /** A text-mode request whose body goes out as {@code chunks}, one write each, then the end. */
     private static TestHttpClient.Response send(TestHttpClient client, String path, List<byte[]> chunks)
             throws InterruptedException {
-        final TestHttpClient.Exchange exchange = client.open(HttpMethod.POST, path, GrpcWeb.headers(GrpcWeb.TEXT));
+        final TestHttpClient.Exchange exchange =
+                client.open(HttpMethod.POST, path, GrpcWeb.headers(GrpcWeb.TEXT));
         for (byte[] chunk : chunks) {
             exchange.write(chunk);
         }

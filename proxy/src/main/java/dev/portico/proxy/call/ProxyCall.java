@@ -96,6 +96,9 @@ public final class ProxyCall implements UpstreamCall.Listener {
     private Metadata deferredHeaders;
     private ByteBuf deferredMessage;
     private boolean deferredCompressed;
+    /** A flush is queued on the event loop. */
+    private boolean flushScheduled;
+    private final Runnable flushTask = this::flushNow;
 
     public ProxyCall(ChannelHandlerContext ctx, ClientProtocol protocol, RequestMeta meta,
                      PickResult.Picked target, ProxyRuntime runtime, EndListener endListener) {
@@ -270,6 +273,7 @@ public final class ProxyCall implements UpstreamCall.Listener {
         }
         headSent = true;
         ctx.write(protocol.responseHead(meta, headers)).addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
+        flushSoon(); // A stream's headers reach the client before its first message.
     }
 
     @Override
@@ -300,15 +304,32 @@ public final class ProxyCall implements UpstreamCall.Listener {
             deferredMessage = encoded;
             deferredCompressed = compress;
         } else {
-            // A flush per message: each reaches the client as soon as it arrives, never buffered to the end.
-            ctx.writeAndFlush(new DefaultHttpContent(protocol.encodeMessage(alloc, encoded, compress)))
+            ctx.write(new DefaultHttpContent(protocol.encodeMessage(alloc, encoded, compress)))
                .addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
+            flushSoon();
         }
         if (ctx.channel().isWritable()) {
             upstream.request(1);
         } else {
             responseDemandPending = true;
         }
+    }
+
+    /**
+     * Each message reaches the client as soon as it arrives, never buffered to the end of the call; but the
+     * flush waits for the tasks already queued on the loop, so that a unary call's message and its end
+     * (grpc-java often delivers them back to back) leave in one write to the socket.
+     */
+    private void flushSoon() {
+        if (!flushScheduled) {
+            flushScheduled = true;
+            ctx.executor().execute(flushTask);
+        }
+    }
+
+    private void flushNow() {
+        flushScheduled = false;
+        ctx.flush();
     }
 
     @Override

@@ -68,12 +68,12 @@ public final class FrontendInitializer extends ChannelInitializer<SocketChannel>
         final HttpServerCodec http1 = newHttp1Codec();
         final HttpServerUpgradeHandler upgrade = new HttpServerUpgradeHandler(http1, protocol ->
                 AsciiString.contentEquals(Http2CodecUtil.HTTP_UPGRADE_PROTOCOL_NAME, protocol)
-                ? new Http2ServerUpgradeCodec(newHttp2Codec(), newHttp2Activation(), newMultiplexer())
+                ? http2UpgradeCodec()
                 : null, limits.maxRequestBodyBytes());
         ch.pipeline().addLast(new CleartextHttp2ServerUpgradeHandler(http1, upgrade, new ChannelInitializer<>() {
             @Override
             protected void initChannel(Channel channel) {
-                channel.pipeline().addLast(newHttp2Codec(), newHttp2Activation(), newMultiplexer());
+                addHttp2Handlers(channel.pipeline());
             }
         }));
         addHttp1RequestHandlers(ch.pipeline());
@@ -106,10 +106,25 @@ public final class FrontendInitializer extends ChannelInitializer<SocketChannel>
                 .build();
     }
 
-    private Http2MultiplexHandler newMultiplexer() {
+    private void addHttp2Handlers(ChannelPipeline pipeline) {
+        final Http2FrameCodec codec = newHttp2Codec();
+        final StreamLimit limit = new StreamLimit(codec, limits.maxConcurrentStreams());
+        pipeline.addLast(codec, newHttp2Activation(), limit, newMultiplexer(limit));
+    }
+
+    private Http2ServerUpgradeCodec http2UpgradeCodec() {
+        final Http2FrameCodec codec = newHttp2Codec();
+        final StreamLimit limit = new StreamLimit(codec, limits.maxConcurrentStreams());
+        return new Http2ServerUpgradeCodec(codec, newHttp2Activation(), limit, newMultiplexer(limit));
+    }
+
+    private Http2MultiplexHandler newMultiplexer(StreamLimit limit) {
         return new Http2MultiplexHandler(new ChannelInitializer<Http2StreamChannel>() {
             @Override
             protected void initChannel(Http2StreamChannel stream) {
+                if (!limit.admit(stream)) {
+                    return;
+                }
                 stream.config().setAutoRead(false);
                 stream.config().setWriteBufferWaterMark(waterMark());
                 stream.pipeline().addLast(new Http2StreamFrameToHttpObjectCodec(true));
@@ -162,7 +177,7 @@ public final class FrontendInitializer extends ChannelInitializer<SocketChannel>
         @Override
         protected void configurePipeline(ChannelHandlerContext ctx, String protocol) {
             if (ApplicationProtocolNames.HTTP_2.equals(protocol)) {
-                ctx.pipeline().addLast(newHttp2Codec(), newHttp2Activation(), newMultiplexer());
+                addHttp2Handlers(ctx.pipeline());
                 return;
             }
             if (!ApplicationProtocolNames.HTTP_1_1.equals(protocol)) {

@@ -25,13 +25,14 @@ import java.util.List;
 public record GrpcWebResponse(int code, String message, boolean trailersOnly, List<byte[]> messages,
                               HttpHeaders headers) {
 
-    /** Reads {@code response} of a call made in {@code mode} ({@link GrpcWeb#PROTO} or {@link GrpcWeb#TEXT}). */
+    /** Reads the {@code response} to a call in {@code mode}: {@link GrpcWeb#PROTO} or {@link GrpcWeb#TEXT}. */
     public static GrpcWebResponse of(TestHttpClient.Response response, String mode) {
         assertThat(response.status()).as("HTTP status of a gRPC-Web response").isEqualTo(200);
         assertThat(response.headers().get("content-type")).as("content-type").isEqualTo(mode);
         final HttpHeaders headers = response.headers();
         if (response.body().length == 0) {
-            assertThat(headers.get("grpc-status")).as("grpc-status header of a trailers-only response").isNotNull();
+            assertThat(headers.get("grpc-status")).as("grpc-status header of a trailers-only response")
+                                                  .isNotNull();
             return new GrpcWebResponse(Integer.parseInt(headers.get("grpc-status")),
                                        percentDecode(headers.get("grpc-message")), true, List.of(), headers);
         }

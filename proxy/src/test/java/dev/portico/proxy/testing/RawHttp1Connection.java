@@ -46,7 +46,8 @@ public final class RawHttp1Connection implements AutoCloseable {
      * The bytes of a request: the request line, {@code host}, then {@code headers} in order, each as
      * {@code name: value}, and the body. Give {@code content-length} yourself when there is a body.
      */
-    public static byte[] request(String method, String path, int port, Map<String, String> headers, byte[] body) {
+    public static byte[] request(String method, String path, int port, Map<String, String> headers,
+                                 byte[] body) {
         final StringBuilder head = new StringBuilder()
                 .append(method).append(' ').append(path).append(" HTTP/1.1\r\n")
                 .append("host: 127.0.0.1:").append(port).append("\r\n");

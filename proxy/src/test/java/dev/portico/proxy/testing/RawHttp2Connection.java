@@ -30,6 +30,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.Callable;
@@ -37,6 +38,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
 
 /**
  * An HTTP/2 client at the level of frames (RFC 9113), for what {@link TestHttpClient} cannot show or must not
@@ -111,7 +113,7 @@ public final class RawHttp2Connection implements AutoCloseable {
     public Http2Headers headers(String method, String path, HttpHeaders headers) {
         final Http2Headers h2 = new DefaultHttp2Headers(false)
                 .method(method).scheme("http").authority(authority).path(path);
-        headers.forEach(e -> h2.add(e.getKey().toLowerCase(java.util.Locale.ROOT), e.getValue()));
+        headers.forEach(e -> h2.add(e.getKey().toLowerCase(Locale.ROOT), e.getValue()));
         return h2;
     }
 
@@ -119,7 +121,8 @@ public final class RawHttp2Connection implements AutoCloseable {
     public int send(Http2Headers headers, byte[] body) throws InterruptedException {
         return onLoop(() -> {
             final int streamId = newStream();
-            handler.writer.writeHeaders(handler.ctx, streamId, headers, 0, body == null, handler.ctx.newPromise());
+            handler.writer.writeHeaders(handler.ctx, streamId, headers, 0, body == null,
+                                        handler.ctx.newPromise());
             if (body != null) {
                 handler.writer.writeData(handler.ctx, streamId, Unpooled.wrappedBuffer(body), 0, true,
                                          handler.ctx.newPromise());
@@ -226,7 +229,8 @@ public final class RawHttp2Connection implements AutoCloseable {
         channel.close().syncUninterruptibly();
     }
 
-    private synchronized boolean await(BooleanSupplier condition, Duration timeout) throws InterruptedException {
+    private synchronized boolean await(BooleanSupplier condition, Duration timeout)
+            throws InterruptedException {
         final long deadline = System.nanoTime() + timeout.toNanos();
         while (!condition.getAsBoolean()) {
             final long left = deadline - System.nanoTime();
@@ -247,7 +251,7 @@ public final class RawHttp2Connection implements AutoCloseable {
     }
 
     // Called on the event loop.
-    private synchronized void record(int streamId, java.util.function.Consumer<StreamRecord> change) {
+    private synchronized void record(int streamId, Consumer<StreamRecord> change) {
         change.accept(streams.computeIfAbsent(streamId, id -> new StreamRecord()));
         notifyAll();
     }
@@ -264,13 +268,14 @@ public final class RawHttp2Connection implements AutoCloseable {
             return headers.isEmpty() ? -1 : Integer.parseInt(headers.get(0).status().toString());
         }
 
-        /** The response as {@link TestHttpClient} reports one: headers without pseudo-headers, then trailers. */
+        /** The response as {@link TestHttpClient} reports one: headers without pseudo-headers, trailers. */
         public TestHttpClient.Response toResponse() {
             if (headers.isEmpty()) {
                 throw new AssertionError("no response HEADERS; reset code " + resetCode);
             }
-            return new TestHttpClient.Response(status(), regular(headers.get(0)), data,
-                                               headers.size() > 1 ? regular(headers.get(1)) : new DefaultHttpHeaders());
+            final HttpHeaders trailers =
+                    headers.size() > 1 ? regular(headers.get(1)) : new DefaultHttpHeaders();
+            return new TestHttpClient.Response(status(), regular(headers.get(0)), data, trailers);
         }
 
         private static HttpHeaders regular(Http2Headers h2) {
@@ -285,8 +290,8 @@ public final class RawHttp2Connection implements AutoCloseable {
 
         @Override
         public String toString() {
-            return "StreamResult[headers=" + headers + ", data=" + data.length + " bytes, endStream=" + endStream
-                   + ", resetCode=" + resetCode + "]";
+            return "StreamResult[headers=" + headers + ", data=" + data.length + " bytes, endStream="
+                   + endStream + ", resetCode=" + resetCode + "]";
         }
     }
 
@@ -317,7 +322,8 @@ public final class RawHttp2Connection implements AutoCloseable {
         }
 
         @Override
-        protected void decode(ChannelHandlerContext context, ByteBuf in, List<Object> out) throws Http2Exception {
+        protected void decode(ChannelHandlerContext context, ByteBuf in, List<Object> out)
+                throws Http2Exception {
             reader.readFrame(context, in, new Listener());
         }
 

@@ -52,7 +52,8 @@ public interface RawWire extends AutoCloseable {
             if (body != null) {
                 fields.put("content-length", Integer.toString(body.length));
             }
-            connection.send(RawHttp1Connection.request(method, path, port, fields, body == null ? new byte[0] : body));
+            final byte[] content = body == null ? new byte[0] : body;
+            connection.send(RawHttp1Connection.request(method, path, port, fields, content));
             return connection.readResponse();
         }
 
