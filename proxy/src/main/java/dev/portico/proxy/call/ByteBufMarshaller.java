@@ -4,7 +4,6 @@ import io.grpc.KnownLength;
 import io.grpc.MethodDescriptor;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
-import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.buffer.Unpooled;
 import java.io.IOException;
 import java.io.InputStream;
@@ -12,11 +11,12 @@ import java.io.UncheckedIOException;
 
 /**
  * Response messages as pooled buffers: one copy out of grpc-java's buffers, straight into a heap buffer
- * from Portico's pool. grpc-java parses on the call's executor (the client's event loop) and hands the
- * result to the listener at once, which then owns it.
+ * from Portico's allocator. grpc-java parses on the call's executor (the client's event loop) and hands the
+ * result to the listener at once, which then owns it. The allocator is the one the front end writes with,
+ * so one pool serves both directions.
  */
 final class ByteBufMarshaller implements MethodDescriptor.Marshaller<ByteBuf> {
-    static final ByteBufMarshaller INSTANCE = new ByteBufMarshaller(PooledByteBufAllocator.DEFAULT);
+    static final ByteBufMarshaller INSTANCE = new ByteBufMarshaller(ByteBufAllocator.DEFAULT);
 
     private final ByteBufAllocator alloc;
 
