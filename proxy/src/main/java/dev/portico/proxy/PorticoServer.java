@@ -26,7 +26,8 @@ import io.micrometer.core.instrument.binder.netty4.NettyAllocatorMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.netty.bootstrap.ServerBootstrap;
-import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.ByteBufAllocatorMetricProvider;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
@@ -93,7 +94,9 @@ public final class PorticoServer implements AutoCloseable {
         final ProxyMetrics metrics = new ProxyMetrics(new MethodTagger(1000));
         metrics.bindTo(registry);
         new JvmMemoryMetrics().bindTo(registry);
-        new NettyAllocatorMetrics(PooledByteBufAllocator.DEFAULT).bindTo(registry);
+        if (ByteBufAllocator.DEFAULT instanceof ByteBufAllocatorMetricProvider allocator) {
+            new NettyAllocatorMetrics(allocator).bindTo(registry);
+        }
 
         final SchemaRegistry schemas = new SchemaRegistry(settings.schema(), service -> {
             // Reflection asks the upstream that serves the service; any method name routes the same way.
