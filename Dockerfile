@@ -13,10 +13,12 @@ WORKDIR /src
 COPY pom.xml ./
 COPY config/pom.xml config/
 COPY upstream-lb/pom.xml upstream-lb/
+COPY health/pom.xml health/
 COPY proxy/pom.xml proxy/
 RUN mvn -B -ntp -q dependency:go-offline -pl proxy -am || true
 COPY config config
 COPY upstream-lb upstream-lb
+COPY health health
 COPY proxy proxy
 COPY web-demo/static web-demo/static
 RUN mvn -B -ntp -Dmaven.test.skip=true package

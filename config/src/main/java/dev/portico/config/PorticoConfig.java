@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -75,6 +76,17 @@ public final class PorticoConfig {
     // RFC 9110 section 5.6.2: field names are tokens.
     private static final Pattern TOKEN = Pattern.compile("[!#$%&'*+.^_`|~0-9A-Za-z-]+");
 
+    private static final String UPSTREAM = "portico.upstream";
+    /** Named clusters: a map whose entries take the keys of {@link #UPSTREAM} (and services); no section. */
+    private static final String CLUSTERS = UPSTREAM + ".clusters";
+    /** Keys only a cluster has; the default cluster is {@link #UPSTREAM} itself and takes every call. */
+    private static final String SERVICES = "services";
+    // A cluster name is a metric tag value and appears in messages: keep it short and plain.
+    private static final Pattern CLUSTER_NAME = Pattern.compile("[A-Za-z0-9_-]{1,64}");
+    // A route: a fully-qualified service name as in a gRPC path (pkg.Service), or a package prefix (pkg.*).
+    private static final Pattern SERVICE_ROUTE =
+            Pattern.compile("[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)*(\\.\\*)?");
+
     private PorticoConfig() {
     }
 
@@ -136,7 +148,7 @@ public final class PorticoConfig {
                 // on `a = 1, a = ${?X}` with it.) The extra root keys are skipped by checkKnownKeys.
                 .withFallback(envSubstitutionSource(env));
         final Config c = merged.resolve(ConfigResolveOptions.defaults().setUseSystemEnvironment(false));
-        checkKnownKeys(c.root(), reference, "", allPaths(reference.root(), ""));
+        checkKnownKeys(c.root(), reference, "", "", allPaths(reference.root(), ""));
 
         final ListenSettings listen = new ListenSettings(
                 nonEmptyString(c, "portico.listen.host"),
@@ -173,8 +185,10 @@ public final class PorticoConfig {
                 bool(c, "portico.connect.reject-unknown-json-fields"));
         final CompressionSettings compression = new CompressionSettings(
                 bytesOrZero(c, "portico.compression.response-min-bytes"));
+        final UpstreamPoolSettings upstreamPool = upstreamPool(c);
+        final HealthSettings health = new HealthSettings(bool(c, "portico.health.grpc-health-service"));
         return new PorticoSettings(listen, tls, upstream, cors, limits, deadlines, flowControl, admin, schema,
-                                   connect, compression);
+                                   connect, compression, upstreamPool, health);
     }
 
     // ---- layers ----
@@ -238,9 +252,13 @@ public final class PorticoConfig {
         }
     }
 
-    /** Walks {@code node}, which sits at {@code prefix}, and fails on the first key reference.conf lacks. */
-    private static void checkKnownKeys(ConfigObject node, Config reference, String prefix, Set<String> known)
-            throws InvalidConfigException {
+    /**
+     * Walks {@code node}, which sits at {@code prefix}, and fails on the first key reference.conf lacks.
+     * {@code schemaPrefix} is where the same keys sit in reference.conf: {@code prefix} itself, except inside
+     * a named cluster, whose keys are those of {@code portico.upstream}.
+     */
+    private static void checkKnownKeys(ConfigObject node, Config reference, String prefix, String schemaPrefix,
+                                       Set<String> known) throws InvalidConfigException {
         // Sorted, so that with several unknown keys the same one is reported every time.
         for (Map.Entry<String, ConfigValue> e : new TreeMap<>(node).entrySet()) {
             if (prefix.isEmpty() && !e.getKey().equals(ROOT)) {
@@ -248,22 +266,70 @@ public final class PorticoConfig {
             }
             final String path = prefix.isEmpty() ? ConfigUtil.joinPath(e.getKey())
                                                  : prefix + '.' + ConfigUtil.joinPath(e.getKey());
-            if (!reference.hasPathOrNull(path)) {
-                final String suggestion = closest(path, known).map(k -> "; did you mean " + k + "?").orElse("");
+            final String schemaPath = schemaPrefix.isEmpty()
+                                      ? ConfigUtil.joinPath(e.getKey())
+                                      : schemaPrefix + '.' + ConfigUtil.joinPath(e.getKey());
+            if (path.equals(CLUSTERS)) {
+                checkClusters(e.getValue(), reference, known);
+                continue;
+            }
+            if (!reference.hasPathOrNull(schemaPath)) {
+                final String suggestion = closest(schemaPath, known)
+                        .flatMap(k -> inCluster(k, prefix, schemaPrefix))
+                        .map(k -> "; did you mean " + k + "?").orElse("");
                 throw invalid(path, e.getValue().origin(), "unknown key" + suggestion);
             }
-            final boolean section = !reference.getIsNull(path)
-                                    && reference.getValue(path).valueType() == ConfigValueType.OBJECT;
+            final boolean section = !reference.getIsNull(schemaPath)
+                                    && reference.getValue(schemaPath).valueType() == ConfigValueType.OBJECT;
             if (section) {
                 if (e.getValue().valueType() != ConfigValueType.OBJECT) {
                     throw invalid(path, e.getValue().origin(),
                                   "must be an object (a section of settings), got " + render(e.getValue()));
                 }
-                checkKnownKeys((ConfigObject) e.getValue(), reference, path, known);
+                checkKnownKeys((ConfigObject) e.getValue(), reference, path, schemaPath, known);
             }
             // Leaves, including lists (a -D list arrives as an object with keys 0, 1, ...), are type-checked
             // by their getters.
         }
+    }
+
+    /**
+     * {@code portico.upstream.clusters} maps names of the user's choosing to objects with the keys of
+     * {@code portico.upstream} (which they inherit) plus {@code services}.
+     */
+    private static void checkClusters(ConfigValue clusters, Config reference, Set<String> known)
+            throws InvalidConfigException {
+        if (clusters.valueType() != ConfigValueType.OBJECT) {
+            throw invalid(CLUSTERS, clusters.origin(), "must be an object of named clusters, as in "
+                                                       + "clusters { users { ... } }, got " + render(clusters));
+        }
+        for (Map.Entry<String, ConfigValue> e : new TreeMap<>((ConfigObject) clusters).entrySet()) {
+            final String path = CLUSTERS + '.' + ConfigUtil.joinPath(e.getKey());
+            if (e.getValue().valueType() != ConfigValueType.OBJECT) {
+                throw invalid(path, e.getValue().origin(),
+                              "must be an object (a cluster's settings), got " + render(e.getValue()));
+            }
+            final ConfigObject cluster = (ConfigObject) e.getValue();
+            if (cluster.containsKey("clusters")) {
+                throw invalid(path + ".clusters", cluster.get("clusters").origin(),
+                              "clusters cannot be nested");
+            }
+            checkKnownKeys(cluster.withoutKey(SERVICES), reference, path, UPSTREAM, known);
+        }
+    }
+
+    /** A suggested reference path as the user would write it at {@code prefix}, if it can be written there. */
+    private static Optional<String> inCluster(String suggestion, String prefix, String schemaPrefix) {
+        if (prefix.equals(schemaPrefix)) {
+            return Optional.of(suggestion);
+        }
+        // Inside a cluster: only keys of portico.upstream exist there, under the cluster's path.
+        final int suffix = schemaPrefix.length() - UPSTREAM.length();
+        final String clusterPath = prefix.substring(0, prefix.length() - suffix);
+        if (!suggestion.startsWith(UPSTREAM + '.') || suggestion.startsWith(CLUSTERS)) {
+            return Optional.empty();
+        }
+        return Optional.of(clusterPath + suggestion.substring(UPSTREAM.length()));
     }
 
     private static Set<String> allPaths(ConfigObject node, String prefix) {
@@ -402,7 +468,158 @@ public final class PorticoConfig {
                                        connectionWindow);
     }
 
+    // ---- upstream clusters ----
+
+    private static UpstreamPoolSettings upstreamPool(Config c) throws InvalidConfigException {
+        final ClusterSettings top = cluster(c, UPSTREAM, ClusterSettings.DEFAULT,
+                                            endpoints(c, UPSTREAM + ".endpoints"), List.of());
+        ClusterSettings defaultCluster = top;
+        final List<ClusterSettings> named = new ArrayList<>();
+        // What a named cluster inherits: the shared keys of portico.upstream, not its endpoints or clusters.
+        final Config shared = c.getConfig(UPSTREAM).withoutPath("clusters").withoutPath("endpoints");
+        final ConfigObject clusters = c.getObject(CLUSTERS);
+        final Map<String, String> routeOwners = new HashMap<>();
+        for (String name : new TreeSet<>(clusters.keySet())) {
+            final String path = CLUSTERS + '.' + ConfigUtil.joinPath(name);
+            final ConfigOrigin origin = clusters.get(name).origin();
+            if (!CLUSTER_NAME.matcher(name).matches()) {
+                throw invalid(path, origin, "a cluster name is 1 to 64 letters, digits, '-' or '_'");
+            }
+            // The cluster's own keys over the shared ones, at the cluster's path, so that messages name it.
+            final Config merged = c.getConfig(path).withFallback(shared).atPath(path);
+            final boolean isDefault = name.equals(ClusterSettings.DEFAULT);
+            if (!merged.hasPath(path + ".endpoints")) {
+                throw invalid(path, origin, "a cluster needs endpoints = [\"host:port\", ...]");
+            }
+            final List<HostAndPort> endpoints = endpoints(merged, path + ".endpoints");
+            if (endpoints.isEmpty()) {
+                throw invalid(merged, path + ".endpoints", "a cluster needs at least one host:port");
+            }
+            final List<String> services = new ArrayList<>();
+            if (merged.hasPathOrNull(path + '.' + SERVICES)) {
+                for (Entry route : strings(merged, path + '.' + SERVICES)) {
+                    checkRoute(path + '.' + SERVICES, route, name, routeOwners);
+                    services.add(route.value());
+                }
+            }
+            if (isDefault) {
+                if (!top.endpoints().isEmpty()) {
+                    throw invalid(path, origin, "the default cluster is already given by "
+                                                + "portico.upstream.endpoints; set one or the other");
+                }
+            } else if (services.isEmpty()) {
+                throw invalid(path, origin, "a cluster needs services = [\"pkg.Service\", \"pkg.*\", ...], the "
+                                            + "calls it takes (only the cluster named default takes the rest)");
+            }
+            final ClusterSettings cluster = cluster(merged, path, name, endpoints, services);
+            if (isDefault) {
+                defaultCluster = cluster;
+            } else {
+                named.add(cluster);
+            }
+        }
+        return new UpstreamPoolSettings(defaultCluster, named);
+    }
+
+    private static void checkRoute(String path, Entry route, String cluster, Map<String, String> owners)
+            throws InvalidConfigException {
+        if (!SERVICE_ROUTE.matcher(route.value()).matches()) {
+            throw invalid(path, route.origin(), "each entry must be a service name (pkg.Service) or a package "
+                                                + "prefix (pkg.*), got \"" + route.value() + "\"");
+        }
+        final String owner = owners.putIfAbsent(route.value(), cluster);
+        if (owner != null && !owner.equals(cluster)) {
+            throw invalid(path, route.origin(),
+                          "\"" + route.value() + "\" is already routed to cluster " + owner);
+        }
+    }
+
+    /** The settings of one cluster, whose keys sit under {@code p} in {@code c}. */
+    private static ClusterSettings cluster(Config c, String p, String name, List<HostAndPort> endpoints,
+                                           List<String> services) throws InvalidConfigException {
+        final UpstreamChannelSettings channel = new UpstreamChannelSettings(
+                bool(c, p + ".plaintext"),
+                positiveDuration(c, p + ".connect-timeout"),
+                positiveDuration(c, p + ".keep-alive-time"),
+                positiveDuration(c, p + ".keep-alive-timeout"),
+                upstreamTls(c, p + ".tls"));
+        return new ClusterSettings(name, endpoints, services, channel,
+                                   positiveDuration(c, p + ".dns-refresh-interval"),
+                                   intBetween(c, p + ".max-attempts", 1, 10),
+                                   bool(c, p + ".panic-mode"),
+                                   healthCheck(c, p + ".health-check"),
+                                   outlierDetection(c, p + ".outlier-detection"));
+    }
+
+    private static UpstreamTlsSettings upstreamTls(Config c, String p) throws InvalidConfigException {
+        final String certKey = p + ".cert-chain-file";
+        final String keyKey = p + ".private-key-file";
+        final Optional<Path> cert = optionalReadableFile(c, certKey);
+        final Optional<Path> key = optionalReadableFile(c, keyKey);
+        if (cert.isPresent() != key.isPresent()) {
+            final String set = cert.isPresent() ? certKey : keyKey;
+            final String unset = cert.isPresent() ? keyKey : certKey;
+            throw invalid(c, set, "is set but " + unset + " is not; set both for mutual TLS, or neither");
+        }
+        return new UpstreamTlsSettings(optionalReadableFile(c, p + ".trust-cert-collection-file"), cert, key,
+                                       optionalNonEmptyString(c, p + ".authority"));
+    }
+
+    private static HealthCheckSettings healthCheck(Config c, String p) throws InvalidConfigException {
+        return new HealthCheckSettings(
+                bool(c, p + ".enabled"),
+                enumValue(c, p + ".mode", HealthCheckMode.class),
+                string(c, p + ".service"),
+                positiveDuration(c, p + ".interval"),
+                positiveDuration(c, p + ".timeout"),
+                intBetween(c, p + ".healthy-threshold", 1, 100),
+                intBetween(c, p + ".unhealthy-threshold", 1, 100),
+                enumValue(c, p + ".unimplemented", UnimplementedHealthRule.class));
+    }
+
+    private static OutlierDetectionSettings outlierDetection(Config c, String p) throws InvalidConfigException {
+        final Duration base = positiveDuration(c, p + ".base-ejection-time");
+        final Duration max = positiveDuration(c, p + ".max-ejection-time");
+        if (max.compareTo(base) < 0) {
+            throw invalid(c, p + ".max-ejection-time", "must be at least " + p + ".base-ejection-time (" + base
+                                                       + "), got " + max);
+        }
+        return new OutlierDetectionSettings(
+                bool(c, p + ".enabled"),
+                intBetween(c, p + ".consecutive-failures", 1, 1000),
+                base, max,
+                intBetween(c, p + ".max-ejection-percent", 0, 100));
+    }
+
     // ---- typed getters: each turns typesafe's exceptions into one message about the key ----
+
+    /** An enum constant written in lowercase with dashes: {@code healthy-if-reachable}. */
+    private static <E extends Enum<E>> E enumValue(Config c, String path, Class<E> type)
+            throws InvalidConfigException {
+        final String value = string(c, path);
+        final List<String> names = new ArrayList<>();
+        for (E constant : type.getEnumConstants()) {
+            final String name = constant.name().toLowerCase(Locale.ROOT).replace('_', '-');
+            if (name.equals(value)) {
+                return constant;
+            }
+            names.add(name);
+        }
+        throw invalid(c, path, "must be one of " + String.join(", ", names) + ", got \"" + value + "\"");
+    }
+
+    /** Unset (null) is empty; an empty string is an error, since it cannot be what was meant. */
+    private static Optional<String> optionalNonEmptyString(Config c, String path)
+            throws InvalidConfigException {
+        if (c.getIsNull(path)) {
+            return Optional.empty();
+        }
+        final String value = string(c, path);
+        if (value.isBlank()) {
+            throw invalid(c, path, "must not be empty; null leaves it unset");
+        }
+        return Optional.of(value);
+    }
 
     private static int intBetween(Config c, String path, int min, int max) throws InvalidConfigException {
         final Number n;

@@ -5,11 +5,15 @@ import static java.util.Objects.requireNonNull;
 /**
  * Everything Portico reads from its configuration, validated and immutable. Built once at start-up by
  * {@link PorticoConfig}; safe to share between threads.
+ *
+ * <p>{@code upstream} holds the top-level {@code portico.upstream} keys as written; {@code upstreamPool} is
+ * what the upstream pool is built from: every cluster, with the shared keys inherited.
  */
 public record PorticoSettings(ListenSettings listen, TlsSettings tls, UpstreamSettings upstream,
                               CorsSettings cors, LimitSettings limits, DeadlineSettings deadlines,
                               FlowControlSettings flowControl, AdminSettings admin, SchemaSettings schema,
-                              ConnectSettings connect, CompressionSettings compression) {
+                              ConnectSettings connect, CompressionSettings compression,
+                              UpstreamPoolSettings upstreamPool, HealthSettings health) {
 
     public PorticoSettings {
         requireNonNull(listen, "listen");
@@ -23,5 +27,7 @@ public record PorticoSettings(ListenSettings listen, TlsSettings tls, UpstreamSe
         requireNonNull(schema, "schema");
         requireNonNull(connect, "connect");
         requireNonNull(compression, "compression");
+        requireNonNull(upstreamPool, "upstreamPool");
+        requireNonNull(health, "health");
     }
 }

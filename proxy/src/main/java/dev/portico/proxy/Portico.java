@@ -6,7 +6,6 @@ import dev.portico.config.PorticoConfig;
 import dev.portico.config.PorticoSettings;
 import dev.portico.config.UpstreamSettings;
 import dev.portico.proxy.demo.DemoBackend;
-import dev.portico.upstream.StaticUpstreamPool;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
@@ -50,13 +49,12 @@ public final class Portico {
             exit("invalid configuration: " + e.getMessage());
         }
         DemoBackend backend = null;
-        if (demo || settings.upstream().endpoints().isEmpty()) {
+        if (demo || settings.upstreamPool().isEmpty()) {
             backend = DemoBackend.start(0);
             log.info("demo mode: the demo gRPC service runs on 127.0.0.1:{}", backend.port());
             settings = withUpstream(settings, new HostAndPort("127.0.0.1", backend.port()));
         }
-        final PorticoServer server = PorticoServer.start(
-                settings, new StaticUpstreamPool(settings.upstream(), settings.limits()), backend != null);
+        final PorticoServer server = PorticoServer.start(settings, backend != null);
         if (backend != null) {
             log.info("demo page: http://127.0.0.1:{}/", server.port());
         }
@@ -80,7 +78,8 @@ public final class Portico {
                                                         upstream.keepAliveTime()),
                                    settings.cors(), settings.limits(), settings.deadlines(),
                                    settings.flowControl(), settings.admin(), settings.schema(),
-                                   settings.connect(), settings.compression());
+                                   settings.connect(), settings.compression(),
+                                   settings.upstreamPool().demo(endpoint), settings.health());
     }
 
     private static void exit(String message) {

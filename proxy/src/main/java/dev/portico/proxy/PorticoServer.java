@@ -4,6 +4,8 @@ import static java.util.Objects.requireNonNull;
 
 import dev.portico.config.PorticoSettings;
 import dev.portico.config.TlsSettings;
+import dev.portico.health.HealthProber;
+import dev.portico.health.Readiness;
 import dev.portico.proxy.admin.AdminServer;
 import dev.portico.proxy.call.MethodDescriptors;
 import dev.portico.proxy.call.ProxyCallHandler;
@@ -11,6 +13,7 @@ import dev.portico.proxy.call.ProxyRuntime;
 import dev.portico.proxy.cors.CorsHandler;
 import dev.portico.proxy.cors.CorsPolicy;
 import dev.portico.proxy.demo.DemoPageHandler;
+import dev.portico.proxy.health.LocalHealthPool;
 import dev.portico.proxy.metrics.MethodTagger;
 import dev.portico.proxy.metrics.ProxyMetrics;
 import dev.portico.proxy.protocol.ProtocolDetector;
@@ -19,7 +22,11 @@ import dev.portico.proxy.schema.SchemaRegistry;
 import dev.portico.proxy.transport.FrontendInitializer;
 import dev.portico.proxy.transport.HandlerNames;
 import dev.portico.proxy.transport.RequestPipeline;
+import dev.portico.upstream.ClusterHealth;
+import dev.portico.upstream.EndpointResolver;
 import dev.portico.upstream.PickResult;
+import dev.portico.upstream.RoutingUpstreamPool;
+import dev.portico.upstream.UpstreamMetrics;
 import dev.portico.upstream.UpstreamPool;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.netty4.NettyAllocatorMetrics;
@@ -45,6 +52,7 @@ import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SupportedCipherSuiteFilter;
 import java.net.InetSocketAddress;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLException;
@@ -54,8 +62,9 @@ import org.slf4j.LoggerFactory;
 /**
  * A running Portico: the front-end listener, the admin listener and the upstream pool.
  *
- * <p>{@link #close()} shuts down in order: stop accepting, let calls in flight finish within the grace
- * period, then close the event loops and the upstream channels.
+ * <p>{@link #close()} shuts down in order: report not ready (health answers turn NOT_SERVING), stop
+ * accepting, let calls in flight finish within the grace period, then close the event loops and the upstream
+ * channels.
  */
 public final class PorticoServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(PorticoServer.class);
@@ -68,10 +77,11 @@ public final class PorticoServer implements AutoCloseable {
     private final PrometheusMeterRegistry registry;
     private final ProxyMetrics metrics;
     private final SchemaRegistry schemas;
+    private final Readiness readiness;
 
     private PorticoServer(PorticoSettings settings, UpstreamPool upstream, EventLoopGroup group, Channel listener,
                           AdminServer admin, PrometheusMeterRegistry registry, ProxyMetrics metrics,
-                          SchemaRegistry schemas) {
+                          SchemaRegistry schemas, Readiness readiness) {
         this.settings = settings;
         this.upstream = upstream;
         this.group = group;
@@ -80,6 +90,35 @@ public final class PorticoServer implements AutoCloseable {
         this.registry = registry;
         this.metrics = metrics;
         this.schemas = schemas;
+        this.readiness = readiness;
+    }
+
+    /**
+     * Opens the upstream pool the settings describe (clusters, DNS through the JVM's resolver, health checks)
+     * and binds the listeners. With {@code demoPage}, GET / serves the web demo page.
+     */
+    public static PorticoServer start(PorticoSettings settings, boolean demoPage)
+            throws InterruptedException, SSLException, SchemaException {
+        return start(settings, EndpointResolver.SYSTEM, demoPage);
+    }
+
+    /** Like {@link #start(PorticoSettings, boolean)}, with DNS names resolved by {@code resolver}. */
+    public static PorticoServer start(PorticoSettings settings, EndpointResolver resolver, boolean demoPage)
+            throws InterruptedException, SSLException, SchemaException {
+        requireNonNull(settings, "settings");
+        requireNonNull(resolver, "resolver");
+        final UpstreamPool pool = RoutingUpstreamPool.start(settings.upstreamPool(), settings.limits(),
+                                                            new HealthProber(), resolver);
+        boolean ok = false;
+        try {
+            final PorticoServer server = start(settings, pool, demoPage);
+            ok = true;
+            return server;
+        } finally {
+            if (!ok) {
+                pool.close();
+            }
+        }
     }
 
     /**
@@ -93,18 +132,30 @@ public final class PorticoServer implements AutoCloseable {
         final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         final ProxyMetrics metrics = new ProxyMetrics(new MethodTagger(1000));
         metrics.bindTo(registry);
+        new UpstreamMetrics(upstream).bindTo(registry);
         new JvmMemoryMetrics().bindTo(registry);
         if (ByteBufAllocator.DEFAULT instanceof ByteBufAllocatorMetricProvider allocator) {
             new NettyAllocatorMetrics(allocator).bindTo(registry);
         }
+        final Readiness readiness = new Readiness(upstream);
 
         final SchemaRegistry schemas = new SchemaRegistry(settings.schema(), service -> {
             // Reflection asks the upstream that serves the service; any method name routes the same way.
             return upstream.pick(service + "/ServerReflectionInfo") instanceof PickResult.Picked picked
                    ? Optional.of(picked.channel()) : Optional.empty();
         });
+
+        // epoll when the platform has it (fewer copies and wake-ups than NIO), NIO everywhere else.
+        final boolean epoll = Epoll.isAvailable();
+        final EventLoopGroup group = new MultiThreadIoEventLoopGroup(
+                epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
+        final Class<? extends ServerChannel> channelType =
+                epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
+        // Calls to grpc.health.v1.Health are Portico's own to answer; schema lookups above still ask upstream.
+        final UpstreamPool calls = settings.health().grpcHealthService()
+                ? new LocalHealthPool(upstream, readiness, group) : upstream;
         final ProxyRuntime runtime = new ProxyRuntime(
-                upstream, new MethodDescriptors(10_000), new ProtocolDetector(settings.connect(), schemas::knownTypes),
+                calls, new MethodDescriptors(10_000), new ProtocolDetector(settings.connect(), schemas::knownTypes),
                 schemas, settings.limits(), settings.deadlines(), settings.connect(), settings.compression(),
                 metrics);
         final CorsPolicy cors = new CorsPolicy(settings.cors());
@@ -115,16 +166,9 @@ public final class PorticoServer implements AutoCloseable {
             }
             pipeline.addLast(HandlerNames.PROXY_CALL, new ProxyCallHandler(runtime));
         };
-        final SslContext ssl = settings.tls().enabled() ? sslContext(settings.tls()) : null;
-
-        // epoll when the platform has it (fewer copies and wake-ups than NIO), NIO everywhere else.
-        final boolean epoll = Epoll.isAvailable();
-        final EventLoopGroup group = new MultiThreadIoEventLoopGroup(
-                epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
-        final Class<? extends ServerChannel> channelType =
-                epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
         boolean ok = false;
         try {
+            final SslContext ssl = settings.tls().enabled() ? sslContext(settings.tls()) : null;
             final Channel listener = new ServerBootstrap()
                     .group(group)
                     .channel(channelType)
@@ -136,9 +180,9 @@ public final class PorticoServer implements AutoCloseable {
                     .sync()
                     .channel();
             final AdminServer admin = settings.admin().enabled()
-                    ? AdminServer.start(settings.admin(), registry, group, channelType) : null;
+                    ? AdminServer.start(settings.admin(), registry, readiness, group, channelType) : null;
             final PorticoServer server = new PorticoServer(settings, upstream, group, listener, admin, registry,
-                                                             metrics, schemas);
+                                                             metrics, schemas, readiness);
             final InetSocketAddress bound = (InetSocketAddress) listener.localAddress();
             log.info("Portico listening on {}://{}:{} ({}; transport {}){}", ssl == null ? "http" : "https",
                      bound.getHostString(), bound.getPort(), ssl == null ? "HTTP/1.1, h2c" : "TLS with ALPN h2, http/1.1",
@@ -181,8 +225,20 @@ public final class PorticoServer implements AutoCloseable {
         return registry;
     }
 
+    /** Whether every upstream cluster has a healthy endpoint, as {@code /readyz} answers. */
+    public Readiness readiness() {
+        return readiness;
+    }
+
+    /** Every upstream cluster's endpoints by state, as of the last change. */
+    public List<ClusterHealth> upstreamHealth() {
+        return upstream.clusters();
+    }
+
     @Override
     public void close() {
+        // First, so that health watchers (load balancers, probes) stop sending calls while the rest drains.
+        readiness.markDraining();
         listener.close().syncUninterruptibly();
         if (admin != null) {
             admin.close();

@@ -1,5 +1,6 @@
 package dev.portico.proxy.admin;
 
+import dev.portico.health.Readiness;
 import dev.portico.proxy.transport.PlainResponses;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.netty.buffer.ByteBufUtil;
@@ -17,15 +18,19 @@ import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 
 /**
- * The admin port: {@code GET /metrics} in the Prometheus text format, and {@code GET /healthz} (the
- * process is up). Kept off the main listener so that metrics need not be exposed to browsers.
+ * The admin port: {@code GET /metrics} in the Prometheus text format, {@code GET /healthz} (liveness: the
+ * process is up and serving) and {@code GET /readyz} (readiness: 200 when every upstream cluster has a healthy
+ * endpoint, else 503, with the reason in the body). Kept off the main listener so that metrics need not be
+ * exposed to browsers.
  */
 @ChannelHandler.Sharable
 final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     private final PrometheusMeterRegistry registry;
+    private final Readiness readiness;
 
-    AdminHandler(PrometheusMeterRegistry registry) {
+    AdminHandler(PrometheusMeterRegistry registry, Readiness readiness) {
         this.registry = registry;
+        this.readiness = readiness;
     }
 
     @Override
@@ -42,8 +47,14 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             HttpUtil.setContentLength(response, response.content().readableBytes());
         } else if ("/healthz".equals(path)) {
             response = PlainResponses.of(ctx.alloc(), HttpResponseStatus.OK, "ok");
+        } else if ("/readyz".equals(path)) {
+            final Readiness.Report report = readiness.check();
+            response = PlainResponses.of(ctx.alloc(), report.ready() ? HttpResponseStatus.OK
+                                                                     : HttpResponseStatus.SERVICE_UNAVAILABLE,
+                                         report.detail());
         } else {
-            response = PlainResponses.of(ctx.alloc(), HttpResponseStatus.NOT_FOUND, "try /metrics or /healthz");
+            response = PlainResponses.of(ctx.alloc(), HttpResponseStatus.NOT_FOUND,
+                                         "try /metrics, /healthz or /readyz");
         }
         final boolean keepAlive = HttpUtil.isKeepAlive(request);
         HttpUtil.setKeepAlive(response, keepAlive);

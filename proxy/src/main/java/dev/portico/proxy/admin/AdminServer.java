@@ -1,6 +1,7 @@
 package dev.portico.proxy.admin;
 
 import dev.portico.config.AdminSettings;
+import dev.portico.health.Readiness;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
@@ -12,7 +13,7 @@ import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpServerCodec;
 import java.net.InetSocketAddress;
 
-/** The admin listener (metrics and liveness), on the main server's event loops. */
+/** The admin listener (metrics, liveness and readiness), on the main server's event loops. */
 public final class AdminServer implements AutoCloseable {
     private final Channel channel;
 
@@ -21,9 +22,10 @@ public final class AdminServer implements AutoCloseable {
     }
 
     public static AdminServer start(AdminSettings settings, PrometheusMeterRegistry registry,
-                                    EventLoopGroup group, Class<? extends ServerChannel> channelType)
+                                    Readiness readiness, EventLoopGroup group,
+                                    Class<? extends ServerChannel> channelType)
             throws InterruptedException {
-        final AdminHandler handler = new AdminHandler(registry);
+        final AdminHandler handler = new AdminHandler(registry, readiness);
         final Channel channel = new ServerBootstrap()
                 .group(group)
                 .channel(channelType)

@@ -17,6 +17,7 @@ import dev.portico.proxy.wire.MessageDeframer;
 import dev.portico.proxy.wire.ProtocolException;
 import dev.portico.proxy.wire.RpcCode;
 import dev.portico.upstream.PickResult;
+import dev.portico.upstream.UpstreamAttempt;
 import io.grpc.CallOptions;
 import io.grpc.Metadata;
 import io.grpc.Status;
@@ -51,6 +52,9 @@ import org.slf4j.LoggerFactory;
  */
 public final class ProxyCall implements UpstreamCall.Listener {
     private static final Logger log = LoggerFactory.getLogger(ProxyCall.class);
+    /** How many small response messages may be asked for ahead of the client. */
+    private static final int RESPONSE_WINDOW = 8;
+    private static final int LARGE_MESSAGE_BYTES = 32 * 1024;
 
     private enum State {
         /** Waiting for the method's schema; the body is buffered but not read further. */
@@ -72,7 +76,8 @@ public final class ProxyCall implements UpstreamCall.Listener {
     private final ByteBufAllocator alloc;
     private final ClientProtocol protocol;
     private final RequestMeta meta;
-    private final PickResult.Picked target;
+    /** The endpoint of the current attempt; a retry moves the call to another one. */
+    private PickResult.Picked target;
     private final ProxyRuntime runtime;
     private final EndListener endListener;
     private final Deframer deframer;
@@ -81,6 +86,9 @@ public final class ProxyCall implements UpstreamCall.Listener {
 
     private State state = State.PENDING;
     private UpstreamCall upstream;
+    /** The current upstream attempt, and the options every attempt starts with. */
+    private UpstreamAttempt attempt;
+    private CallOptions upstreamOptions;
     private JsonTranscoder transcoder;
     private boolean headSent;
     private boolean bodyEnded;
@@ -88,8 +96,10 @@ public final class ProxyCall implements UpstreamCall.Listener {
     private boolean inputEnded;
     /** A message was requested from the deframer and has not arrived: more body bytes are needed. */
     private boolean messageDemanded;
-    /** An upstream message was held back because the client channel was not writable. */
-    private boolean responseDemandPending;
+    /** Upstream messages asked for that have not arrived yet. */
+    private int responseCredit;
+    /** The size of the last response message, which decides how far ahead to ask. */
+    private int lastResponseBytes;
     /** A failure found while the deframer was delivering, acted on once it returns. */
     private ProtocolException deframeFailure;
     /** For a protocol whose head waits for the outcome: what arrived so far. */
@@ -147,15 +157,47 @@ public final class ProxyCall implements UpstreamCall.Listener {
         if (timeoutNanos >= 0) {
             options = options.withDeadlineAfter(timeoutNanos, TimeUnit.NANOSECONDS);
         }
-        upstream = UpstreamCall.start(target.channel(), runtime.methods().get(meta.fullMethodName()), options,
-                                      meta.metadata(), this);
-        upstream.request(1);
+        upstreamOptions = options;
+        attempt = UpstreamAttempt.first(target);
+        startAttempt();
         if (meta.isGet()) {
             feed(Unpooled.wrappedBuffer(meta.inlineMessage()), true);
             ctx.read(); // The request's (empty) end, so that the connection can take the next request.
         } else {
             pumpRequest();
         }
+    }
+
+    /**
+     * Starts the upstream call of the current attempt. Request messages go out only once it is ready, so an
+     * attempt that fails before its stream exists has taken none of them from the deframer.
+     */
+    private void startAttempt() {
+        upstream = UpstreamCall.start(target.channel(), runtime.methods().get(meta.fullMethodName()),
+                                      attempt.trace(upstreamOptions), meta.metadata(), this);
+        responseCredit = 0;
+        requestResponses();
+    }
+
+    /**
+     * Reports how the attempt ended to its endpoint; then, if nothing of the call reached that upstream,
+     * starts it again on another endpoint of the cluster and returns true: this close is not the call's end.
+     */
+    private boolean retriedElsewhere(Status status) {
+        attempt.onClosed(status);
+        if (state == State.CLOSED || !attempt.retryable(status)) {
+            return false;
+        }
+        final PickResult next = runtime.upstream().retry(meta.fullMethodName(), attempt.tried());
+        if (!(next instanceof PickResult.Picked picked)) {
+            return false;
+        }
+        log.debug("{} {}: nothing reached {} ({}); trying {}", protocol.tag(), meta.fullMethodName(),
+                  target.endpoint(), status.getCode(), picked.endpoint());
+        target = picked;
+        attempt = attempt.next(picked);
+        startAttempt();
+        return true;
     }
 
     private void checkSchema(Optional<MethodSchema> schema) throws ProtocolException {
@@ -212,9 +254,23 @@ public final class ProxyCall implements UpstreamCall.Listener {
 
     /** The client channel's writability changed: resume the response if it was held back. */
     public void onWritabilityChanged() {
-        if (responseDemandPending && state != State.CLOSED && ctx.channel().isWritable()) {
-            responseDemandPending = false;
-            upstream.request(1);
+        requestResponses();
+    }
+
+    /**
+     * Asks the upstream for more response messages while the client channel is writable. Small messages are
+     * asked for a few at a time: each request is a hop to grpc-java's transport thread and back, which
+     * would otherwise cap a stream's rate. Large ones one at a time, so that a slow client holds at most
+     * one large message beyond the write-buffer high-water mark.
+     */
+    private void requestResponses() {
+        if (state == State.CLOSED || upstream == null || !ctx.channel().isWritable()) {
+            return;
+        }
+        final int window = lastResponseBytes > LARGE_MESSAGE_BYTES ? 1 : RESPONSE_WINDOW;
+        if (responseCredit <= window / 2) {
+            upstream.request(window - responseCredit);
+            responseCredit = window;
         }
     }
 
@@ -278,10 +334,12 @@ public final class ProxyCall implements UpstreamCall.Listener {
 
     @Override
     public void onMessage(ByteBuf message) {
+        responseCredit--;
         if (state == State.CLOSED) {
             message.release();
             return;
         }
+        lastResponseBytes = message.readableBytes();
         ByteBuf encoded;
         try {
             encoded = transcoder == null ? message : transcoder.toJson(alloc, message);
@@ -308,11 +366,7 @@ public final class ProxyCall implements UpstreamCall.Listener {
                .addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
             flushSoon();
         }
-        if (ctx.channel().isWritable()) {
-            upstream.request(1);
-        } else {
-            responseDemandPending = true;
-        }
+        requestResponses();
     }
 
     /**
@@ -339,6 +393,9 @@ public final class ProxyCall implements UpstreamCall.Listener {
 
     @Override
     public void onClose(Status status, Metadata trailers) {
+        if (retriedElsewhere(status)) {
+            return;
+        }
         String message = status.getDescription() == null ? "" : status.getDescription();
         if (status.getCause() != null) {
             // Failures grpc-java found itself (connection refused, TLS) say more in their cause.

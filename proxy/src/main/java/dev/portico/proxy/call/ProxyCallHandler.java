@@ -181,6 +181,9 @@ public final class ProxyCallHandler extends ChannelInboundHandlerAdapter impleme
             call.start();
         } else if (pick instanceof PickResult.NoEndpoint none) {
             rejectInProtocol(request, protocol, meta, RpcCode.UNAVAILABLE, none.reason());
+        } else if (pick instanceof PickResult.NoRoute none) {
+            // No cluster serves the service: no upstream is asked.
+            rejectInProtocol(request, protocol, meta, RpcCode.UNIMPLEMENTED, none.reason());
         }
     }
 

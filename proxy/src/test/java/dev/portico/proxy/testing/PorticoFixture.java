@@ -5,7 +5,6 @@ import dev.portico.config.PorticoConfig;
 import dev.portico.config.PorticoSettings;
 import dev.portico.proxy.PorticoServer;
 import dev.portico.proxy.demo.DemoBackend;
-import dev.portico.upstream.StaticUpstreamPool;
 import io.netty.handler.ssl.util.SelfSignedCertificate;
 import java.security.cert.CertificateException;
 
@@ -34,8 +33,7 @@ public final class PorticoFixture implements AutoCloseable {
         final DemoBackend backend = DemoBackend.start(0);
         try {
             final PorticoSettings settings = settings(backend.port(), "", false);
-            return new PorticoFixture(backend, PorticoServer.start(
-                    settings, new StaticUpstreamPool(settings.upstream(), settings.limits()), true));
+            return new PorticoFixture(backend, PorticoServer.start(settings, true));
         } catch (Exception | Error e) {
             backend.close();
             throw e;
@@ -64,7 +62,7 @@ public final class PorticoFixture implements AutoCloseable {
 
     private static PorticoServer startPortico(int upstreamPort, String extraHocon, boolean tls) throws Exception {
         final PorticoSettings settings = settings(upstreamPort, extraHocon, tls);
-        return PorticoServer.start(settings, new StaticUpstreamPool(settings.upstream(), settings.limits()), false);
+        return PorticoServer.start(settings, false);
     }
 
     private static PorticoSettings settings(int backendPort, String extraHocon, boolean tls)

@@ -3,7 +3,6 @@ package dev.portico.proxy.testing;
 import dev.portico.config.PorticoConfig;
 import dev.portico.config.PorticoSettings;
 import dev.portico.proxy.PorticoServer;
-import dev.portico.upstream.StaticUpstreamPool;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -21,19 +20,24 @@ public final class StandalonePortico implements AutoCloseable {
         this.portico = portico;
     }
 
-    /** Starts Portico balancing round-robin over {@code endpoints} ("host:port"), in the order given. */
+    /**
+     * Starts Portico balancing round-robin over {@code endpoints} ("host:port"), in the order given, with no
+     * health checks, ejection or retries (unless {@code extraHocon} turns them on), so that every upstream
+     * failure reaches the client as it happened.
+     */
     public static StandalonePortico start(List<String> endpoints, String extraHocon) throws Exception {
         final StringBuilder hocon = new StringBuilder()
                 .append("portico.listen { host = \"127.0.0.1\", port = 0, shutdown-grace-period = 1s }\n")
                 .append("portico.admin.enabled = false\n")
+                .append("portico.upstream { health-check.enabled = false, outlier-detection.enabled = false,"
+                        + " max-attempts = 1 }\n")
                 .append("portico.upstream.endpoints = [");
         for (int i = 0; i < endpoints.size(); i++) {
             hocon.append(i == 0 ? "" : ", ").append('"').append(endpoints.get(i)).append('"');
         }
         hocon.append("]\n").append(extraHocon).append('\n');
         final PorticoSettings settings = PorticoConfig.parse(hocon.toString());
-        return new StandalonePortico(PorticoServer.start(
-                settings, new StaticUpstreamPool(settings.upstream(), settings.limits()), false));
+        return new StandalonePortico(PorticoServer.start(settings, false));
     }
 
     /**

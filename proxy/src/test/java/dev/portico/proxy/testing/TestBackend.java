@@ -1,0 +1,229 @@
+package dev.portico.proxy.testing;
+
+import io.grpc.HandlerRegistry;
+import io.grpc.InsecureServerCredentials;
+import io.grpc.Metadata;
+import io.grpc.MethodDescriptor;
+import io.grpc.Server;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
+import io.grpc.ServerCredentials;
+import io.grpc.ServerMethodDefinition;
+import io.grpc.Status;
+import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.protobuf.services.HealthStatusManager;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * A real grpc-java server on a loopback address that answers any unary method of any service by echoing the
+ * request bytes, and says who it is in the {@code x-backend} response header (or trailer, when it fails the
+ * call). It records the {@code x-call-id} of every call it receives, and can be made slow, made to fail calls,
+ * flipped to NOT_SERVING, closed gracefully or killed. It serves {@code grpc.health.v1.Health} unless started
+ * without it; it never serves reflection.
+ */
+public final class TestBackend implements AutoCloseable {
+    public static final Metadata.Key<String> BACKEND =
+            Metadata.Key.of("x-backend", Metadata.ASCII_STRING_MARSHALLER);
+    public static final Metadata.Key<String> CALL_ID =
+            Metadata.Key.of("x-call-id", Metadata.ASCII_STRING_MARSHALLER);
+
+    private static final ScheduledExecutorService DELAYS = Executors.newSingleThreadScheduledExecutor(r -> {
+        final Thread thread = new Thread(r, "test-backend-delays");
+        thread.setDaemon(true);
+        return thread;
+    });
+
+    private final String name;
+    private final HealthStatusManager health;
+    private final Server server;
+    private final Set<String> received = ConcurrentHashMap.newKeySet();
+    private final AtomicInteger calls = new AtomicInteger();
+    private volatile long delayMillis;
+    private volatile Status failure;
+
+    private TestBackend(String name, InetSocketAddress address, boolean healthService,
+                        ServerCredentials credentials) throws IOException {
+        this.name = name;
+        this.health = healthService ? new HealthStatusManager() : null;
+        final NettyServerBuilder builder = NettyServerBuilder.forAddress(address, credentials)
+                .fallbackHandlerRegistry(new EchoRegistry());
+        if (health != null) {
+            builder.addService(health.getHealthService());
+        }
+        this.server = builder.build().start();
+    }
+
+    /** A backend with the health service, SERVING, on {@code host} at {@code port} (0: any free port). */
+    public static TestBackend start(String name, String host, int port) throws IOException {
+        return new TestBackend(name, new InetSocketAddress(host, port), true, InsecureServerCredentials.create());
+    }
+
+    /** A backend with the health service on 127.0.0.1, serving TLS as {@code credentials} say. */
+    public static TestBackend startTls(String name, ServerCredentials credentials) throws IOException {
+        return new TestBackend(name, new InetSocketAddress("127.0.0.1", 0), true, credentials);
+    }
+
+    /** A backend on 127.0.0.1 that does not implement {@code grpc.health.v1.Health}. */
+    public static TestBackend startWithoutHealthService(String name) throws IOException {
+        return new TestBackend(name, new InetSocketAddress("127.0.0.1", 0), false,
+                               InsecureServerCredentials.create());
+    }
+
+    public String name() {
+        return name;
+    }
+
+    public int port() {
+        return server.getPort();
+    }
+
+    /** {@code host:port} as Portico's configuration takes it. */
+    public String endpoint() {
+        final InetSocketAddress address = (InetSocketAddress) server.getListenSockets().get(0);
+        return address.getAddress().getHostAddress() + ':' + address.getPort();
+    }
+
+    /** Sets the whole server's status ("" service), which Watch clients learn at once. */
+    public void setServing(boolean serving) {
+        health.setStatus("", serving ? ServingStatus.SERVING : ServingStatus.NOT_SERVING);
+    }
+
+    /** Sets one service's status. */
+    public void setServing(String service, boolean serving) {
+        health.setStatus(service, serving ? ServingStatus.SERVING : ServingStatus.NOT_SERVING);
+    }
+
+    /** Every call from now on is answered after {@code millis}. */
+    public void delay(long millis) {
+        this.delayMillis = millis;
+    }
+
+    /** Every call from now on fails with {@code status}; null answers them again. */
+    public void failWith(Status status) {
+        this.failure = status;
+    }
+
+    /** Whether a call with this {@code x-call-id} reached the server (its handler, or its interceptors). */
+    public boolean received(String callId) {
+        return received.contains(callId);
+    }
+
+    /** Calls received, health checks not counted. */
+    public int calls() {
+        return calls.get();
+    }
+
+    /** Closes the server gracefully: GOAWAY, calls in flight finish, new connections are refused. */
+    public void shutdownGracefully() {
+        server.shutdown();
+    }
+
+    /** Kills the server: listener and connections closed at once, calls in flight fail. */
+    public void kill() throws InterruptedException {
+        server.shutdownNow();
+        server.awaitTermination(5, TimeUnit.SECONDS);
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        if (health != null) {
+            health.enterTerminalState();
+        }
+        server.shutdownNow();
+        server.awaitTermination(5, TimeUnit.SECONDS);
+    }
+
+    /** Answers every method that is not the health service's with the echo handler. */
+    private final class EchoRegistry extends HandlerRegistry {
+        @Override
+        public ServerMethodDefinition<?, ?> lookupMethod(String methodName, String authority) {
+            if (methodName.startsWith("grpc.")) {
+                return null; // UNIMPLEMENTED, like a server without the service
+            }
+            final MethodDescriptor<byte[], byte[]> method = MethodDescriptor.<byte[], byte[]>newBuilder()
+                    .setType(MethodDescriptor.MethodType.UNARY)
+                    .setFullMethodName(methodName)
+                    .setRequestMarshaller(Bytes.INSTANCE)
+                    .setResponseMarshaller(Bytes.INSTANCE)
+                    .build();
+            return ServerMethodDefinition.create(method, new Echo());
+        }
+    }
+
+    private final class Echo implements ServerCallHandler<byte[], byte[]> {
+        @Override
+        public ServerCall.Listener<byte[]> startCall(ServerCall<byte[], byte[]> call, Metadata headers) {
+            calls.incrementAndGet();
+            final String id = headers.get(CALL_ID);
+            if (id != null) {
+                received.add(id);
+            }
+            call.request(2);
+            return new ServerCall.Listener<>() {
+                private byte[] request = new byte[0];
+
+                @Override
+                public void onMessage(byte[] message) {
+                    request = message;
+                }
+
+                @Override
+                public void onHalfClose() {
+                    final long delay = delayMillis;
+                    if (delay > 0) {
+                        DELAYS.schedule(this::answer, delay, TimeUnit.MILLISECONDS);
+                    } else {
+                        answer();
+                    }
+                }
+
+                private void answer() {
+                    final Metadata identity = new Metadata();
+                    identity.put(BACKEND, name);
+                    try {
+                        final Status status = failure;
+                        if (status != null) {
+                            call.close(status, identity);
+                            return;
+                        }
+                        call.sendHeaders(identity);
+                        call.sendMessage(request);
+                        call.close(Status.OK, new Metadata());
+                    } catch (IllegalStateException e) {
+                        // The call was cancelled or the server killed meanwhile.
+                    }
+                }
+            };
+        }
+    }
+
+    /** Opaque messages. */
+    public static final class Bytes implements MethodDescriptor.Marshaller<byte[]> {
+        public static final Bytes INSTANCE = new Bytes();
+
+        @Override
+        public InputStream stream(byte[] value) {
+            return new ByteArrayInputStream(value);
+        }
+
+        @Override
+        public byte[] parse(InputStream stream) {
+            try (stream) {
+                return stream.readAllBytes();
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+    }
+}

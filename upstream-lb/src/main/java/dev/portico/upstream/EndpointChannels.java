@@ -1,0 +1,69 @@
+package dev.portico.upstream;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.portico.config.LimitSettings;
+import dev.portico.config.UpstreamChannelSettings;
+import dev.portico.config.UpstreamTlsSettings;
+import io.grpc.ChannelCredentials;
+import io.grpc.InsecureChannelCredentials;
+import io.grpc.ManagedChannel;
+import io.grpc.TlsChannelCredentials;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.netty.shaded.io.netty.channel.ChannelOption;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Builds the grpc-java channel of each endpoint of one cluster: h2c or TLS (optionally mutual) with the
+ * cluster's trust, keep-alive and connect timeout, and Portico's message and metadata limits.
+ */
+final class EndpointChannels {
+    private final UpstreamChannelSettings settings;
+    private final LimitSettings limits;
+    private final ChannelCredentials credentials;
+
+    /**
+     * @throws UncheckedIOException when a TLS file cannot be read
+     */
+    EndpointChannels(UpstreamChannelSettings settings, LimitSettings limits) {
+        this.settings = requireNonNull(settings, "settings");
+        this.limits = requireNonNull(limits, "limits");
+        this.credentials = settings.plaintext() ? InsecureChannelCredentials.create() : tls(settings.tls());
+    }
+
+    private static ChannelCredentials tls(UpstreamTlsSettings tls) {
+        final TlsChannelCredentials.Builder builder = TlsChannelCredentials.newBuilder();
+        try {
+            if (tls.trustCertCollectionFile().isPresent()) {
+                builder.trustManager(tls.trustCertCollectionFile().get().toFile());
+            }
+            if (tls.mutual()) {
+                builder.keyManager(tls.certChainFile().orElseThrow().toFile(),
+                                   tls.privateKeyFile().orElseThrow().toFile());
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("reading the upstream TLS files: " + e.getMessage(), e);
+        }
+        return builder.build();
+    }
+
+    /** A new channel to {@code endpoint}; it connects on its first call. */
+    ManagedChannel open(Endpoint endpoint) {
+        return NettyChannelBuilder.forAddress(endpoint.address(), credentials)
+                // TLS checks the upstream certificate against the name the endpoint was configured by, not the
+                // address a DNS name resolved to; :authority says the same.
+                .overrideAuthority(settings.tls().authority().orElse(endpoint.target().toString()))
+                .maxInboundMessageSize(limits.maxMessageBytes())
+                .maxInboundMetadataSize(limits.maxHeaderListBytes())
+                .keepAliveTime(settings.keepAliveTime().toNanos(), TimeUnit.NANOSECONDS)
+                .keepAliveTimeout(settings.keepAliveTimeout().toNanos(), TimeUnit.NANOSECONDS)
+                // Portico retries only calls that sent nothing, itself (UpstreamAttempt); grpc-java's retry
+                // buffer would hold request messages in memory.
+                .disableRetry()
+                .withOption(ChannelOption.CONNECT_TIMEOUT_MILLIS,
+                            (int) Math.min(Integer.MAX_VALUE, settings.connectTimeout().toMillis()))
+                .build();
+    }
+}

@@ -1,0 +1,451 @@
+package dev.portico.upstream;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.portico.config.ClusterSettings;
+import dev.portico.config.HostAndPort;
+import dev.portico.config.LimitSettings;
+import io.grpc.ConnectivityState;
+import io.grpc.ManagedChannel;
+import io.grpc.Status;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One cluster's endpoints, one grpc-java channel each, and the picker its calls use.
+ *
+ * <p>Endpoints come from the configured {@code host:port} targets: an IP literal is one endpoint, a DNS name
+ * one endpoint per address, resolved again every {@code dns-refresh-interval}. An endpoint that leaves has
+ * its channel shut down gracefully, so calls in flight on it finish.
+ *
+ * <p>Each endpoint's {@link EndpointState} combines its health checks, its connection (a channel in
+ * TRANSIENT_FAILURE counts as unhealthy) and passive ejection. Every change rebuilds an immutable
+ * {@link Picker}: round robin over the healthy endpoints, else over those not checked yet, else (panic mode)
+ * over all, else a {@link PickResult.NoEndpoint} naming the cluster.
+ *
+ * <p><b>Threads:</b> membership and states change only on the control thread (a single-threaded scheduler
+ * shared by all clusters); DNS lookups run on the DNS thread. {@link #pick} reads the published picker from
+ * any thread without locking. Call outcomes arrive on any thread and touch only atomics until an ejection
+ * is due.
+ */
+final class EndpointPool {
+    private static final Logger log = LoggerFactory.getLogger(EndpointPool.class);
+
+    // IP literals are their own address: no DNS lookup, never refreshed. IPv6 literals are the hosts with ':'.
+    private static final Pattern IPV4 = Pattern.compile("[0-9]{1,3}(\\.[0-9]{1,3}){3}");
+
+    private final ClusterSettings settings;
+    private final EndpointChannels channels;
+    private final EndpointResolver resolver;
+    private final EndpointHealthChecker checker;
+    private final ScheduledExecutorService control;
+    private final Executor dns;
+    private final Runnable onChange;
+    private final OutlierDetector outliers;
+    /** Shared by successive pickers, so that a rebuild does not restart the rotation. */
+    private final AtomicInteger next = new AtomicInteger();
+    private final PickResult.NoEndpoint exhausted;
+
+    // Control thread only.
+    private Map<Endpoint, Member> members = new LinkedHashMap<>();
+    private final Map<HostAndPort, List<Endpoint>> lastResolved = new HashMap<>();
+    private final Map<HostAndPort, String> resolveErrors = new LinkedHashMap<>();
+    /** Channels of endpoints that left, still finishing their calls. */
+    private final List<ManagedChannel> draining = new ArrayList<>();
+    private ScheduledFuture<?> refresh;
+    private boolean panicking;
+    private boolean closed;
+
+    private volatile Picker picker;
+    private volatile ClusterHealth health;
+
+    EndpointPool(ClusterSettings settings, LimitSettings limits, EndpointResolver resolver,
+                 EndpointHealthChecker checker, ScheduledExecutorService control, Executor dns,
+                 Runnable onChange) {
+        this.settings = requireNonNull(settings, "settings");
+        this.channels = new EndpointChannels(settings.channel(), limits);
+        this.resolver = requireNonNull(resolver, "resolver");
+        this.checker = requireNonNull(checker, "checker");
+        this.control = requireNonNull(control, "control");
+        this.dns = requireNonNull(dns, "dns");
+        this.onChange = requireNonNull(onChange, "onChange");
+        this.outliers = new OutlierDetector(settings.outlierDetection(), System::nanoTime);
+        this.exhausted = new PickResult.NoEndpoint(
+                "no other endpoint of upstream cluster " + settings.name() + " can take the call");
+        this.picker = Picker.none(
+                new PickResult.NoEndpoint("upstream cluster " + settings.name() + " is starting"));
+        this.health = new ClusterHealth(settings.name(), Map.of());
+    }
+
+    String name() {
+        return settings.name();
+    }
+
+    ClusterSettings settings() {
+        return settings;
+    }
+
+    /**
+     * Resolves the targets once, on the calling thread (so that calls right after start-up have endpoints),
+     * and schedules the refreshes. Runs once, before any pick.
+     */
+    void start() {
+        final List<Resolution> first = resolveAll();
+        onControl(() -> apply(first));
+        final boolean anyName = settings.endpoints().stream().anyMatch(t -> !isLiteral(t.host()));
+        if (anyName) {
+            final long interval = settings.dnsRefreshInterval().toNanos();
+            onControl(() -> refresh = control.scheduleWithFixedDelay(
+                    () -> dns.execute(() -> {
+                        final List<Resolution> answers = resolveAll();
+                        onControl(() -> apply(answers));
+                    }),
+                    interval, interval, TimeUnit.NANOSECONDS));
+        }
+    }
+
+    /** The next endpoint for a call, skipping {@code excluded}. Lock-free; never blocks. */
+    PickResult pick(Collection<Endpoint> excluded) {
+        return picker.pick(excluded);
+    }
+
+    /** Another endpoint for a call that tried {@code tried} without reaching any, within the attempt budget. */
+    PickResult retry(List<Endpoint> tried) {
+        if (tried.size() >= settings.maxAttempts()) {
+            return new PickResult.NoEndpoint("the call failed on " + tried.size()
+                                             + " endpoints of upstream cluster " + settings.name());
+        }
+        return picker.pick(tried);
+    }
+
+    ClusterHealth health() {
+        return health;
+    }
+
+    // ---- resolution ----
+
+    /** One target's answer: its endpoints, or why it could not be resolved. */
+    private record Resolution(HostAndPort target, List<Endpoint> endpoints, String error) {
+    }
+
+    /** Resolves every target. May block on DNS: runs at start-up and on the DNS thread. */
+    private List<Resolution> resolveAll() {
+        final List<Resolution> answers = new ArrayList<>();
+        for (HostAndPort target : settings.endpoints()) {
+            try {
+                final List<InetAddress> addresses = isLiteral(target.host())
+                        ? List.of(InetAddress.getByName(target.host())) // parses the literal, no lookup
+                        : resolver.resolve(target.host());
+                final List<Endpoint> endpoints = new ArrayList<>();
+                for (InetAddress address : addresses) {
+                    endpoints.add(new Endpoint(target, new InetSocketAddress(address, target.port())));
+                }
+                answers.add(new Resolution(target, endpoints, null));
+            } catch (UnknownHostException e) {
+                answers.add(new Resolution(target, null, "unknown host " + target.host()));
+            } catch (RuntimeException e) {
+                // A resolver is outside code; its failure must not stop the refreshes.
+                answers.add(new Resolution(target, null, "resolving " + target.host() + " failed: " + e));
+            }
+        }
+        return answers;
+    }
+
+    private static boolean isLiteral(String host) {
+        return host.indexOf(':') >= 0 || IPV4.matcher(host).matches();
+    }
+
+    /** Takes in a round of answers; a target that failed to resolve keeps its previous endpoints. */
+    private void apply(List<Resolution> answers) {
+        if (closed) {
+            return;
+        }
+        final Set<Endpoint> wanted = new LinkedHashSet<>();
+        for (Resolution answer : answers) {
+            if (answer.error() == null) {
+                lastResolved.put(answer.target(), answer.endpoints());
+                if (resolveErrors.remove(answer.target()) != null) {
+                    log.info("upstream cluster {}: {} resolves again", settings.name(), answer.target());
+                }
+                if (answer.endpoints().isEmpty()) {
+                    log.warn("upstream cluster {}: {} resolved to no address", settings.name(),
+                             answer.target());
+                }
+                wanted.addAll(answer.endpoints());
+            } else {
+                final List<Endpoint> previous = lastResolved.getOrDefault(answer.target(), List.of());
+                if (!answer.error().equals(resolveErrors.put(answer.target(), answer.error()))) {
+                    log.warn("upstream cluster {}: {}; keeping its {} previous address(es)", settings.name(),
+                             answer.error(), previous.size());
+                }
+                wanted.addAll(previous);
+            }
+        }
+        update(wanted);
+    }
+
+    /** Makes {@code wanted} the endpoints, in that order: opens the new ones, retires the ones gone. */
+    private void update(Set<Endpoint> wanted) {
+        final Map<Endpoint, Member> updated = new LinkedHashMap<>();
+        boolean changed = false;
+        for (Endpoint endpoint : wanted) {
+            Member member = members.remove(endpoint);
+            if (member == null) {
+                member = open(endpoint);
+                changed = true;
+            }
+            updated.put(endpoint, member);
+        }
+        for (Member gone : members.values()) {
+            log.info("upstream cluster {}: endpoint {} left; its calls in flight finish", settings.name(),
+                     gone.endpoint);
+            retire(gone);
+            draining.add(gone.channel);
+            changed = true;
+        }
+        draining.removeIf(ManagedChannel::isTerminated);
+        members = updated;
+        // An empty cluster republishes too: its answer names the latest resolution errors.
+        if (changed || members.isEmpty()) {
+            publish();
+        }
+    }
+
+    private Member open(Endpoint endpoint) {
+        final Member member = new Member(endpoint, channels.open(endpoint));
+        log.info("upstream cluster {}: endpoint {} joined", settings.name(), endpoint);
+        if (settings.healthCheck().enabled()) {
+            member.health = EndpointState.STARTING;
+            member.check = checker.start(endpoint, member.channel, settings.healthCheck(), new Sink(member));
+        } else {
+            member.health = EndpointState.HEALTHY;
+        }
+        watchConnectivity(member);
+        return member;
+    }
+
+    private void retire(Member member) {
+        member.retired = true;
+        if (member.check != null) {
+            member.check.close();
+        }
+        if (member.ejectionEnd != null) {
+            member.ejectionEnd.cancel(false);
+        }
+        member.channel.shutdown();
+    }
+
+    // ---- state ----
+
+    /** Follows the channel's connectivity: a channel whose connection attempts fail takes no calls. */
+    private void watchConnectivity(Member member) {
+        if (member.retired) {
+            return;
+        }
+        final ConnectivityState now = member.channel.getState(false);
+        final boolean failing = now == ConnectivityState.TRANSIENT_FAILURE;
+        if (failing != member.connectionFailing) {
+            member.connectionFailing = failing;
+            if (failing) {
+                log.warn("upstream cluster {}: endpoint {} cannot be connected to", settings.name(),
+                         member.endpoint);
+            } else {
+                log.info("upstream cluster {}: endpoint {} is connecting again", settings.name(),
+                         member.endpoint);
+            }
+            publish();
+        }
+        member.channel.notifyWhenStateChanged(now, () -> onControl(() -> watchConnectivity(member)));
+    }
+
+    private void setHealth(Member member, EndpointState state, String reason) {
+        if (member.retired || member.health == state) {
+            return;
+        }
+        if (state == EndpointState.HEALTHY) {
+            log.info("upstream cluster {}: endpoint {} is healthy", settings.name(), member.endpoint);
+        } else {
+            log.warn("upstream cluster {}: endpoint {} is unhealthy: {}", settings.name(), member.endpoint,
+                     reason);
+        }
+        member.health = state;
+        publish();
+    }
+
+    private void considerEjecting(Member member) {
+        if (member.retired || closed) {
+            member.outlier.decisionPending.set(false);
+            return;
+        }
+        int ejected = 0;
+        for (Member m : members.values()) {
+            ejected += m.outlier.ejected ? 1 : 0;
+        }
+        outliers.eject(member.outlier, members.size(), ejected).ifPresent(length -> {
+            log.warn("upstream cluster {}: endpoint {} ejected for {} ms after {} failed calls in a row",
+                     settings.name(), member.endpoint, length.toMillis(),
+                     settings.outlierDetection().consecutiveFailures());
+            member.ejectionEnd = control.schedule(() -> {
+                if (!member.retired) {
+                    outliers.returned(member.outlier);
+                    log.info("upstream cluster {}: endpoint {} is back from ejection", settings.name(),
+                             member.endpoint);
+                    publish();
+                }
+            }, length.toNanos(), TimeUnit.NANOSECONDS);
+            publish();
+        });
+    }
+
+    /** Rebuilds the picker and the health snapshot from the members' states. */
+    private void publish() {
+        final Map<EndpointState, Integer> counts = new EnumMap<>(EndpointState.class);
+        final List<PickResult.Picked> healthy = new ArrayList<>();
+        final List<PickResult.Picked> starting = new ArrayList<>();
+        final List<PickResult.Picked> all = new ArrayList<>();
+        for (Member member : members.values()) {
+            final EndpointState state = member.state();
+            counts.merge(state, 1, Integer::sum);
+            switch (state) {
+                case HEALTHY -> healthy.add(member.picked);
+                case STARTING -> starting.add(member.picked);
+                case UNHEALTHY, EJECTED -> { }
+            }
+            all.add(member.picked);
+        }
+        final ClusterHealth snapshot = new ClusterHealth(settings.name(), counts);
+        boolean panic = false;
+        final Picker updated;
+        if (!healthy.isEmpty()) {
+            updated = Picker.roundRobin(healthy, next, exhausted);
+        } else if (!starting.isEmpty()) {
+            // Nothing is known to be healthy yet (start-up, or only new endpoints): try the unchecked ones
+            // rather than refuse every call.
+            updated = Picker.roundRobin(starting, next, exhausted);
+        } else if (settings.panicMode() && !all.isEmpty()) {
+            panic = true;
+            updated = Picker.roundRobin(all, next, exhausted);
+        } else {
+            updated = Picker.none(new PickResult.NoEndpoint(noEndpointReason(snapshot)));
+        }
+        if (panic != panicking) {
+            panicking = panic;
+            if (panic) {
+                log.warn("upstream cluster {}: no endpoint is healthy; panic mode sends calls to all {}",
+                         settings.name(), all.size());
+            } else {
+                log.info("upstream cluster {}: out of panic mode", settings.name());
+            }
+        }
+        picker = updated;
+        health = snapshot;
+        onChange.run();
+    }
+
+    private String noEndpointReason(ClusterHealth snapshot) {
+        if (members.isEmpty()) {
+            final String errors = resolveErrors.isEmpty()
+                                  ? "" : " (" + String.join("; ", resolveErrors.values()) + ")";
+            return "upstream cluster " + settings.name() + " has no endpoints" + errors;
+        }
+        return "no healthy endpoint in upstream cluster " + settings.name() + " (" + snapshot.describe() + ")";
+    }
+
+    /** Runs {@code task} on the control thread, unless the pool is closing. */
+    private void onControl(Runnable task) {
+        try {
+            control.execute(task);
+        } catch (RejectedExecutionException e) {
+            // Closing: nothing to update any more.
+        }
+    }
+
+    /** Stops refreshing and retires every endpoint; returns every channel still open. Control thread. */
+    List<ManagedChannel> close() {
+        closed = true;
+        if (refresh != null) {
+            refresh.cancel(false);
+        }
+        final List<ManagedChannel> open = new ArrayList<>(draining);
+        for (Member member : members.values()) {
+            retire(member);
+            open.add(member.channel);
+        }
+        members = new LinkedHashMap<>();
+        picker = Picker.none(new PickResult.NoEndpoint("Portico is shutting down"));
+        return open;
+    }
+
+    /** One endpoint of the cluster. Fields without a note belong to the control thread. */
+    private final class Member implements CallOutcomeListener {
+        final Endpoint endpoint;
+        final ManagedChannel channel;
+        final PickResult.Picked picked;
+        /** Counts are atomics, touched by every call's thread. */
+        final OutlierDetector.Counters outlier = new OutlierDetector.Counters();
+        EndpointState health;
+        boolean connectionFailing;
+        boolean retired;
+        EndpointHealthChecker.HealthCheck check;
+        ScheduledFuture<?> ejectionEnd;
+
+        Member(Endpoint endpoint, ManagedChannel channel) {
+            this.endpoint = endpoint;
+            this.channel = channel;
+            this.picked = new PickResult.Picked(endpoint, channel, this);
+        }
+
+        EndpointState state() {
+            if (outlier.ejected) {
+                return EndpointState.EJECTED;
+            }
+            return connectionFailing ? EndpointState.UNHEALTHY : health;
+        }
+
+        /** Any thread, once per call attempt. */
+        @Override
+        public void onCallClosed(Status status) {
+            if (outliers.record(outlier, status.getCode())) {
+                onControl(() -> considerEjecting(this));
+            }
+        }
+    }
+
+    /** Verdicts of one member's health check, handed to the control thread. */
+    private final class Sink implements EndpointHealthSink {
+        private final Member member;
+
+        Sink(Member member) {
+            this.member = member;
+        }
+
+        @Override
+        public void healthy() {
+            onControl(() -> setHealth(member, EndpointState.HEALTHY, null));
+        }
+
+        @Override
+        public void unhealthy(String reason) {
+            onControl(() -> setHealth(member, EndpointState.UNHEALTHY, reason));
+        }
+    }
+}
