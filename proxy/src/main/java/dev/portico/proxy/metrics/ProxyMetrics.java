@@ -6,6 +6,8 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.binder.MeterBinder;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -17,6 +19,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class ProxyMetrics implements MeterBinder {
     private final MethodTagger methods;
     private final AtomicInteger active = new AtomicInteger();
+    private final Map<Tags, CallMeters> byTags = new ConcurrentHashMap<>();
     private volatile MeterRegistry registry;
 
     public ProxyMetrics(MethodTagger methods) {
@@ -45,30 +48,40 @@ public final class ProxyMetrics implements MeterBinder {
     /** Records a call's end; called exactly once for each {@link #callStarted}. */
     public void callEnded(String protocol, String fullMethodName, RpcCode code, long startNanos) {
         active.decrementAndGet();
-        rejected(protocol, fullMethodName, code, System.nanoTime() - startNanos);
+        record(protocol, fullMethodName, code, System.nanoTime() - startNanos);
     }
 
     /** Records a request Portico answered itself without starting a call. */
     public void rejected(String protocol, String fullMethodName, RpcCode code) {
-        rejected(protocol, fullMethodName, code, 0);
+        record(protocol, fullMethodName, code, 0);
     }
 
-    private void rejected(String protocol, String fullMethodName, RpcCode code, long durationNanos) {
+    private void record(String protocol, String fullMethodName, RpcCode code, long durationNanos) {
         final MeterRegistry meters = registry;
         if (meters == null) {
             return;
         }
-        final String method = methods.tag(fullMethodName);
-        final String codeName = code.name();
-        Counter.builder("portico.requests")
-               .description("Calls through Portico, by protocol, method and gRPC status code")
-               .tags("protocol", protocol, "method", method, "code", codeName)
-               .register(meters)
-               .increment();
-        Timer.builder("portico.request.duration")
-             .description("Time from a call's request head to its last response byte written")
-             .tags("protocol", protocol, "code", codeName)
-             .register(meters)
-             .record(durationNanos, TimeUnit.NANOSECONDS);
+        // Looked up once per tag combination: building and registering a meter per call is costly.
+        final CallMeters callMeters = byTags.computeIfAbsent(
+                new Tags(protocol, methods.tag(fullMethodName), code), tags -> tags.register(meters));
+        callMeters.requests().increment();
+        callMeters.duration().record(durationNanos, TimeUnit.NANOSECONDS);
     }
+
+    /** The tags of one call's meters; bounded, because the method tag is. */
+    private record Tags(String protocol, String method, RpcCode code) {
+        CallMeters register(MeterRegistry meters) {
+            return new CallMeters(
+                    Counter.builder("portico.requests")
+                           .description("Calls through Portico, by protocol, method and gRPC status code")
+                           .tags("protocol", protocol, "method", method, "code", code.name())
+                           .register(meters),
+                    Timer.builder("portico.request.duration")
+                         .description("Time from a call's request head to its last response byte written")
+                         .tags("protocol", protocol, "code", code.name())
+                         .register(meters));
+        }
+    }
+
+    private record CallMeters(Counter requests, Timer duration) {}
 }
