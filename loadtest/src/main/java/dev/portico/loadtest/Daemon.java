@@ -1,0 +1,128 @@
+package dev.portico.loadtest;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A server process the runner started (the backend or Portico), with what /proc says about it. The runner
+ * stops only the processes it started, by their own PID.
+ */
+final class Daemon implements AutoCloseable {
+    /** USER_HZ: the unit of utime and stime in /proc/PID/stat; 100 on every Linux the kit targets. */
+    static final long TICKS_PER_SECOND = 100;
+
+    final String name;
+    final long pid;
+    final Path log;
+    private final Process process;
+
+    private Daemon(String name, Process process, Path log) {
+        this.name = name;
+        this.process = process;
+        this.pid = process.pid();
+        this.log = log;
+    }
+
+    /** Starts {@code command} with stdout and stderr appended to {@code log}. */
+    static Daemon start(String name, List<String> command, Path log, Path pidFile) throws IOException {
+        final Process process = new ProcessBuilder(command)
+                .redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
+                .start();
+        final Daemon daemon = new Daemon(name, process, log);
+        // run.sh kills what is listed here if the runner itself dies.
+        Files.writeString(pidFile, daemon.pid + "\n", StandardCharsets.US_ASCII,
+                          java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);
+        return daemon;
+    }
+
+    boolean alive() {
+        return process.isAlive();
+    }
+
+    /** User plus system CPU time so far, in seconds. */
+    double cpuSeconds() throws IOException {
+        final String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+        // Fields after the parenthesised command name; utime and stime are fields 14 and 15 of the line.
+        final String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        return (Long.parseLong(fields[11]) + Long.parseLong(fields[12])) / (double) TICKS_PER_SECOND;
+    }
+
+    /**
+     * Voluntary plus involuntary context switches of all the process's threads so far (each thread that
+     * hands work to another and sleeps costs one or more): a cross-thread hop per message shows up here.
+     */
+    long contextSwitches() throws IOException {
+        long total = 0;
+        try (var tasks = Files.list(Path.of("/proc/" + pid + "/task"))) {
+            for (Path task : (Iterable<Path>) tasks::iterator) {
+                try {
+                    for (String line : Files.readAllLines(task.resolve("status"))) {
+                        if (line.startsWith("voluntary_ctxt_switches:")
+                            || line.startsWith("nonvoluntary_ctxt_switches:")) {
+                            total += Long.parseLong(line.substring(line.indexOf(':') + 1).trim());
+                        }
+                    }
+                } catch (java.nio.file.NoSuchFileException e) {
+                    // The thread ended while we listed them; its switches are gone with it.
+                    continue;
+                }
+            }
+        }
+        return total;
+    }
+
+    int threads() throws IOException {
+        return (int) statusNumber("Threads:");
+    }
+
+    long rssKiB() throws IOException {
+        return statusNumber("VmRSS:");
+    }
+
+    /** Peak RSS since start or since the last {@link #resetPeakRss()}. */
+    long peakRssKiB() throws IOException {
+        return statusNumber("VmHWM:");
+    }
+
+    /** Resets VmHWM to the current RSS (proc(5): writing 5 to clear_refs); false where not permitted. */
+    boolean resetPeakRss() {
+        try {
+            Files.writeString(Path.of("/proc/" + pid + "/clear_refs"), "5");
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    private long statusNumber(String field) throws IOException {
+        for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
+            if (line.startsWith(field)) {
+                return Long.parseLong(line.substring(field.length()).trim().split("\\s+")[0]);
+            }
+        }
+        throw new IOException(field + " missing from /proc/" + pid + "/status");
+    }
+
+    /** SIGTERM, then SIGKILL after 15 s; returns the exit code. */
+    @Override
+    public void close() {
+        if (!process.isAlive()) {
+            return;
+        }
+        process.destroy();
+        try {
+            if (!process.waitFor(15, TimeUnit.SECONDS)) {
+                process.destroyForcibly();
+                process.waitFor(5, TimeUnit.SECONDS);
+            }
+        } catch (InterruptedException e) {
+            process.destroyForcibly();
+            Thread.currentThread().interrupt();
+        }
+    }
+}

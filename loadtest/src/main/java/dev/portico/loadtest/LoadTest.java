@@ -1,0 +1,655 @@
+package dev.portico.loadtest;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The runner: starts the backend; for each gRPC-Web variant starts a fresh Portico, checks one call of each
+ * scenario, warms it up, and measures each scenario {@code repeats} times, each run paired with a
+ * direct-gRPC run just before it; then the open-streams scenario, with a fresh Portico of its own. Every
+ * run's counts are checked against the backend's. Ends by writing the report.
+ *
+ * <p>Pinning: the backend and Portico run on {@code serverCpu}, every load tool on {@code loadCpu}; the
+ * runner itself (started by run.sh on the load core) only sleeps while a tool runs.
+ */
+final class LoadTest {
+    private final Options o;
+    private final Path logs;
+    private final Path pidFile;
+    private final BackendClient backendClient;
+    private final List<Sample> samples = new ArrayList<>();
+    private final List<String> probes = new ArrayList<>();
+    /** Pairs measured again because the machine was busy with other work. */
+    private final List<String> remeasured = new ArrayList<>();
+    private final List<Daemon> running = new ArrayList<>();
+    /** "scenario / variant" pairs whose first call has been checked. */
+    private final Set<String> probed = new HashSet<>();
+    /** Calls per measured direct-gRPC run, per scenario (calibrated once). */
+    private final Map<String, Long> directCalls = new HashMap<>();
+    private Daemon backend;
+    /** RSS of the current Portico right after start-up, before any call. */
+    private long porticoIdleRss = -1;
+
+    private LoadTest(Options o) {
+        this.o = o;
+        this.logs = o.results().resolve("logs");
+        this.pidFile = o.work().resolve("pids");
+        this.backendClient = new BackendClient(o.statsPort());
+    }
+
+    public static void main(String[] args) throws Exception {
+        final Options options;
+        try {
+            options = Options.parse(args);
+        } catch (IllegalArgumentException e) {
+            System.err.println("loadtest: " + e.getMessage());
+            System.exit(2);
+            return;
+        }
+        System.exit(new LoadTest(options).run());
+    }
+
+    private int run() throws Exception {
+        Files.createDirectories(logs);
+        Files.createDirectories(o.work());
+        Files.deleteIfExists(pidFile);
+        writeBodies();
+        for (int port : new int[] {o.backendPort(), o.statsPort(), o.porticoPort(), o.adminPort()}) {
+            requireFree(port);
+        }
+        final Instant started = Instant.now();
+        final List<String> conditions = Conditions.collect(o);
+        Runtime.getRuntime().addShutdownHook(new Thread(this::stopAll, "loadtest-cleanup"));
+        try {
+            backend = startBackend();
+            final List<Scenario> all = Scenario.all(o);
+            final List<Scenario> paired = all.stream().filter(sc -> sc.kind() != Scenario.Kind.OPEN_STREAMS).toList();
+            boolean backendWarm = false;
+            for (Variant variant : Variant.ALL) {
+                final List<Scenario> selected = paired.stream()
+                        .filter(sc -> !variant.direct() && selected(sc, variant)).toList();
+                if (selected.isEmpty()) {
+                    continue;
+                }
+                if (!backendWarm) {
+                    log("== backend warm-up (direct gRPC, unary, concurrency 50)");
+                    warmUp(jitWarmup(), Variant.DIRECT, o.quick() ? 3 : 5, o.warmupSeconds() / 2);
+                    backendWarm = true;
+                }
+                runPaired(variant, selected);
+            }
+            for (Scenario scenario : all) {
+                if (scenario.kind() == Scenario.Kind.OPEN_STREAMS) {
+                    for (Variant variant : scenario.variants()) {
+                        if (selected(scenario, variant)) {
+                            runOpenStreams(scenario, variant);
+                        }
+                    }
+                }
+            }
+        } finally {
+            stopAll();
+        }
+        conditions.add("Run took " + Duration.between(started, Instant.now()).toSeconds() + " s; load average "
+                       + "after: " + Files.readString(Path.of("/proc/loadavg")).trim() + ".");
+        final String markdown = Report.write(o, conditions, samples, probes, remeasured);
+        System.out.println();
+        System.out.println(markdown);
+        final long failed = samples.stream().filter(s -> !s.ok()).count();
+        if (failed > 0) {
+            System.err.println("loadtest: " + failed + " measurement(s) FAILED their checks; see "
+                               + o.results().resolve("results.md"));
+            return 1;
+        }
+        System.err.println("loadtest: all checks passed; report in " + o.results());
+        return 0;
+    }
+
+    /** Unary echo at concurrency 50, the most calls per second: what gets the JIT to compile fastest. */
+    private Scenario jitWarmup() {
+        return Scenario.all(o).stream().filter(sc -> sc.kind() == Scenario.Kind.THROUGHPUT).findFirst()
+                .orElseThrow().withConcurrency("jit-warmup-unary-c50", 50);
+    }
+
+    private boolean selected(Scenario scenario, Variant variant) {
+        return o.only().matcher(scenario.id() + "/" + variant.id).find();
+    }
+
+    private void writeBodies() throws IOException {
+        RequestBodies.write(o.work(), "echo-100", RequestBodies.echo(100));
+        RequestBodies.write(o.work(), "stream-1000x1024", RequestBodies.stream(1000, 1024, 0));
+        // Held until the runner calls /release; the hold time only bounds a stream if the runner dies.
+        RequestBodies.write(o.work(), "hold-64", RequestBodies.stream(1, 64, 150_000));
+        RequestBodies.write(o.work(), "hold-64-probe", RequestBodies.stream(1, 64, 1));
+    }
+
+    // ---------------------------------------------------------------- unary and streaming: paired runs
+
+    /**
+     * One Portico variant through the unary and streaming scenarios, in one fresh Portico process: the
+     * first call of each scenario is checked, the process is warmed up once, and then, per scenario and
+     * repetition, the direct-gRPC baseline and the variant are measured back to back, so that each ratio
+     * compares two runs a few seconds apart on this shared machine.
+     */
+    private void runPaired(Variant variant, List<Scenario> scenarios) throws InterruptedException {
+        log("== " + variant.id + " (" + variant.label() + "): " + scenarios.stream().map(Scenario::id).toList());
+        Daemon portico = null;
+        final List<Scenario> ready = new ArrayList<>();
+        try {
+            portico = startPortico(variant.id, variant.tls());
+            for (Scenario scenario : scenarios) {
+                try {
+                    probe(scenario, Variant.DIRECT, scenario.bodyFile(Variant.DIRECT));
+                    probe(scenario, variant, scenario.bodyFile(variant));
+                    ready.add(scenario);
+                } catch (CheckFailed | IOException e) {
+                    failed(scenario, variant, e);
+                }
+            }
+            if (!ready.isEmpty()) {
+                // A fresh Portico's rate climbs in steps for 25-30 s (runs of this kit on a 2-core machine),
+                // with plateaus of a few seconds on the way: a minimum keeps a plateau from ending it early.
+                log("   JIT warm-up (unary, concurrency 50)");
+                warmUp(jitWarmup(), variant, Math.min(o.quick() ? 12 : 15, o.warmupSeconds() / 2),
+                       o.warmupSeconds() / 2);
+            }
+        } catch (CheckFailed | IOException e) {
+            ready.forEach(sc -> failed(sc, variant, e));
+            ready.clear();
+        }
+        for (Scenario scenario : ready) {
+            try {
+                final long direct = directCalls.containsKey(scenario.id()) ? directCalls.get(scenario.id())
+                        : calibrate(scenario, Variant.DIRECT);
+                directCalls.put(scenario.id(), direct);
+                final long calls = calibrate(scenario, variant);
+                for (int rep = 1; rep <= o.repeats(); rep++) {
+                    measurePair(scenario, variant, portico, rep, direct, calls);
+                }
+            } catch (CheckFailed | IOException e) {
+                failed(scenario, variant, e);
+            }
+        }
+        if (portico != null) {
+            stop(portico);
+        }
+    }
+
+    /**
+     * One repetition: the direct baseline, then the variant, both recorded. A pair that passed its checks
+     * but during which other work took more than {@code --noise-limit} of the server CPU is measured again
+     * (at most {@code --noise-retries} times) and the quietest attempt is kept; the others are listed in the
+     * report. A pair that failed a check is recorded as it is, never measured again.
+     */
+    private void measurePair(Scenario scenario, Variant variant, Daemon portico, int rep, long directCalls,
+                             long calls) throws InterruptedException {
+        Sample keptBase = null;
+        Sample kept = null;
+        for (int attempt = 0; attempt <= o.noiseRetries(); attempt++) {
+            final Sample base = measured(new Sample(scenario, Variant.DIRECT, rep), null, directCalls);
+            final Sample sample = new Sample(scenario, variant, rep);
+            sample.baseline = base;
+            sample.porticoIdleRssKiB = porticoIdleRss;
+            if (base.ok()) {
+                measured(sample, portico, calls);
+            } else {
+                sample.failure = "not measured: its direct baseline failed";
+            }
+            if (!base.ok() || !sample.ok()) {
+                keptBase = base;
+                kept = sample;
+                break;
+            }
+            final double noise = Math.max(base.otherOnServerCore, sample.otherOnServerCore);
+            if (kept == null || noise < Math.max(keptBase.otherOnServerCore, kept.otherOnServerCore)) {
+                keptBase = base;
+                kept = sample;
+            }
+            if (noise <= o.noiseLimit()) {
+                break;
+            }
+            if (attempt < o.noiseRetries()) {
+                final String note = String.format("%s / %s run %d: other work took %.0f%% of the server CPU, "
+                                                  + "measured again", scenario.id(), variant.id, rep, 100 * noise);
+                remeasured.add(note);
+                log("   " + note);
+            }
+        }
+        samples.add(keptBase);
+        samples.add(kept);
+    }
+
+    /** Runs one measurement, passed or failed (see {@link Sample#failure}); never throws a check failure. */
+    private Sample measured(Sample sample, Daemon portico, long calls) throws InterruptedException {
+        try {
+            if (sample.scenario.kind() == Scenario.Kind.OPEN_STREAMS) {
+                measureOpenStreams(sample, portico);
+            } else {
+                measure(sample, portico, calls);
+            }
+            if (portico != null && !portico.alive()) {
+                throw new CheckFailed("Portico exited during the run (see " + portico.log.getFileName() + ")");
+            }
+            log("   " + sample.scenario.id() + " / " + sample.variant.id + " run " + sample.rep + ": "
+                + describe(sample) + "; " + sample.checks);
+        } catch (CheckFailed | IOException e) {
+            sample.failure = e.getMessage();
+            log("   " + sample.scenario.id() + " / " + sample.variant.id + " run " + sample.rep + ": CHECK FAILED: "
+                + e.getMessage());
+        }
+        return sample;
+    }
+
+    private void failed(Scenario scenario, Variant variant, Exception e) {
+        final Sample sample = new Sample(scenario, variant, 1);
+        sample.failure = e.getMessage();
+        samples.add(sample);
+        log("   " + scenario.id() + " / " + variant.id + ": CHECK FAILED: " + e.getMessage());
+    }
+
+    private void probe(Scenario scenario, Variant variant, String bodyFile) throws IOException, InterruptedException {
+        final String key = scenario.id() + " / " + variant.id;
+        if (probed.add(key)) {
+            final String result = Probe.check(o, scenario, variant, bodyFile, scenario.messages(), logs);
+            probes.add(key + ": " + result);
+            log("   first call " + key + ": " + result);
+        }
+    }
+
+    // ---------------------------------------------------------------- open streams
+
+    /** The open-streams scenario, with a fresh Portico of its own so that its RSS is this load's alone. */
+    private void runOpenStreams(Scenario scenario, Variant variant) throws InterruptedException {
+        log("== " + scenario.id() + " / " + variant.id + " (" + variant.label() + ")");
+        Daemon portico = null;
+        try {
+            if (!variant.direct()) {
+                portico = startPortico(scenario.id() + "-" + variant.id, variant.tls());
+            }
+            probe(scenario, variant, "hold-64-probe" + variant.format.bodySuffix());
+            for (int rep = 1; rep <= o.repeats(); rep++) {
+                final Sample sample = new Sample(scenario, variant, rep);
+                sample.porticoIdleRssKiB = porticoIdleRss;
+                samples.add(measured(sample, portico, scenario.concurrency()));
+            }
+        } catch (CheckFailed | IOException e) {
+            failed(scenario, variant, e);
+        } finally {
+            if (portico != null) {
+                stop(portico);
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- warm-up and calibration
+
+    /**
+     * Loads the variant in 2 s chunks until two chunks in a row do not beat the best rate by 10% (the JIT has
+     * compiled the hot paths: a fresh JVM that shares one core with the backend, and with whatever else
+     * runs on this machine, takes a while), at least {@code minChunks} and at most {@code maxChunks}.
+     * Every chunk is checked like a measured run. Returns the best chunk's rate: sizing a measured run by
+     * it errs towards runs longer than {@code --seconds} when the machine is busy, never much shorter.
+     */
+    private double warmUp(Scenario shape, Variant variant, int minChunks, int maxChunks)
+            throws IOException, InterruptedException {
+        final int chunkSeconds = 2;
+        final List<String> rates = new ArrayList<>();
+        double best = 0;
+        double last = 0;
+        int flat = 0;   // consecutive chunks that did not beat the best by 10%: one may be a noisy dip
+        for (int chunk = 1; chunk <= Math.max(minChunks, maxChunks); chunk++) {
+            last = timedRun(shape, variant, chunkSeconds, "warmup-" + chunk).rate();
+            rates.add(String.format("%,.0f", last));
+            flat = last > 1.10 * best ? 0 : flat + 1;
+            best = Math.max(best, last);
+            if (chunk >= minChunks && flat >= 2) {
+                break;
+            }
+        }
+        log("   " + shape.id() + " / " + variant.id + " calls/s per " + chunkSeconds + " s: " + String.join(", ", rates));
+        return best;
+    }
+
+    /**
+     * Warms the scenario's own shape up (3 to 5 chunks of 2 s; 2 to 3 with --quick) and returns the number of calls a measured
+     * h2load run of about {@code seconds} needs at that rate (wrk runs for {@code seconds} instead).
+     */
+    private long calibrate(Scenario scenario, Variant variant) throws IOException, InterruptedException {
+        final double rate = o.quick() ? warmUp(scenario, variant, 2, 3) : warmUp(scenario, variant, 3, 5);
+        final long minimum = Math.max(scenario.concurrency() * 5L,
+                                      scenario.kind() == Scenario.Kind.STREAMING ? 20 : 200);
+        return Math.max(minimum, Math.min(50_000_000L, Math.round(rate * o.seconds())));
+    }
+
+    /** A run stopped on a clock (warm-up), checked against the backend like a measured one. */
+    private LoadTools.Result timedRun(Scenario shape, Variant variant, int seconds, String label)
+            throws IOException, InterruptedException {
+        final Map<String, Long> before = backendClient.stats();
+        final Path out = logs.resolve("warmup").resolve(shape.id() + "-" + variant.id + "-" + label + ".txt");
+        Files.createDirectories(out.getParent());
+        final long timeout = seconds * 4L + 30;
+        final LoadTools.Result result = variant.transport == Variant.Transport.HTTP1
+                ? LoadTools.startWrk(o, shape, variant, seconds, out, timeout).finish()
+                : LoadTools.startH2load(o, shape, variant, 0, seconds, null, out, timeout).finish();
+        final Map<String, Long> after = backendClient.statsWhenQuiet(before.get("calls_open"));
+        // Both tools stop on a clock here, and h2load -D leaves out calls that ended before its main phase
+        // began: the backend may count more, never fewer. The exact checks are the measured runs'.
+        checkCounts(shape, result, before, after, -1, Long.MAX_VALUE);
+        if (result.ok() == 0) {
+            throw new CheckFailed(label + ": no call completed");
+        }
+        return result;
+    }
+
+    /** One measured run: h2load with a fixed number of calls, or wrk for {@code seconds}. */
+    private void measure(Sample sample, Daemon portico, long requests) throws IOException, InterruptedException {
+        final Scenario scenario = sample.scenario;
+        final Variant variant = sample.variant;
+        final Path out = logs.resolve(scenario.id() + "-" + variant.id + "-r" + sample.rep + ".txt");
+        final long timeout = Math.max(60, o.seconds() * 6L + 30);
+        final Map<String, Long> before = backendClient.stats();
+        final Usage usage = Usage.start(o, backend, portico);
+        final LoadTools.Result result;
+        if (variant.transport == Variant.Transport.HTTP1) {
+            result = LoadTools.startWrk(o, scenario, variant, o.seconds(), out, timeout).finish();
+        } else {
+            result = LoadTools.startH2load(o, scenario, variant, requests, 0, o.work().resolve("latency.log"), out,
+                                           timeout).finish();
+        }
+        usage.stop(sample);
+        final Map<String, Long> after = backendClient.statsWhenQuiet(before.get("calls_open"));
+        if (result.tool().equals("wrk")) {
+            // wrk stops on a clock: up to one call per connection may have been in flight.
+            sample.checks = checkCounts(scenario, result, before, after, -1, scenario.concurrency());
+        } else {
+            sample.checks = checkCounts(scenario, result, before, after, requests, 0);
+            final double perByte = variant.format.base64 ? 4.0 / 3 : 1;
+            final long minData = (long) (requests * scenario.messages() * scenario.messageBytes() * perByte);
+            if (result.dataBytes() < minData) {
+                throw new CheckFailed("h2load received " + result.dataBytes() + " body bytes, fewer than the "
+                                      + minData + " the payloads alone take");
+            }
+            if (result.latencyRows() != requests || result.latencyNot200() != 0) {
+                throw new CheckFailed("h2load's request log has " + result.latencyRows() + " rows ("
+                                      + result.latencyNot200() + " not HTTP 200) for " + requests + " calls");
+            }
+        }
+        sample.calls = result.ok();
+        sample.seconds = result.seconds();
+        sample.callsPerSecond = result.rate();
+        sample.payloadMBps = result.ok() * (double) scenario.messages() * scenario.messageBytes()
+                             / result.seconds() / 1e6;
+        sample.p50us = result.p50us();
+        sample.p99us = result.p99us();
+        if (portico != null) {
+            sample.porticoPeakRssKiB = portico.peakRssKiB();
+            sample.porticoRssKiB = portico.rssKiB();
+        }
+        sample.backendRssKiB = backend.rssKiB();
+    }
+
+    /**
+     * Opens {@code concurrency} server streams at once (h2load, 500 streams per connection), each of which
+     * the backend holds open after its first message; once the backend reports them all open, reads the
+     * RSS of Portico and the backend, then releases them and checks every one ended OK.
+     */
+    private void measureOpenStreams(Sample sample, Daemon portico) throws IOException, InterruptedException {
+        final Scenario scenario = sample.scenario;
+        final int target = scenario.concurrency();
+        final Path out = logs.resolve(scenario.id() + "-" + sample.variant.id + "-r" + sample.rep + ".txt");
+        backendClient.resetPeak();
+        final Map<String, Long> before = backendClient.stats();
+        final long openBefore = before.get("calls_open");
+        sample.backendIdleRssKiB = backend.rssKiB();
+        if (portico != null) {
+            sample.porticoIdleRssKiB = portico.rssKiB();
+        }
+        final Usage usage = Usage.start(o, backend, portico);
+        final LoadTools.Running tool = LoadTools.startH2load(o, scenario, sample.variant, target, 0, null, out, 240);
+        final long t0 = System.nanoTime();
+        long open = 0;
+        try {
+            while (System.nanoTime() - t0 < 120_000_000_000L && tool.alive()) {
+                open = backendClient.stats().get("calls_open") - openBefore;
+                if (open >= target) {
+                    break;
+                }
+                Thread.sleep(50);
+            }
+            sample.openSeconds = (System.nanoTime() - t0) / 1e9;
+            sample.openStreams = open;
+            if (open < target) {
+                throw new CheckFailed("only " + open + " of " + target + " streams were open at the backend after "
+                                      + String.format("%.1f", sample.openSeconds) + " s");
+            }
+            Thread.sleep(1000);   // let allocation settle before reading RSS
+            if (portico != null) {
+                sample.porticoRssKiB = portico.rssKiB();
+            }
+            sample.backendRssKiB = backend.rssKiB();
+        } finally {
+            final int released = backendClient.release();
+            log("   released " + released + " held streams");
+        }
+        final LoadTools.Result result = tool.finish();
+        usage.stop(sample);
+        final Map<String, Long> after = backendClient.statsWhenQuiet(openBefore);
+        sample.checks = checkCounts(scenario, result, before, after, target, 0);
+        if (after.get("calls_open_peak") < openBefore + target) {
+            throw new CheckFailed("backend's open-call peak " + after.get("calls_open_peak") + " < " + target);
+        }
+        sample.calls = result.ok();
+        sample.seconds = result.seconds();
+        if (portico != null) {
+            sample.porticoPeakRssKiB = portico.peakRssKiB();
+        }
+    }
+
+    /**
+     * The check that keeps a run full of errors from looking fast: the load tool must have counted no
+     * error, the backend must have closed every call it saw with OK, and the backend's count of OK calls
+     * must equal the tool's ({@code exact} calls when the tool ran a fixed count, otherwise the tool's
+     * count plus at most {@code slack} calls that were in flight when the tool stopped on its clock).
+     */
+    private static String checkCounts(Scenario scenario, LoadTools.Result result, Map<String, Long> before,
+                                      Map<String, Long> after, long exact, long slack) {
+        final String okKey = scenario.method().equals("Echo") ? "echo_ok" : "stream_ok";
+        final long ok = after.get(okKey) - before.get(okKey);
+        final long started = after.get("calls_started") - before.get("calls_started");
+        final long failed = after.get("calls_failed") - before.get("calls_failed");
+        final long messages = after.get("messages_sent") - before.get("messages_sent");
+        if (result.problems() > 0) {
+            throw new CheckFailed(result.tool() + " counted errors: " + result.problemDetail());
+        }
+        if (failed > 0) {
+            throw new CheckFailed("the backend ended " + failed + " calls with an error status");
+        }
+        if (exact >= 0) {
+            if (result.ok() != exact || ok != exact || started != exact) {
+                throw new CheckFailed("count mismatch: asked for " + exact + " calls, " + result.tool() + " counted "
+                                      + result.ok() + " OK, the backend " + ok + " OK of " + started + " started");
+            }
+            if (messages != exact * scenario.messages()) {
+                throw new CheckFailed("the backend sent " + messages + " messages, expected "
+                                      + exact * scenario.messages());
+            }
+            return "backend OK " + ok + " = " + result.tool() + " OK " + result.ok();
+        }
+        if (ok < result.ok() || ok - result.ok() > slack) {
+            throw new CheckFailed("count mismatch: " + result.tool() + " counted " + result.ok()
+                                  + " OK calls, the backend " + ok + " (allowed: up to " + slack
+                                  + " more, in flight when the tool stopped)");
+        }
+        if (messages < result.ok() * scenario.messages()) {
+            throw new CheckFailed("the backend sent " + messages + " messages for " + result.ok() + " calls");
+        }
+        return "backend OK " + ok + " vs " + result.tool() + " OK " + result.ok() + " (+" + (ok - result.ok())
+               + " in flight at stop)";
+    }
+
+    private static String describe(Sample s) {
+        return switch (s.scenario.kind()) {
+            case LATENCY, THROUGHPUT -> String.format("%,.0f calls/s, p50 %d us, p99 %d us, Portico CPU %s",
+                                                      s.callsPerSecond, s.p50us, s.p99us, cpu(s));
+            case STREAMING -> String.format("%,.1f MB/s (%,.1f calls/s), Portico CPU %s", s.payloadMBps,
+                                            s.callsPerSecond, cpu(s));
+            case OPEN_STREAMS -> String.format("%,d streams open in %.1f s; RSS Portico %s, backend %d MiB",
+                                               s.openStreams, s.openSeconds,
+                                               s.porticoRssKiB < 0 ? "-" : s.porticoRssKiB / 1024 + " MiB",
+                                               s.backendRssKiB / 1024);
+        };
+    }
+
+    private static String cpu(Sample s) {
+        return Double.isNaN(s.porticoCpuSeconds) ? "-" : String.format("%.0f%%", 100 * s.porticoCpuShare());
+    }
+
+    // ---------------------------------------------------------------- processes
+
+    private Daemon startBackend() throws IOException, InterruptedException {
+        final Daemon daemon = Daemon.start("backend", List.of(
+                "taskset", "-c", String.valueOf(o.serverCpu()), o.javaBin(), "-jar", o.kitJar().toString(),
+                "backend", "--port", String.valueOf(o.backendPort()), "--stats-port", String.valueOf(o.statsPort())),
+                logs.resolve("backend.log"), pidFile);
+        running.add(daemon);
+        final long deadline = System.nanoTime() + 60_000_000_000L;
+        while (!backendClient.up()) {
+            if (!daemon.alive() || System.nanoTime() > deadline) {
+                throw new IllegalStateException("the backend did not start; see " + daemon.log);
+            }
+            Thread.sleep(100);
+        }
+        log("backend up (pid " + daemon.pid + ", CPU " + o.serverCpu() + ")");
+        return daemon;
+    }
+
+    /** A fresh Portico with the default JVM settings and only the ports, upstream and TLS configured. */
+    private Daemon startPortico(String name, boolean tls) throws IOException, InterruptedException {
+        final Path config = o.work().resolve(tls ? "portico-tls.conf" : "portico.conf");
+        final StringBuilder conf = new StringBuilder()
+                .append("portico {\n")
+                .append("  listen { host = \"127.0.0.1\", port = ").append(o.porticoPort()).append(" }\n")
+                .append("  upstream.endpoints = [\"127.0.0.1:").append(o.backendPort()).append("\"]\n")
+                .append("  admin { host = \"127.0.0.1\", port = ").append(o.adminPort()).append(" }\n");
+        if (tls) {
+            conf.append("  tls { cert-chain-file = \"").append(o.tlsCert()).append("\", private-key-file = \"")
+                .append(o.tlsKey()).append("\" }\n");
+        }
+        Files.writeString(config, conf.append("}\n"));
+        requireFree(o.porticoPort());
+        requireFree(o.adminPort());
+        final Daemon daemon = Daemon.start("portico", List.of(
+                "taskset", "-c", String.valueOf(o.serverCpu()), o.javaBin(), "-jar", o.porticoJar().toString(),
+                "--config", config.toString()),
+                logs.resolve("portico-" + name + ".log"), pidFile);
+        running.add(daemon);
+        final HttpClient http = HttpClient.newHttpClient();
+        final long deadline = System.nanoTime() + 60_000_000_000L;
+        while (true) {
+            if (!daemon.alive()) {
+                throw new CheckFailed("Portico did not start (exit); see " + daemon.log.getFileName());
+            }
+            if (System.nanoTime() > deadline) {
+                throw new CheckFailed("Portico did not become ready in 60 s; see " + daemon.log.getFileName());
+            }
+            if (accepts(o.porticoPort()) && healthy(http)) {
+                break;
+            }
+            Thread.sleep(100);
+        }
+        porticoIdleRss = daemon.rssKiB();
+        log("   Portico up (pid " + daemon.pid + ", CPU " + o.serverCpu() + ", RSS " + porticoIdleRss / 1024
+            + " MiB)");
+        return daemon;
+    }
+
+    private boolean healthy(HttpClient http) {
+        try {
+            final HttpResponse<String> r = http.send(
+                    HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + o.adminPort() + "/healthz"))
+                            .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.ofString());
+            return r.statusCode() == 200;
+        } catch (IOException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    private static boolean accepts(int port) {
+        try (Socket socket = new Socket()) {
+            socket.connect(new InetSocketAddress("127.0.0.1", port), 500);
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    private static void requireFree(int port) {
+        try (ServerSocket socket = new ServerSocket()) {
+            socket.bind(new InetSocketAddress("127.0.0.1", port));
+        } catch (IOException e) {
+            throw new IllegalStateException("port " + port + " on 127.0.0.1 is in use (choose others with "
+                                            + "--backend-port, --stats-port, --portico-port, --admin-port)", e);
+        }
+    }
+
+    private void stop(Daemon daemon) {
+        daemon.close();
+        running.remove(daemon);
+    }
+
+    private synchronized void stopAll() {
+        for (Daemon daemon : new ArrayList<>(running)) {
+            daemon.close();
+        }
+        running.clear();
+    }
+
+    private static void log(String line) {
+        System.err.println(line);
+    }
+
+    /** CPU time of the servers and busy time of both cores over one measurement. */
+    private record Usage(Options o, Daemon backend, Daemon portico, CpuStat cores, double backendCpu,
+                         double porticoCpu, long porticoSwitches, long t0) {
+        static Usage start(Options o, Daemon backend, Daemon portico) throws IOException {
+            return new Usage(o, backend, portico, CpuStat.read(o.serverCpu(), o.loadCpu()), backend.cpuSeconds(),
+                             portico == null ? 0 : portico.cpuSeconds(),
+                             portico == null ? 0 : portico.contextSwitches(), System.nanoTime());
+        }
+
+        void stop(Sample sample) throws IOException {
+            final CpuStat now = CpuStat.read(o.serverCpu(), o.loadCpu());
+            final double wall = (System.nanoTime() - t0) / 1e9;
+            sample.backendCpuSeconds = backend.cpuSeconds() - backendCpu;
+            double servers = sample.backendCpuSeconds;
+            if (portico != null) {
+                sample.porticoCpuSeconds = portico.cpuSeconds() - porticoCpu;
+                sample.porticoContextSwitches = portico.contextSwitches() - porticoSwitches;
+                sample.porticoThreads = portico.threads();
+                servers += sample.porticoCpuSeconds;
+            }
+            sample.otherOnServerCore = Math.max(0, (now.taskSecondsSince(cores, 0) - servers) / wall);
+            sample.loadCoreBusy = now.busySince(cores, 1);
+        }
+    }
+
+}

@@ -1,0 +1,96 @@
+package dev.portico.loadtest;
+
+import java.nio.file.Path;
+import java.util.regex.Pattern;
+
+/**
+ * The runner's settings, from {@code run} arguments (run.sh passes them). Defaults are the full run;
+ * {@code --quick} shortens every point and scales the open-streams target down.
+ */
+record Options(boolean quick, Path porticoJar, Path kitJar, Path luaScript, Path tlsCert, Path tlsKey,
+               Path results, Path work, int serverCpu, int loadCpu, int repeats, int seconds,
+               int warmupSeconds, int openStreams, Pattern only, int backendPort, int statsPort,
+               int porticoPort, int adminPort, String javaBin, String porticoBuild, double noiseLimit,
+               int noiseRetries) {
+
+    static Options parse(String[] args) {
+        boolean quick = false;
+        Path porticoJar = null;
+        Path kitJar = null;
+        Path lua = null;
+        Path cert = null;
+        Path key = null;
+        Path results = null;
+        Path work = null;
+        int serverCpu = 0;
+        int loadCpu = 1;
+        Integer repeats = null;
+        Integer seconds = null;
+        Integer warmup = null;
+        Integer openStreams = null;
+        Pattern only = Pattern.compile(".*");
+        int backendPort = 50151;
+        int statsPort = 50152;
+        int porticoPort = 18080;
+        int adminPort = 19090;
+        String javaBin = "java";
+        String porticoBuild = "build not described";
+        double noiseLimit = 0.25;
+        Integer noiseRetries = null;
+        for (int i = 0; i < args.length; i++) {
+            final String arg = args[i];
+            if (arg.equals("--quick")) {
+                quick = true;
+                continue;
+            }
+            if (i + 1 == args.length) {
+                throw new IllegalArgumentException(arg + " needs a value");
+            }
+            final String value = args[++i];
+            switch (arg) {
+                case "--portico-jar" -> porticoJar = Path.of(value);
+                case "--kit-jar" -> kitJar = Path.of(value);
+                case "--lua" -> lua = Path.of(value);
+                case "--tls-cert" -> cert = Path.of(value);
+                case "--tls-key" -> key = Path.of(value);
+                case "--results" -> results = Path.of(value);
+                case "--work" -> work = Path.of(value);
+                case "--server-cpu" -> serverCpu = Integer.parseInt(value);
+                case "--load-cpu" -> loadCpu = Integer.parseInt(value);
+                case "--repeats" -> repeats = Integer.parseInt(value);
+                case "--seconds" -> seconds = Integer.parseInt(value);
+                case "--warmup" -> warmup = Integer.parseInt(value);
+                case "--open-streams" -> openStreams = Integer.parseInt(value);
+                case "--only" -> only = Pattern.compile(value);
+                case "--backend-port" -> backendPort = Integer.parseInt(value);
+                case "--stats-port" -> statsPort = Integer.parseInt(value);
+                case "--portico-port" -> porticoPort = Integer.parseInt(value);
+                case "--admin-port" -> adminPort = Integer.parseInt(value);
+                case "--java" -> javaBin = value;
+                case "--portico-build" -> porticoBuild = value;
+                case "--noise-limit" -> noiseLimit = Integer.parseInt(value) / 100.0;
+                case "--noise-retries" -> noiseRetries = Integer.parseInt(value);
+                default -> throw new IllegalArgumentException("unknown argument " + arg);
+            }
+        }
+        if (porticoJar == null || kitJar == null || lua == null || cert == null || key == null || results == null
+            || work == null) {
+            throw new IllegalArgumentException(
+                    "--portico-jar, --kit-jar, --lua, --tls-cert, --tls-key, --results and --work are required");
+        }
+        final Options options = new Options(
+                quick, porticoJar, kitJar, lua, cert, key, results, work, serverCpu, loadCpu,
+                repeats != null ? repeats : quick ? 1 : 3,
+                seconds != null ? seconds : quick ? 3 : 8,
+                warmup != null ? warmup : quick ? 40 : 90,
+                openStreams != null ? openStreams : quick ? 1000 : 10_000,
+                only, backendPort, statsPort, porticoPort, adminPort, javaBin, porticoBuild, noiseLimit,
+                noiseRetries != null ? noiseRetries : quick ? 1 : 2);
+        if (options.repeats < 1 || options.seconds < 1 || options.warmupSeconds < 1 || options.openStreams < 1
+            || options.openStreams > 50_000 || options.noiseRetries < 0 || options.noiseLimit <= 0) {
+            throw new IllegalArgumentException(
+                    "repeats, seconds, warmup >= 1; open-streams 1..50000; noise-retries >= 0; noise-limit > 0");
+        }
+        return options;
+    }
+}

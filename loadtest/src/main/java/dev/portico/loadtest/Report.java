@@ -1,0 +1,395 @@
+package dev.portico.loadtest;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.function.ToDoubleFunction;
+
+/**
+ * Writes a run's results: results.md (the tables), chart.svg (drawn here from the same numbers) and
+ * samples.tsv (every repetition, for anyone who wants to plot differently). Medians over the repetitions
+ * that passed their checks, with [min–max] when there was more than one; a point none of whose
+ * repetitions passed shows FAILED and its reason, never a number.
+ */
+final class Report {
+    private static final double MIB = 1024;
+
+    private Report() {}
+
+    /** One variant of one scenario: its repetitions. */
+    record Point(Scenario scenario, Variant variant, List<Sample> all) {
+        List<Sample> ok() {
+            return all.stream().filter(Sample::ok).toList();
+        }
+
+        boolean failed() {
+            return ok().isEmpty();
+        }
+
+        String failure() {
+            return all.stream().filter(s -> !s.ok()).map(s -> s.failure).findFirst().orElse("");
+        }
+
+        double median(ToDoubleFunction<Sample> f) {
+            return Report.median(values(f));
+        }
+
+        double min(ToDoubleFunction<Sample> f) {
+            return Arrays.stream(values(f)).min().orElse(Double.NaN);
+        }
+
+        double max(ToDoubleFunction<Sample> f) {
+            return Arrays.stream(values(f)).max().orElse(Double.NaN);
+        }
+
+        /** Median over this variant's runs of f(run) / f(its direct baseline run). */
+        double pairedRatio(ToDoubleFunction<Sample> f) {
+            return Report.median(ok().stream().filter(s -> s.baseline != null && s.baseline.ok())
+                                         .mapToDouble(s -> f.applyAsDouble(s) / f.applyAsDouble(s.baseline)).toArray());
+        }
+
+        /** Median over this variant's runs of f(run) - f(its direct baseline run). */
+        double pairedDifference(ToDoubleFunction<Sample> f) {
+            return Report.median(ok().stream().filter(s -> s.baseline != null && s.baseline.ok())
+                                         .mapToDouble(s -> f.applyAsDouble(s) - f.applyAsDouble(s.baseline)).toArray());
+        }
+
+        double[] values(ToDoubleFunction<Sample> f) {
+            return ok().stream().mapToDouble(f).filter(v -> !Double.isNaN(v) && v >= 0).toArray();
+        }
+    }
+
+    static String write(Options o, List<String> conditions, List<Sample> samples, List<String> probes,
+                        List<String> remeasured) throws IOException {
+        final Map<String, Point> points = new LinkedHashMap<>();
+        for (Sample s : samples) {
+            points.computeIfAbsent(s.scenario.id() + "/" + s.variant.id,
+                                   k -> new Point(s.scenario, s.variant, new ArrayList<>())).all.add(s);
+        }
+        final String md = markdown(o, conditions, points, probes, samples, remeasured);
+        Files.writeString(o.results().resolve("results.md"), md);
+        Files.writeString(o.results().resolve("chart.svg"), Chart.svg(o, points));
+        Files.writeString(o.results().resolve("samples.tsv"), tsv(samples));
+        return md;
+    }
+
+    // ---------------------------------------------------------------- markdown
+
+    private static String markdown(Options o, List<String> conditions, Map<String, Point> points,
+                                   List<String> probes, List<Sample> samples, List<String> remeasured) {
+        final StringBuilder md = new StringBuilder();
+        md.append("# Portico load test: ").append(o.results().getFileName()).append(o.quick() ? " (--quick)" : "")
+          .append("\n\n");
+        if (o.quick()) {
+            md.append("> **Quick mode**: one short repetition per point and a scaled-down open-streams count. "
+                      + "It proves the kit end to end; its numbers are indicative only.\n\n");
+        }
+        md.append("![chart](chart.svg)\n\n## Conditions\n\n");
+        conditions.forEach(c -> md.append("- ").append(c).append('\n'));
+        md.append("\nEvery point: a first call checked for a real success (HTTP 200, the expected messages, "
+                  + "`grpc-status: 0` in the trailers), a warm-up, then the measured runs, each checked against the "
+                  + "backend's own count of calls it closed OK. Values are medians of the runs that passed"
+                  + (o.repeats() > 1 ? ", [min–max] over them" : "") + ". Portico CPU is its user+system time "
+                  + "over the run as a share of one core (the core it shares with the backend).\n\n"
+                  + "Pairing: each Portico run is measured right after a direct-gRPC run of the same scenario, and "
+                  + "'× direct' and 'added p50' are medians of those per-pair ratios and differences, so slow "
+                  + "drifts in the machine's load cancel out. The direct rows pool every baseline run of the "
+                  + "scenario.\n\n"
+                  + "Peak RSS: each gRPC-Web variant runs in a fresh Portico (default JVM settings), warmed up at "
+                  + "concurrency 50, then taken through the scenarios in table order (concurrency 1, concurrency "
+                  + "50, streaming); the RSS column is that process's VmHWM at the end of the scenario, i.e. its "
+                  + "peak so far. The open-streams scenario has a fresh Portico of its own.\n");
+
+        for (Scenario scenario : scenarios(points)) {
+            final Point direct = points.get(scenario.id() + "/" + Variant.DIRECT.id);
+            md.append("\n## ").append(scenario.title()).append("\n\n");
+            switch (scenario.kind()) {
+                case LATENCY -> latencyTable(md, points, scenario, direct);
+                case THROUGHPUT -> throughputTable(md, points, scenario, direct);
+                case STREAMING -> streamingTable(md, points, scenario, direct);
+                case OPEN_STREAMS -> openStreamsTable(md, points, scenario);
+            }
+        }
+        targets(md, o, points);
+        noise(md, points);
+        md.append("\n## Checks\n\n");
+        probes.forEach(p -> md.append("- first call ").append(p).append('\n'));
+        final long passed = samples.stream().filter(Sample::ok).count();
+        md.append("- measured runs whose counts matched the backend's: ").append(passed).append(" of ")
+          .append(samples.size()).append('\n');
+        remeasured.forEach(r -> md.append("- noisy pair ").append(r)
+                                  .append(" (the quietest of the attempts is the one reported)\n"));
+        for (Sample s : samples) {
+            if (!s.ok()) {
+                md.append("- **FAILED** ").append(s.scenario.id()).append(" / ").append(s.variant.id)
+                  .append(" run ").append(s.rep).append(": ").append(s.failure).append('\n');
+            }
+        }
+        md.append("\nRaw numbers for every run: `samples.tsv`; tool output and server logs: `logs/`.\n");
+        return md.toString();
+    }
+
+    private static List<Scenario> scenarios(Map<String, Point> points) {
+        final List<Scenario> out = new ArrayList<>();
+        for (Point p : points.values()) {
+            if (out.stream().noneMatch(s -> s.id().equals(p.scenario.id()))) {
+                out.add(p.scenario);
+            }
+        }
+        return out;
+    }
+
+    private static List<Point> rows(Map<String, Point> points, Scenario scenario) {
+        return points.values().stream().filter(p -> p.scenario.id().equals(scenario.id())).toList();
+    }
+
+    private static void latencyTable(StringBuilder md, Map<String, Point> points, Scenario scenario, Point direct) {
+        md.append("| Variant | p50 µs | p99 µs | added p50 vs direct | calls/s | Portico CPU | Portico peak RSS |\n")
+          .append("|---|--:|--:|--:|--:|--:|--:|\n");
+        for (Point p : rows(points, scenario)) {
+            md.append("| ").append(p.variant.label()).append(" | ");
+            if (p.failed()) {
+                md.append("**FAILED**: ").append(p.failure()).append(" | | | | | |\n");
+                continue;
+            }
+            md.append(range(p, s -> s.p50us, "%,.0f")).append(" | ")
+              .append(range(p, s -> s.p99us, "%,.0f")).append(" | ")
+              .append(p.variant.direct() ? "–" : fmt("%+,.0f µs", p.pairedDifference(s -> s.p50us)))
+              .append(" | ").append(range(p, s -> s.callsPerSecond, "%,.0f")).append(" | ")
+              .append(porticoCpu(p)).append(" | ").append(peakRss(p)).append(" |\n");
+        }
+    }
+
+    private static void throughputTable(StringBuilder md, Map<String, Point> points, Scenario scenario,
+                                        Point direct) {
+        md.append("| Variant | calls/s | × direct | p50 µs | p99 µs | Portico CPU | Portico CPU µs/call "
+                  + "| backend CPU µs/call | Portico context switches/call | Portico peak RSS |\n")
+          .append("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n");
+        for (Point p : rows(points, scenario)) {
+            md.append("| ").append(p.variant.label()).append(" | ");
+            if (p.failed()) {
+                md.append("**FAILED**: ").append(p.failure()).append(" | | | | | | | | |\n");
+                continue;
+            }
+            md.append(range(p, s -> s.callsPerSecond, "%,.0f")).append(" | ")
+              .append(ratio(p, direct, s -> s.callsPerSecond)).append(" | ")
+              .append(range(p, s -> s.p50us, "%,.0f")).append(" | ")
+              .append(range(p, s -> s.p99us, "%,.0f")).append(" | ")
+              .append(porticoCpu(p)).append(" | ")
+              .append(p.variant.direct() ? "–" : fmt("%,.1f", p.median(Sample::porticoCpuMicrosPerCall)))
+              .append(" | ").append(fmt("%,.1f", p.median(Sample::backendCpuMicrosPerCall))).append(" | ")
+              .append(switches(p)).append(" | ").append(peakRss(p)).append(" |\n");
+        }
+    }
+
+    private static void streamingTable(StringBuilder md, Map<String, Point> points, Scenario scenario,
+                                       Point direct) {
+        md.append("| Variant | payload MB/s | × direct | calls/s | Portico CPU | Portico CPU µs/MB "
+                  + "| Portico context switches/message | Portico peak RSS |\n")
+          .append("|---|--:|--:|--:|--:|--:|--:|--:|\n");
+        for (Point p : rows(points, scenario)) {
+            md.append("| ").append(p.variant.label()).append(" | ");
+            if (p.failed()) {
+                md.append("**FAILED**: ").append(p.failure()).append(" | | | | | | |\n");
+                continue;
+            }
+            md.append(range(p, s -> s.payloadMBps, "%,.1f")).append(" | ")
+              .append(ratio(p, direct, s -> s.payloadMBps)).append(" | ")
+              .append(range(p, s -> s.callsPerSecond, "%,.1f")).append(" | ")
+              .append(porticoCpu(p)).append(" | ")
+              .append(p.variant.direct() ? "–"
+                      : fmt("%,.0f", p.median(s -> s.porticoCpuSeconds * 1e6 / (s.payloadMBps * s.seconds))))
+              .append(" | ").append(switches(p)).append(" | ").append(peakRss(p)).append(" |\n");
+        }
+        md.append("\nMB = 10^6 bytes of message payload (1000 messages × 1024 bytes per call), whatever the "
+                  + "framing: text mode sends 4/3 as many bytes on the wire.\n");
+    }
+
+    private static void openStreamsTable(StringBuilder md, Map<String, Point> points, Scenario scenario) {
+        md.append("| Variant | streams open | time to open all | Portico RSS idle → all open | Portico KiB per "
+                  + "stream | Portico peak RSS | backend RSS all open |\n")
+          .append("|---|--:|--:|--:|--:|--:|--:|\n");
+        for (Point p : rows(points, scenario)) {
+            md.append("| ").append(p.variant.label()).append(" | ");
+            if (p.failed()) {
+                md.append("**FAILED**: ").append(p.failure()).append(" | | | | | |\n");
+                continue;
+            }
+            md.append(fmt("%,.0f", p.median(s -> s.openStreams))).append(" | ")
+              .append(range(p, s -> s.openSeconds, "%.1f")).append(" s | ");
+            if (p.variant.direct()) {
+                md.append("– | – | – | ");
+            } else {
+                md.append(fmt("%,.0f", p.median(s -> s.porticoIdleRssKiB) / MIB)).append(" → ")
+                  .append(range(p, s -> s.porticoRssKiB / MIB, "%,.0f")).append(" MiB | ")
+                  .append(fmt("%,.1f", p.median(s -> (s.porticoRssKiB - s.porticoIdleRssKiB) / (double) s.openStreams)))
+                  .append(" | ").append(peakRss(p)).append(" | ");
+            }
+            md.append(range(p, s -> s.backendRssKiB / MIB, "%,.0f")).append(" MiB |\n");
+        }
+        md.append("\nEach stream has sent one 64-byte message and is held open by the backend until every stream "
+                  + "is open; h2load opens them over connections of 500 streams each. 'Idle' is the RSS of that "
+                  + "fresh Portico before the streams were opened.\n");
+    }
+
+    private static void targets(StringBuilder md, Options o, Map<String, Point> points) {
+        md.append("\n## Against the targets of issue 5\n\n| Target | Measured | |\n|---|---|---|\n");
+        final Point d50 = points.get("unary-c50/" + Variant.DIRECT.id);
+        ratioTarget(md, "gRPC-Web unary over h2c at concurrency 50: ≥ 0.30× direct",
+                    points.get("unary-c50/" + Variant.WEB_H2C.id), d50, s -> s.callsPerSecond, 0.30);
+        ratioTarget(md, "gRPC-Web unary over HTTP/1.1 keep-alive at concurrency 50: ≥ 0.12× direct",
+                    points.get("unary-c50/" + Variant.WEB_HTTP1.id), d50, s -> s.callsPerSecond, 0.12);
+        final Point d1 = points.get("unary-c1/" + Variant.DIRECT.id);
+        for (Variant v : List.of(Variant.WEB_HTTP1, Variant.WEB_H2C)) {
+            final Point p = points.get("unary-c1/" + v.id);
+            final String target = "Added p50 latency at concurrency 1 (" + v.label() + "): ≤ 60 µs";
+            if (p == null || d1 == null || p.failed() || d1.failed()) {
+                md.append("| ").append(target).append(" | not measured | |\n");
+                continue;
+            }
+            final double added = p.pairedDifference(s -> s.p50us);
+            md.append("| ").append(target).append(" | ").append(fmt("%+,.0f µs", added)).append(" (p50 ")
+              .append(fmt("%,.0f", p.median(s -> s.p50us))).append(" vs ").append(fmt("%,.0f", d1.median(s -> s.p50us)))
+              .append(" µs) | ").append(added <= 60 ? "met" : "**not met**").append(" |\n");
+        }
+        final Point ds = points.get("stream-1000x1k/" + Variant.DIRECT.id);
+        for (Variant v : List.of(Variant.WEB_HTTP1, Variant.WEB_H2C)) {
+            ratioTarget(md, "Server streaming MB/s (" + v.label() + "): ≥ 0.5× direct",
+                        points.get("stream-1000x1k/" + v.id), ds, s -> s.payloadMBps, 0.5);
+        }
+        double peak = -1;
+        String where = "";
+        for (Point p : points.values()) {
+            if (p.scenario.kind() != Scenario.Kind.OPEN_STREAMS && !p.variant.direct() && !p.failed()) {
+                final double v = p.max(s -> s.porticoPeakRssKiB) / MIB;
+                if (v > peak) {
+                    peak = v;
+                    where = p.scenario.id() + " / " + p.variant.id;
+                }
+            }
+        }
+        md.append("| Peak RSS under the unary and streaming loads, default JVM settings: ≤ 200 MiB | ")
+          .append(peak < 0 ? "not measured | |\n"
+                  : fmt("%,.0f MiB", peak) + " (highest: " + where + ") | " + (peak <= 200 ? "met" : "**not met**")
+                    + " |\n");
+        final Point open = points.get("open-streams/" + Variant.WEB_H2C.id);
+        md.append("| 10,000 open streams: ≤ 512 MiB | ");
+        if (open == null || open.failed()) {
+            md.append("not measured | |\n");
+        } else {
+            final double rss = open.max(s -> s.porticoPeakRssKiB) / MIB;
+            md.append(fmt("%,.0f MiB peak with ", rss)).append(o.openStreams()).append(" open | ")
+              .append(o.openStreams() != 10_000 ? "n/a (scaled down)" : rss <= 512 ? "met" : "**not met**")
+              .append(" |\n");
+        }
+        md.append("\nThe targets were set for the median of 3 runs on a quiet machine; a quick run or a busy "
+                  + "machine (see the next table) only indicates where Portico stands.\n");
+    }
+
+    private static void ratioTarget(StringBuilder md, String target, Point p, Point direct,
+                                    ToDoubleFunction<Sample> f, double min) {
+        if (p == null || direct == null || p.failed() || direct.failed()) {
+            md.append("| ").append(target).append(" | not measured | |\n");
+            return;
+        }
+        final double r = p.pairedRatio(f);
+        md.append("| ").append(target).append(" | ").append(fmt("%.2f×", r)).append(" (")
+          .append(fmt("%,.1f", p.median(f))).append(" vs ").append(fmt("%,.1f", direct.median(f))).append(") | ")
+          .append(r >= min ? "met" : "**not met**").append(" |\n");
+    }
+
+    private static void noise(StringBuilder md, Map<String, Point> points) {
+        md.append("\n## Noise\n\nThe machine is shared: this is how busy each core was during the measured runs "
+                  + "with processes that were not ours (server CPU; interrupt time left out) or at all (load CPU: "
+                  + "the tool itself plus anyone else). A pair of runs during which other work took more than "
+                  + "the noise limit of the server CPU is measured again (see Checks). A load tool at 100% of its "
+                  + "core means the number is the tool's limit, not Portico's."
+                  + "\n\n| Scenario / variant | other load on the server CPU | load CPU busy |\n|---|--:|--:|\n");
+        for (Point p : points.values()) {
+            if (p.failed()) {
+                continue;
+            }
+            md.append("| ").append(p.scenario.id()).append(" / ").append(p.variant.id).append(" | ")
+              .append(range(p, s -> 100 * s.otherOnServerCore, "%.0f%%")).append(" | ")
+              .append(range(p, s -> 100 * s.loadCoreBusy, "%.0f%%")).append(" |\n");
+        }
+    }
+
+    private static String porticoCpu(Point p) {
+        return p.variant.direct() ? "–" : range(p, s -> 100 * s.porticoCpuShare(), "%.0f%%");
+    }
+
+    private static String switches(Point p) {
+        return p.variant.direct() ? "–" : range(p, Sample::porticoSwitchesPerMessage, "%.2f");
+    }
+
+    private static String peakRss(Point p) {
+        return p.variant.direct() ? "–" : fmt("%,.0f MiB", p.max(s -> s.porticoPeakRssKiB) / MIB);
+    }
+
+    private static String ratio(Point p, Point direct, ToDoubleFunction<Sample> f) {
+        if (p.variant.direct()) {
+            return "1";
+        }
+        final double r = p.pairedRatio(f);
+        return Double.isNaN(r) ? "?" : fmt("%.2f×", r);
+    }
+
+    /** "median" or "median [min–max]". */
+    private static String range(Point p, ToDoubleFunction<Sample> f, String format) {
+        final double[] v = p.values(f);
+        if (v.length == 0) {
+            return "–";
+        }
+        if (v.length == 1) {
+            return fmt(format, v[0]);
+        }
+        return fmt(format, median(v)) + " [" + fmt(format, p.min(f)) + "–" + fmt(format, p.max(f)) + "]";
+    }
+
+    static double median(double[] values) {
+        if (values.length == 0) {
+            return Double.NaN;
+        }
+        final double[] sorted = values.clone();
+        Arrays.sort(sorted);
+        final int mid = sorted.length / 2;
+        return sorted.length % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+    }
+
+    static String fmt(String format, double value) {
+        return String.format(Locale.ROOT, format, value);
+    }
+
+    // ---------------------------------------------------------------- tsv
+
+    private static String tsv(List<Sample> samples) {
+        final StringBuilder out = new StringBuilder(
+                "scenario\tvariant\trep\tok\tcalls\tseconds\tcalls_per_s\tpayload_MBps\tp50_us\tp99_us"
+                + "\tportico_cpu_s\tportico_cpu_share\tportico_ctx_switches\tportico_threads\tbackend_cpu_s\tportico_idle_rss_kib\tportico_rss_kib"
+                + "\tportico_peak_rss_kib\tbackend_rss_kib\tother_on_server_cpu\tload_cpu_busy\topen_streams"
+                + "\topen_seconds\tchecks_or_failure\n");
+        for (Sample s : samples) {
+            out.append(String.join("\t", s.scenario.id(), s.variant.id, String.valueOf(s.rep),
+                                   String.valueOf(s.ok()), String.valueOf(s.calls), fmt("%.3f", s.seconds),
+                                   fmt("%.1f", s.callsPerSecond), fmt("%.2f", s.payloadMBps),
+                                   String.valueOf(s.p50us), String.valueOf(s.p99us),
+                                   fmt("%.2f", s.porticoCpuSeconds), fmt("%.3f", s.porticoCpuShare()),
+                                   String.valueOf(s.porticoContextSwitches), String.valueOf(s.porticoThreads),
+                                   fmt("%.2f", s.backendCpuSeconds), String.valueOf(s.porticoIdleRssKiB),
+                                   String.valueOf(s.porticoRssKiB), String.valueOf(s.porticoPeakRssKiB),
+                                   String.valueOf(s.backendRssKiB), fmt("%.3f", s.otherOnServerCore),
+                                   fmt("%.3f", s.loadCoreBusy), String.valueOf(s.openStreams),
+                                   fmt("%.2f", s.openSeconds),
+                                   (s.ok() ? s.checks : "FAILED: " + s.failure).replace('\t', ' ')))
+               .append('\n');
+        }
+        return out.toString();
+    }
+}
