@@ -29,10 +29,12 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --uid 10001 --home-dir /nonexistent --shell /usr/sbin/nologin portico
 COPY --from=build /src/proxy/target/portico.jar /opt/portico/portico.jar
+COPY bin/portico /opt/portico/bin/portico
+ENV PORTICO_JAR=/opt/portico/portico.jar
 COPY examples/portico.conf /etc/portico/portico.conf
 USER 10001
 # 8080: gRPC-Web, Connect and native gRPC (HTTP/1.1, h2c; TLS when configured). 9090: /metrics, /healthz.
 EXPOSE 8080 9090
-# The same command the packaged-jar tests run (PackagedJarIT) and the README gives.
-ENTRYPOINT ["java", "-jar", "/opt/portico/portico.jar"]
+# The same launcher (and so the same JVM settings) the packaged-jar tests run (PackagedJarIT) and the README gives.
+ENTRYPOINT ["/opt/portico/bin/portico"]
 CMD ["--config", "/etc/portico/portico.conf"]

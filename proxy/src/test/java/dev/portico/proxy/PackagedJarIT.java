@@ -23,11 +23,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The packaged jar, started exactly as the Docker image and the README start it
- * ({@code java -jar portico.jar --config FILE}, or with no upstream for demo mode), in its own process.
+ * The packaged jar, started exactly as the Docker image and the README start it (the {@code bin/portico}
+ * launcher, {@code --config FILE} or no upstream for demo mode), in its own process.
  */
 class PackagedJarIT {
-    private static final Path JAR = Path.of("target", "portico.jar").toAbsolutePath();
+    private static final Path LAUNCHER = Path.of("..", "bin", "portico").toAbsolutePath().normalize();
     private static final Pattern LISTENING = Pattern.compile("Portico listening on https?://\\S*:(\\d+) ");
 
     @TempDir
@@ -99,18 +99,22 @@ class PackagedJarIT {
         assertThat(output(portico)).contains("portico.listen.port").contains("70000");
     }
 
-    /** {@code java [-Dkey=value ...] -jar portico.jar [args]}, with the JVM options before -jar. */
+    /**
+     * {@code bin/portico [args]}, the image's command. {@code -D} arguments go in through
+     * JAVA_TOOL_OPTIONS, with leak detection, so that the command line stays the image's.
+     */
     private Process start(List<String> args) throws IOException {
-        final List<String> command = new ArrayList<>(List.of(javaBinary()));
-        args.stream().filter(a -> a.startsWith("-D")).forEach(command::add);
-        command.add("-jar");
-        command.add(JAR.toString());
+        final List<String> command = new ArrayList<>(List.of(LAUNCHER.toString()));
         args.stream().filter(a -> !a.startsWith("-D")).forEach(command::add);
+        final List<String> properties = new ArrayList<>(List.of("-Dio.netty.leakDetection.level=paranoid"));
+        args.stream().filter(a -> a.startsWith("-D")).forEach(properties::add);
         final ProcessBuilder builder = new ProcessBuilder(command)
                 .redirectErrorStream(true)
                 .redirectOutput(dir.resolve("portico-" + System.nanoTime() + ".log").toFile());
-        // Leak detection without changing the command line the image uses.
-        builder.environment().put("JAVA_TOOL_OPTIONS", "-Dio.netty.leakDetection.level=paranoid");
+        builder.environment().put("JAVA_TOOL_OPTIONS", String.join(" ", properties));
+        // The launcher runs `java` from the PATH: make it the JDK running the tests.
+        builder.environment().put("PATH", Path.of(System.getProperty("java.home"), "bin") + ":"
+                                          + System.getenv("PATH"));
         final Process process = builder.start();
         logs.add(builder.redirectOutput().file().toPath());
         processes.add(process);
@@ -132,9 +136,5 @@ class PackagedJarIT {
             Thread.sleep(50);
         }
         throw new AssertionError("Portico did not start within 30 s:\n" + output(process));
-    }
-
-    private static String javaBinary() {
-        return Path.of(System.getProperty("java.home"), "bin", "java").toString();
     }
 }
