@@ -111,7 +111,7 @@ trap cleanup EXIT
 say "results in $results"
 set +e
 taskset -c "$load_cpu" java -Xmx1g -XX:+UseSerialGC -jar "$kit_jar" run \
-  --portico-jar "$work/portico.jar" --kit-jar "$kit_jar" --lua "$here/wrk/grpc-web.lua" \
+  --portico-jar "$work/portico.jar" --launcher "$root/bin/portico" --kit-jar "$kit_jar" --lua "$here/wrk/grpc-web.lua" \
   --tls-cert "$work/cert.pem" --tls-key "$work/key.pem" --results "$results" --work "$work" \
   --portico-build "$build_desc" "${pass[@]}" 2> >(tee "$results/run.log" >&2)
 status=$?

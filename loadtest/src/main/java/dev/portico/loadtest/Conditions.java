@@ -28,8 +28,8 @@ final class Conditions {
         lines.add("Pinning (taskset): backend and Portico on CPU " + o.serverCpu() + ", every load tool (and this "
                   + "runner) on CPU " + o.loadCpu() + ". Other users of the machine are not pinned away: the "
                   + "'other load on the server CPU' column shows how much of it they took.");
-        lines.add("Portico: " + o.porticoBuild() + "; started as `java -jar portico.jar --config FILE` with the "
-                  + "default JVM settings (no flags), one fresh process per variant and one for the open-streams "
+        lines.add("Portico: " + o.porticoBuild() + "; started as `bin/portico --config FILE` (the launcher the README and the image use, with "
+                  + "its JVM settings), one fresh process per variant and one for the open-streams "
                   + "scenario; config sets only "
                   + "listen, admin and upstream addresses (and TLS for h2 over TLS), everything else default.");
         lines.add("Backend: grpc-java " + io.grpc.internal.GrpcUtil.IMPLEMENTATION_VERSION

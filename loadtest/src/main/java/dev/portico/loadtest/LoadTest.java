@@ -539,7 +539,7 @@ final class LoadTest {
         return daemon;
     }
 
-    /** A fresh Portico with the default JVM settings and only the ports, upstream and TLS configured. */
+    /** A fresh Portico, started by bin/portico, with only the ports, upstream and TLS configured. */
     private Daemon startPortico(String name, boolean tls) throws IOException, InterruptedException {
         final Path config = o.work().resolve(tls ? "portico-tls.conf" : "portico.conf");
         final StringBuilder conf = new StringBuilder()
@@ -555,8 +555,9 @@ final class LoadTest {
         requireFree(o.porticoPort());
         requireFree(o.adminPort());
         final Daemon daemon = Daemon.start("portico", List.of(
-                "taskset", "-c", String.valueOf(o.serverCpu()), o.javaBin(), "-jar", o.porticoJar().toString(),
-                "--config", config.toString()),
+                // Through bin/portico, so that Portico runs with the JVM settings it ships with.
+                "taskset", "-c", String.valueOf(o.serverCpu()), "env", "PORTICO_JAR=" + o.porticoJar(),
+                o.launcher().toString(), "--config", config.toString()),
                 logs.resolve("portico-" + name + ".log"), pidFile);
         running.add(daemon);
         final HttpClient http = HttpClient.newHttpClient();

@@ -7,7 +7,8 @@ import java.util.regex.Pattern;
  * The runner's settings, from {@code run} arguments (run.sh passes them). Defaults are the full run;
  * {@code --quick} shortens every point and scales the open-streams target down.
  */
-record Options(boolean quick, Path porticoJar, Path kitJar, Path luaScript, Path tlsCert, Path tlsKey,
+record Options(boolean quick, Path porticoJar, Path launcher, Path kitJar, Path luaScript, Path tlsCert,
+               Path tlsKey,
                Path results, Path work, int serverCpu, int loadCpu, int repeats, int seconds,
                int warmupSeconds, int openStreams, Pattern only, int backendPort, int statsPort,
                int porticoPort, int adminPort, String javaBin, String porticoBuild, double noiseLimit,
@@ -16,6 +17,7 @@ record Options(boolean quick, Path porticoJar, Path kitJar, Path luaScript, Path
     static Options parse(String[] args) {
         boolean quick = false;
         Path porticoJar = null;
+        Path launcher = null;
         Path kitJar = null;
         Path lua = null;
         Path cert = null;
@@ -49,6 +51,7 @@ record Options(boolean quick, Path porticoJar, Path kitJar, Path luaScript, Path
             final String value = args[++i];
             switch (arg) {
                 case "--portico-jar" -> porticoJar = Path.of(value);
+                case "--launcher" -> launcher = Path.of(value);
                 case "--kit-jar" -> kitJar = Path.of(value);
                 case "--lua" -> lua = Path.of(value);
                 case "--tls-cert" -> cert = Path.of(value);
@@ -73,13 +76,14 @@ record Options(boolean quick, Path porticoJar, Path kitJar, Path luaScript, Path
                 default -> throw new IllegalArgumentException("unknown argument " + arg);
             }
         }
-        if (porticoJar == null || kitJar == null || lua == null || cert == null || key == null || results == null
+        if (porticoJar == null || launcher == null || kitJar == null || lua == null || cert == null || key == null
+            || results == null
             || work == null) {
             throw new IllegalArgumentException(
                     "--portico-jar, --kit-jar, --lua, --tls-cert, --tls-key, --results and --work are required");
         }
         final Options options = new Options(
-                quick, porticoJar, kitJar, lua, cert, key, results, work, serverCpu, loadCpu,
+                quick, porticoJar, launcher, kitJar, lua, cert, key, results, work, serverCpu, loadCpu,
                 repeats != null ? repeats : quick ? 1 : 3,
                 seconds != null ? seconds : quick ? 3 : 8,
                 warmup != null ? warmup : quick ? 40 : 90,

@@ -101,7 +101,7 @@ final class Report {
                   + "'× direct' and 'added p50' are medians of those per-pair ratios and differences, so slow "
                   + "drifts in the machine's load cancel out. The direct rows pool every baseline run of the "
                   + "scenario.\n\n"
-                  + "Peak RSS: each gRPC-Web variant runs in a fresh Portico (default JVM settings), warmed up at "
+                  + "Peak RSS: each gRPC-Web variant runs in a fresh Portico (bin/portico), warmed up at "
                   + "concurrency 50, then taken through the scenarios in table order (concurrency 1, concurrency "
                   + "50, streaming); the RSS column is that process's VmHWM at the end of the scenario, i.e. its "
                   + "peak so far. The open-streams scenario has a fresh Portico of its own.\n");
@@ -274,7 +274,7 @@ final class Report {
                 }
             }
         }
-        md.append("| Peak RSS under the unary and streaming loads, default JVM settings: ≤ 200 MiB | ")
+        md.append("| Peak RSS under the unary and streaming loads, JVM settings of bin/portico: ≤ 200 MiB | ")
           .append(peak < 0 ? "not measured | |\n"
                   : fmt("%,.0f MiB", peak) + " (highest: " + where + ") | " + (peak <= 200 ? "met" : "**not met**")
                     + " |\n");
