@@ -12,7 +12,7 @@ import java.util.function.ToDoubleFunction;
  * repetitions' min–max.
  */
 final class Chart {
-    private static final int WIDTH = 980;
+    private static final int WIDTH = 1040;
     private static final int BAR_X = 250;
     private static final int BAR_W = 520;
     private static final int ROW_H = 24;
