@@ -260,7 +260,12 @@ public final class ProxyCallHandler extends ChannelInboundHandlerAdapter impleme
 
     @Override
     public void exceptionCaught(ChannelHandlerContext context, Throwable cause) {
-        log.warn("closing {} after an error", context.channel(), cause);
+        if (cause instanceof java.io.IOException) {
+            // A client resetting its connection is ordinary (browsers, keep-alive pools): no stack trace.
+            log.debug("closing {}: {}", context.channel(), cause.toString());
+        } else {
+            log.warn("closing {} after an error", context.channel(), cause);
+        }
         context.close().addListener(ChannelFutureListener.FIRE_EXCEPTION_ON_FAILURE);
     }
 
