@@ -14,29 +14,12 @@ import { readFile } from "node:fs/promises";
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { parseArgs } from "node:util";
+import { parseRunnerOptions } from "./runner-options.mjs";
 import { checkChromium, forwardConsole, launchChromium } from "./chromium.mjs";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(HERE, "..");
-const { values: opts } = parseArgs({
-  options: {
-    target: { type: "string" },
-    only: { type: "string" },
-    "timeout-ms": { type: "string", default: "60000" },
-    verbose: { type: "boolean", default: false },
-    help: { type: "boolean", short: "h", default: false },
-  },
-});
-
-if (opts.help || !opts.target) {
-  console.log("usage: node test/browser-clients.mjs --target http://127.0.0.1:PORT [--only name1,name2] [--timeout-ms 60000] [--verbose]");
-  process.exit(opts.help ? 0 : 2);
-}
-
-const target = opts.target.replace(/\/+$/, "");
-const totalTimeoutMs = Number(opts["timeout-ms"]);
-const only = opts.only ? opts.only.split(",").map((s) => s.trim()).filter(Boolean) : null;
+const { target, totalTimeoutMs, only, verbose } = parseRunnerOptions("browser-clients.mjs");
 
 let passed = 0;
 let failed = 0;
@@ -51,7 +34,7 @@ function pass(name, ms) {
   if (finished) return;
   pending.delete(name);
   passed++;
-  console.log(`PASS ${name}` + (opts.verbose ? ` (${Math.round(ms)} ms)` : ""));
+  console.log(`PASS ${name}` + (verbose ? ` (${Math.round(ms)} ms)` : ""));
 }
 
 function fail(name, reason) {
@@ -120,7 +103,7 @@ async function main() {
 
   browser = await launchChromium();
   const page = await browser.newPage();
-  const pageState = forwardConsole(page, opts.verbose);
+  const pageState = forwardConsole(page, verbose);
 
   await page.goto(pageUrl, { timeout: 15_000 });
   try {

@@ -15,7 +15,7 @@ import { existsSync } from "node:fs";
 import http from "node:http";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { parseArgs } from "node:util";
+import { parseRunnerOptions } from "./runner-options.mjs";
 import { create, createFileRegistry } from "@bufbuild/protobuf";
 import {
   FieldDescriptorProto_Label,
@@ -34,24 +34,7 @@ const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(HERE, "..");
 const GEN = join(ROOT, "gen/portico/demo/v1/demo_pb.js");
 
-const { values: opts } = parseArgs({
-  options: {
-    target: { type: "string" },
-    only: { type: "string" },
-    "timeout-ms": { type: "string", default: "60000" },
-    verbose: { type: "boolean", default: false },
-    help: { type: "boolean", short: "h", default: false },
-  },
-});
-
-if (opts.help || !opts.target) {
-  console.log("usage: node test/node-clients.mjs --target http://127.0.0.1:PORT [--only name1,name2] [--timeout-ms 60000] [--verbose]");
-  process.exit(opts.help ? 0 : 2);
-}
-
-const target = opts.target.replace(/\/+$/, "");
-const totalTimeoutMs = Number(opts["timeout-ms"]);
-const only = opts.only ? opts.only.split(",").map((s) => s.trim()).filter(Boolean) : null;
+const { target, totalTimeoutMs, only, verbose } = parseRunnerOptions("node-clients.mjs");
 const CASE_TIMEOUT_MS = 10_000;
 
 // ---------------------------------------------------------------------------------------------
@@ -67,7 +50,7 @@ function pass(name, ms) {
   if (finished) return;
   pending.delete(name);
   passed++;
-  console.log(`PASS ${name}` + (opts.verbose ? ` (${Math.round(ms)} ms)` : ""));
+  console.log(`PASS ${name}` + (verbose ? ` (${Math.round(ms)} ms)` : ""));
 }
 
 function fail(name, reason) {
