@@ -9,6 +9,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.Function;
 import java.util.function.ToDoubleFunction;
 
 /**
@@ -149,90 +150,80 @@ final class Report {
         return points.values().stream().filter(p -> p.scenario.id().equals(scenario.id())).toList();
     }
 
-    private static void latencyTable(StringBuilder md, Map<String, Point> points, Scenario scenario, Point direct) {
-        md.append("| Variant | p50 µs | p99 µs | added p50 vs direct | calls/s | Portico CPU | Portico peak RSS |\n")
-          .append("|---|--:|--:|--:|--:|--:|--:|\n");
+    /**
+     * One scenario's table: a Variant column, then {@code columns} filled by {@code cells}. A point whose runs
+     * all failed shows FAILED and its reason, never a number.
+     */
+    private static void table(StringBuilder md, Map<String, Point> points, Scenario scenario,
+                              List<String> columns, Function<Point, List<String>> cells) {
+        md.append("| Variant | ").append(String.join(" | ", columns)).append(" |\n")
+          .append("|---|").append("--:|".repeat(columns.size())).append('\n');
         for (Point p : rows(points, scenario)) {
             md.append("| ").append(p.variant.label()).append(" | ");
             if (p.failed()) {
-                md.append("**FAILED**: ").append(p.failure()).append(" | | | | | |\n");
-                continue;
+                md.append("**FAILED**: ").append(p.failure()).append(" |".repeat(columns.size())).append('\n');
+            } else {
+                md.append(String.join(" | ", cells.apply(p))).append(" |\n");
             }
-            md.append(range(p, s -> s.p50us, "%,.0f")).append(" | ")
-              .append(range(p, s -> s.p99us, "%,.0f")).append(" | ")
-              .append(p.variant.direct() ? "–" : fmt("%+,.0f µs", p.pairedDifference(s -> s.p50us)))
-              .append(" | ").append(range(p, s -> s.callsPerSecond, "%,.0f")).append(" | ")
-              .append(porticoCpu(p)).append(" | ").append(peakRss(p)).append(" |\n");
         }
+    }
+
+    private static void latencyTable(StringBuilder md, Map<String, Point> points, Scenario scenario, Point direct) {
+        table(md, points, scenario,
+              List.of("p50 µs", "p99 µs", "added p50 vs direct", "calls/s", "Portico CPU", "Portico peak RSS"),
+              p -> List.of(range(p, s -> s.p50us, "%,.0f"),
+                           range(p, s -> s.p99us, "%,.0f"),
+                           p.variant.direct() ? "–" : fmt("%+,.0f µs", p.pairedDifference(s -> s.p50us)),
+                           range(p, s -> s.callsPerSecond, "%,.0f"),
+                           porticoCpu(p),
+                           peakRss(p)));
     }
 
     private static void throughputTable(StringBuilder md, Map<String, Point> points, Scenario scenario,
                                         Point direct) {
-        md.append("| Variant | calls/s | × direct | p50 µs | p99 µs | Portico CPU | Portico CPU µs/call "
-                  + "| backend CPU µs/call | Portico context switches/call | Portico peak RSS |\n")
-          .append("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n");
-        for (Point p : rows(points, scenario)) {
-            md.append("| ").append(p.variant.label()).append(" | ");
-            if (p.failed()) {
-                md.append("**FAILED**: ").append(p.failure()).append(" | | | | | | | | |\n");
-                continue;
-            }
-            md.append(range(p, s -> s.callsPerSecond, "%,.0f")).append(" | ")
-              .append(ratio(p, direct, s -> s.callsPerSecond)).append(" | ")
-              .append(range(p, s -> s.p50us, "%,.0f")).append(" | ")
-              .append(range(p, s -> s.p99us, "%,.0f")).append(" | ")
-              .append(porticoCpu(p)).append(" | ")
-              .append(p.variant.direct() ? "–" : fmt("%,.1f", p.median(Sample::porticoCpuMicrosPerCall)))
-              .append(" | ").append(fmt("%,.1f", p.median(Sample::backendCpuMicrosPerCall))).append(" | ")
-              .append(switches(p)).append(" | ").append(peakRss(p)).append(" |\n");
-        }
+        table(md, points, scenario,
+              List.of("calls/s", "× direct", "p50 µs", "p99 µs", "Portico CPU", "Portico CPU µs/call",
+                      "backend CPU µs/call", "Portico context switches/call", "Portico peak RSS"),
+              p -> List.of(range(p, s -> s.callsPerSecond, "%,.0f"),
+                           ratio(p, direct, s -> s.callsPerSecond),
+                           range(p, s -> s.p50us, "%,.0f"),
+                           range(p, s -> s.p99us, "%,.0f"),
+                           porticoCpu(p),
+                           p.variant.direct() ? "–" : fmt("%,.1f", p.median(Sample::porticoCpuMicrosPerCall)),
+                           fmt("%,.1f", p.median(Sample::backendCpuMicrosPerCall)),
+                           switches(p),
+                           peakRss(p)));
     }
 
     private static void streamingTable(StringBuilder md, Map<String, Point> points, Scenario scenario,
                                        Point direct) {
-        md.append("| Variant | payload MB/s | × direct | calls/s | Portico CPU | Portico CPU µs/MB "
-                  + "| Portico context switches/message | Portico peak RSS |\n")
-          .append("|---|--:|--:|--:|--:|--:|--:|--:|\n");
-        for (Point p : rows(points, scenario)) {
-            md.append("| ").append(p.variant.label()).append(" | ");
-            if (p.failed()) {
-                md.append("**FAILED**: ").append(p.failure()).append(" | | | | | | |\n");
-                continue;
-            }
-            md.append(range(p, s -> s.payloadMBps, "%,.1f")).append(" | ")
-              .append(ratio(p, direct, s -> s.payloadMBps)).append(" | ")
-              .append(range(p, s -> s.callsPerSecond, "%,.1f")).append(" | ")
-              .append(porticoCpu(p)).append(" | ")
-              .append(p.variant.direct() ? "–"
-                      : fmt("%,.0f", p.median(s -> s.porticoCpuSeconds * 1e6 / (s.payloadMBps * s.seconds))))
-              .append(" | ").append(switches(p)).append(" | ").append(peakRss(p)).append(" |\n");
-        }
+        table(md, points, scenario,
+              List.of("payload MB/s", "× direct", "calls/s", "Portico CPU", "Portico CPU µs/MB",
+                      "Portico context switches/message", "Portico peak RSS"),
+              p -> List.of(range(p, s -> s.payloadMBps, "%,.1f"),
+                           ratio(p, direct, s -> s.payloadMBps),
+                           range(p, s -> s.callsPerSecond, "%,.1f"),
+                           porticoCpu(p),
+                           p.variant.direct() ? "–" : fmt("%,.0f",
+                                   p.median(s -> s.porticoCpuSeconds * 1e6 / (s.payloadMBps * s.seconds))),
+                           switches(p),
+                           peakRss(p)));
         md.append("\nMB = 10^6 bytes of message payload (1000 messages × 1024 bytes per call), whatever the "
                   + "framing: text mode sends 4/3 as many bytes on the wire.\n");
     }
 
     private static void openStreamsTable(StringBuilder md, Map<String, Point> points, Scenario scenario) {
-        md.append("| Variant | streams open | time to open all | Portico RSS idle → all open | Portico KiB per "
-                  + "stream | Portico peak RSS | backend RSS all open |\n")
-          .append("|---|--:|--:|--:|--:|--:|--:|\n");
-        for (Point p : rows(points, scenario)) {
-            md.append("| ").append(p.variant.label()).append(" | ");
-            if (p.failed()) {
-                md.append("**FAILED**: ").append(p.failure()).append(" | | | | | |\n");
-                continue;
-            }
-            md.append(fmt("%,.0f", p.median(s -> s.openStreams))).append(" | ")
-              .append(range(p, s -> s.openSeconds, "%.1f")).append(" s | ");
-            if (p.variant.direct()) {
-                md.append("– | – | – | ");
-            } else {
-                md.append(fmt("%,.0f", p.median(s -> s.porticoIdleRssKiB) / MIB)).append(" → ")
-                  .append(range(p, s -> s.porticoRssKiB / MIB, "%,.0f")).append(" MiB | ")
-                  .append(fmt("%,.1f", p.median(s -> (s.porticoRssKiB - s.porticoIdleRssKiB) / (double) s.openStreams)))
-                  .append(" | ").append(peakRss(p)).append(" | ");
-            }
-            md.append(range(p, s -> s.backendRssKiB / MIB, "%,.0f")).append(" MiB |\n");
-        }
+        table(md, points, scenario,
+              List.of("streams open", "time to open all", "Portico RSS idle → all open", "Portico KiB per stream",
+                      "Portico peak RSS", "backend RSS all open"),
+              p -> List.of(fmt("%,.0f", p.median(s -> s.openStreams)),
+                           range(p, s -> s.openSeconds, "%.1f") + " s",
+                           p.variant.direct() ? "–" : fmt("%,.0f", p.median(s -> s.porticoIdleRssKiB) / MIB)
+                                   + " → " + range(p, s -> s.porticoRssKiB / MIB, "%,.0f") + " MiB",
+                           p.variant.direct() ? "–" : fmt("%,.1f", p.median(
+                                   s -> (s.porticoRssKiB - s.porticoIdleRssKiB) / (double) s.openStreams)),
+                           p.variant.direct() ? "–" : peakRss(p),
+                           range(p, s -> s.backendRssKiB / MIB, "%,.0f") + " MiB"));
         md.append("\nEach stream has sent one 64-byte message and is held open by the backend until every stream "
                   + "is open; h2load opens them over connections of 500 streams each. 'Idle' is the RSS of that "
                   + "fresh Portico before the streams were opened.\n");
