@@ -9,6 +9,7 @@ import io.grpc.ServerInterceptor;
 import io.grpc.Status;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 
@@ -37,9 +38,10 @@ final class CallCounter implements ServerInterceptor {
         final long now = open.incrementAndGet();
         openPeak.accumulateAndGet(now, Math::max);
         final boolean echo = call.getMethodDescriptor().getBareMethodName().equals("Echo");
+        // A call ends once: closed by the service, or cancelled by the client first (the service then
+        // never closes it, and a cancelled call must not stay open in the count).
+        final AtomicBoolean ended = new AtomicBoolean();
         final ServerCall<Q, R> counted = new SimpleForwardingServerCall<>(call) {
-            private boolean closed;
-
             @Override
             public void sendMessage(R message) {
                 messagesSent.increment();
@@ -48,8 +50,7 @@ final class CallCounter implements ServerInterceptor {
 
             @Override
             public void close(Status status, Metadata trailers) {
-                if (!closed) {
-                    closed = true;
+                if (ended.compareAndSet(false, true)) {
                     open.decrementAndGet();
                     if (status.isOk()) {
                         (echo ? echoOk : streamOk).increment();
@@ -63,7 +64,10 @@ final class CallCounter implements ServerInterceptor {
         return new SimpleForwardingServerCallListener<>(next.startCall(counted, headers)) {
             @Override
             public void onCancel() {
-                cancelled.increment();
+                if (ended.compareAndSet(false, true)) {
+                    open.decrementAndGet();
+                    cancelled.increment();
+                }
                 super.onCancel();
             }
         };

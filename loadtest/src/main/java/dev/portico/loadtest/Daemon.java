@@ -46,10 +46,15 @@ final class Daemon implements AutoCloseable {
 
     /** User plus system CPU time so far, in seconds. */
     double cpuSeconds() throws IOException {
-        final String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+        return cpuTicks(Path.of("/proc/" + pid + "/stat")) / (double) TICKS_PER_SECOND;
+    }
+
+    /** utime + stime from a /proc stat file (the process's or one thread's). */
+    private static long cpuTicks(Path stat) throws IOException {
+        final String line = Files.readString(stat);
         // Fields after the parenthesised command name; utime and stime are fields 14 and 15 of the line.
-        final String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-        return (Long.parseLong(fields[11]) + Long.parseLong(fields[12])) / (double) TICKS_PER_SECOND;
+        final String[] fields = line.substring(line.lastIndexOf(')') + 2).split(" ");
+        return Long.parseLong(fields[11]) + Long.parseLong(fields[12]);
     }
 
     /**
@@ -74,6 +79,29 @@ final class Daemon implements AutoCloseable {
             }
         }
         return total;
+    }
+
+    /**
+     * CPU time so far of the JVM's JIT compiler threads (C1 and C2), in seconds. A JVM that still compiles
+     * is not warm: on a machine where the JVM shares one core with the backend, C2 can take a third of
+     * that core for half a minute after the call rate already looks flat.
+     */
+    double compilerSeconds() throws IOException {
+        long ticks = 0;
+        try (var tasks = Files.list(Path.of("/proc/" + pid + "/task"))) {
+            for (Path task : (Iterable<Path>) tasks::iterator) {
+                try {
+                    final String name = Files.readString(task.resolve("comm"));
+                    if (name.startsWith("C1 CompilerThre") || name.startsWith("C2 CompilerThre")) {
+                        ticks += cpuTicks(task.resolve("stat"));
+                    }
+                } catch (java.nio.file.NoSuchFileException e) {
+                    // A compiler thread that ended (the JVM retires idle ones) took its time with it.
+                    continue;
+                }
+            }
+        }
+        return ticks / (double) TICKS_PER_SECOND;
     }
 
     int threads() throws IOException {

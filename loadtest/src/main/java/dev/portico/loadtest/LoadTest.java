@@ -42,6 +42,9 @@ final class LoadTest {
     private final Set<String> probed = new HashSet<>();
     /** Calls per measured direct-gRPC run, per scenario (calibrated once). */
     private final Map<String, Long> directCalls = new HashMap<>();
+    /** Below this share of a warm-up chunk spent in the JIT compilers, a JVM counts as compiled. */
+    private static final double QUIET_COMPILER_SHARE = 0.03;
+
     private Daemon backend;
     /** RSS of the current Portico right after start-up, before any call. */
     private long porticoIdleRss = -1;
@@ -89,7 +92,7 @@ final class LoadTest {
                 }
                 if (!backendWarm) {
                     log("== backend warm-up (direct gRPC, unary, concurrency 50)");
-                    warmUp(jitWarmup(), Variant.DIRECT, o.quick() ? 3 : 5, o.warmupSeconds() / 2);
+                    warmUp(jitWarmup(), Variant.DIRECT, null, o.quick() ? 3 : 5, o.warmupSeconds() / 2);
                     backendWarm = true;
                 }
                 runPaired(variant, selected);
@@ -163,11 +166,8 @@ final class LoadTest {
                 }
             }
             if (!ready.isEmpty()) {
-                // A fresh Portico's rate climbs in steps for 25-30 s (runs of this kit on a 2-core machine),
-                // with plateaus of a few seconds on the way: a minimum keeps a plateau from ending it early.
                 log("   JIT warm-up (unary, concurrency 50)");
-                warmUp(jitWarmup(), variant, Math.min(o.quick() ? 12 : 15, o.warmupSeconds() / 2),
-                       o.warmupSeconds() / 2);
+                warmUp(jitWarmup(), variant, portico, 5, o.warmupSeconds() / 2);
             }
         } catch (CheckFailed | IOException e) {
             ready.forEach(sc -> failed(sc, variant, e));
@@ -176,9 +176,9 @@ final class LoadTest {
         for (Scenario scenario : ready) {
             try {
                 final long direct = directCalls.containsKey(scenario.id()) ? directCalls.get(scenario.id())
-                        : calibrate(scenario, Variant.DIRECT);
+                        : calibrate(scenario, Variant.DIRECT, null);
                 directCalls.put(scenario.id(), direct);
-                final long calls = calibrate(scenario, variant);
+                final long calls = calibrate(scenario, variant, portico);
                 for (int rep = 1; rep <= o.repeats(); rep++) {
                     measurePair(scenario, variant, portico, rep, direct, calls);
                 }
@@ -300,38 +300,45 @@ final class LoadTest {
     // ---------------------------------------------------------------- warm-up and calibration
 
     /**
-     * Loads the variant in 2 s chunks until two chunks in a row do not beat the best rate by 10% (the JIT has
-     * compiled the hot paths: a fresh JVM that shares one core with the backend, and with whatever else
-     * runs on this machine, takes a while), at least {@code minChunks} and at most {@code maxChunks}.
-     * Every chunk is checked like a measured run. Returns the best chunk's rate: sizing a measured run by
-     * it errs towards runs longer than {@code --seconds} when the machine is busy, never much shorter.
+     * Loads the variant in 2 s chunks until it is warm: two chunks in a row that do not beat the best rate by
+     * 10%, the last of them with the JIT compilers of the backend and of Portico ({@code portico}, null for
+     * direct gRPC) quiet (under {@link #QUIET_COMPILER_SHARE} of the chunk). The rate alone is not enough:
+     * a fresh JVM that shares one core with the backend climbs in steps with flat stretches between them,
+     * and C2 can still take a third of that core 30 s after the rate looks flat. At least {@code minChunks},
+     * at most {@code maxChunks}; a warm-up that ends on its cap is logged as such. Every chunk is checked like a
+     * measured run. Returns the best chunk's rate: sizing a measured run by it errs towards runs longer than
+     * {@code --seconds} when the machine is busy, never much shorter.
      */
-    private double warmUp(Scenario shape, Variant variant, int minChunks, int maxChunks)
+    private double warmUp(Scenario shape, Variant variant, Daemon portico, int minChunks, int maxChunks)
             throws IOException, InterruptedException {
         final int chunkSeconds = 2;
         final List<String> rates = new ArrayList<>();
         double best = 0;
-        double last = 0;
         int flat = 0;   // consecutive chunks that did not beat the best by 10%: one may be a noisy dip
-        for (int chunk = 1; chunk <= Math.max(minChunks, maxChunks); chunk++) {
-            last = timedRun(shape, variant, chunkSeconds, "warmup-" + chunk).rate();
-            rates.add(String.format("%,.0f", last));
-            flat = last > 1.10 * best ? 0 : flat + 1;
-            best = Math.max(best, last);
-            if (chunk >= minChunks && flat >= 2) {
-                break;
-            }
+        boolean warm = false;
+        for (int chunk = 1; chunk <= Math.max(minChunks, maxChunks) && !warm; chunk++) {
+            final double compiling = Usage.compiler(backend, portico);
+            final double rate = timedRun(shape, variant, chunkSeconds, "warmup-" + chunk).rate();
+            final double compiled = Usage.compiler(backend, portico) - compiling;
+            rates.add(String.format("%,.0f (JIT %.0f%%)", rate, 100 * compiled / chunkSeconds));
+            flat = rate > 1.10 * best ? 0 : flat + 1;
+            best = Math.max(best, rate);
+            warm = chunk >= minChunks && flat >= 2 && compiled < QUIET_COMPILER_SHARE * chunkSeconds;
         }
-        log("   " + shape.id() + " / " + variant.id + " calls/s per " + chunkSeconds + " s: " + String.join(", ", rates));
+        log("   " + shape.id() + " / " + variant.id + " calls/s per " + chunkSeconds + " s (compiler CPU): "
+            + String.join(", ", rates) + (warm ? "" : "; stopped at the cap, not yet warm"));
         return best;
     }
 
     /**
-     * Warms the scenario's own shape up (3 to 5 chunks of 2 s; 2 to 3 with --quick) and returns the number of calls a measured
-     * h2load run of about {@code seconds} needs at that rate (wrk runs for {@code seconds} instead).
+     * Warms the scenario's own shape up (3 to 15 chunks of 2 s; 2 to 10 with --quick) and returns the number
+     * of calls a measured h2load run of about {@code seconds} needs at that rate (wrk runs for {@code seconds}
+     * instead).
      */
-    private long calibrate(Scenario scenario, Variant variant) throws IOException, InterruptedException {
-        final double rate = o.quick() ? warmUp(scenario, variant, 2, 3) : warmUp(scenario, variant, 3, 5);
+    private long calibrate(Scenario scenario, Variant variant, Daemon portico)
+            throws IOException, InterruptedException {
+        final double rate = o.quick() ? warmUp(scenario, variant, portico, 2, 10)
+                : warmUp(scenario, variant, portico, 3, 15);
         final long minimum = Math.max(scenario.concurrency() * 5L,
                                       scenario.kind() == Scenario.Kind.STREAMING ? 20 : 200);
         return Math.max(minimum, Math.min(50_000_000L, Math.round(rate * o.seconds())));
@@ -630,11 +637,16 @@ final class LoadTest {
 
     /** CPU time of the servers and busy time of both cores over one measurement. */
     private record Usage(Options o, Daemon backend, Daemon portico, CpuStat cores, double backendCpu,
-                         double porticoCpu, long porticoSwitches, long t0) {
+                         double porticoCpu, long porticoSwitches, double compiler, long t0) {
         static Usage start(Options o, Daemon backend, Daemon portico) throws IOException {
             return new Usage(o, backend, portico, CpuStat.read(o.serverCpu(), o.loadCpu()), backend.cpuSeconds(),
                              portico == null ? 0 : portico.cpuSeconds(),
-                             portico == null ? 0 : portico.contextSwitches(), System.nanoTime());
+                             portico == null ? 0 : portico.contextSwitches(), compiler(backend, portico),
+                             System.nanoTime());
+        }
+
+        private static double compiler(Daemon backend, Daemon portico) throws IOException {
+            return backend.compilerSeconds() + (portico == null ? 0 : portico.compilerSeconds());
         }
 
         void stop(Sample sample) throws IOException {
@@ -650,6 +662,7 @@ final class LoadTest {
             }
             sample.otherOnServerCore = Math.max(0, (now.taskSecondsSince(cores, 0) - servers) / wall);
             sample.loadCoreBusy = now.busySince(cores, 1);
+            sample.compilerSeconds = compiler(backend, portico) - compiler;
         }
     }
 

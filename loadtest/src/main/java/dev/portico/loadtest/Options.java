@@ -86,7 +86,7 @@ record Options(boolean quick, Path porticoJar, Path launcher, Path kitJar, Path 
                 quick, porticoJar, launcher, kitJar, lua, cert, key, results, work, serverCpu, loadCpu,
                 repeats != null ? repeats : quick ? 1 : 3,
                 seconds != null ? seconds : quick ? 3 : 8,
-                warmup != null ? warmup : quick ? 40 : 90,
+                warmup != null ? warmup : quick ? 120 : 180,
                 openStreams != null ? openStreams : quick ? 1000 : 10_000,
                 only, backendPort, statsPort, porticoPort, adminPort, javaBin, porticoBuild, noiseLimit,
                 noiseRetries != null ? noiseRetries : quick ? 1 : 2);

@@ -300,15 +300,18 @@ final class Report {
                   + "with processes that were not ours (server CPU; interrupt time left out) or at all (load CPU: "
                   + "the tool itself plus anyone else). A pair of runs during which other work took more than "
                   + "the noise limit of the server CPU is measured again (see Checks). A load tool at 100% of its "
-                  + "core means the number is the tool's limit, not Portico's."
-                  + "\n\n| Scenario / variant | other load on the server CPU | load CPU busy |\n|---|--:|--:|\n");
+                  + "core means the number is the tool's limit, not Portico's. The JIT column is the share of the "
+                  + "server CPU that the backend's and Portico's JIT compilers took (warm-up waits for them to go "
+                  + "quiet, so it should be near 0)."
+                  + "\n\n| Scenario / variant | other load on the server CPU | load CPU busy | JIT |\n|---|--:|--:|--:|\n");
         for (Point p : points.values()) {
             if (p.failed()) {
                 continue;
             }
             md.append("| ").append(p.scenario.id()).append(" / ").append(p.variant.id).append(" | ")
               .append(range(p, s -> 100 * s.otherOnServerCore, "%.0f%%")).append(" | ")
-              .append(range(p, s -> 100 * s.loadCoreBusy, "%.0f%%")).append(" |\n");
+              .append(range(p, s -> 100 * s.loadCoreBusy, "%.0f%%")).append(" | ")
+              .append(range(p, s -> 100 * s.compilerSeconds / s.seconds, "%.1f%%")).append(" |\n");
         }
     }
 
@@ -364,7 +367,7 @@ final class Report {
         final StringBuilder out = new StringBuilder(
                 "scenario\tvariant\trep\tok\tcalls\tseconds\tcalls_per_s\tpayload_MBps\tp50_us\tp99_us"
                 + "\tportico_cpu_s\tportico_cpu_share\tportico_ctx_switches\tportico_threads\tbackend_cpu_s\tportico_idle_rss_kib\tportico_rss_kib"
-                + "\tportico_peak_rss_kib\tbackend_rss_kib\tother_on_server_cpu\tload_cpu_busy\topen_streams"
+                + "\tportico_peak_rss_kib\tbackend_rss_kib\tother_on_server_cpu\tload_cpu_busy\tjit_cpu_s\topen_streams"
                 + "\topen_seconds\tchecks_or_failure\n");
         for (Sample s : samples) {
             out.append(String.join("\t", s.scenario.id(), s.variant.id, String.valueOf(s.rep),
@@ -376,7 +379,8 @@ final class Report {
                                    fmt("%.2f", s.backendCpuSeconds), String.valueOf(s.porticoIdleRssKiB),
                                    String.valueOf(s.porticoRssKiB), String.valueOf(s.porticoPeakRssKiB),
                                    String.valueOf(s.backendRssKiB), fmt("%.3f", s.otherOnServerCore),
-                                   fmt("%.3f", s.loadCoreBusy), String.valueOf(s.openStreams),
+                                   fmt("%.3f", s.loadCoreBusy), fmt("%.2f", s.compilerSeconds),
+                                   String.valueOf(s.openStreams),
                                    fmt("%.2f", s.openSeconds),
                                    (s.ok() ? s.checks : "FAILED: " + s.failure).replace('\t', ' ')))
                .append('\n');

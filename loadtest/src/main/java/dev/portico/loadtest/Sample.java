@@ -28,6 +28,8 @@ final class Sample {
     long backendRssKiB = -1;
     /** Busy fraction of the server core that was neither the backend nor Portico (other users). */
     double otherOnServerCore;
+    /** CPU seconds the backend's and Portico's JIT compilers took during the run (warm means near zero). */
+    double compilerSeconds;
     double loadCoreBusy;
     /** Open-streams scenario: streams open at once, and how long opening them took. */
     long openStreams;
