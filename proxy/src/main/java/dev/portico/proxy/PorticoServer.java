@@ -26,6 +26,7 @@ import dev.portico.upstream.ClusterHealth;
 import dev.portico.upstream.EndpointResolver;
 import dev.portico.upstream.PickResult;
 import dev.portico.upstream.RoutingUpstreamPool;
+import dev.portico.upstream.UpstreamLoops;
 import dev.portico.upstream.UpstreamMetrics;
 import dev.portico.upstream.UpstreamPool;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
@@ -43,8 +44,10 @@ import io.netty.channel.ServerChannel;
 import io.netty.channel.epoll.Epoll;
 import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.EpollServerSocketChannel;
+import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.codec.http2.Http2SecurityUtil;
 import io.netty.handler.ssl.ApplicationProtocolConfig;
 import io.netty.handler.ssl.ApplicationProtocolNames;
@@ -107,28 +110,38 @@ public final class PorticoServer implements AutoCloseable {
             throws InterruptedException, SSLException, SchemaException {
         requireNonNull(settings, "settings");
         requireNonNull(resolver, "resolver");
-        final UpstreamPool pool = RoutingUpstreamPool.start(settings.upstreamPool(), settings.limits(),
-                                                            new HealthProber(), resolver);
+        // epoll when the platform has it (fewer copies and wake-ups than NIO), NIO everywhere else. The
+        // upstream connections share these loops: a call stays on one thread from client to upstream and back.
+        final boolean epoll = Epoll.isAvailable();
+        final EventLoopGroup group = new MultiThreadIoEventLoopGroup(
+                epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
+        final UpstreamLoops loops = new UpstreamLoops(
+                group, epoll ? EpollSocketChannel.class : NioSocketChannel.class);
+        UpstreamPool pool = null;
         boolean ok = false;
         try {
-            final PorticoServer server = start(settings, pool, demoPage);
+            pool = RoutingUpstreamPool.start(settings.upstreamPool(), settings.limits(), new HealthProber(),
+                                             resolver, loops);
+            final PorticoServer server = start(settings, pool, group, epoll, demoPage);
             ok = true;
             return server;
         } finally {
             if (!ok) {
-                pool.close();
+                if (pool != null) {
+                    pool.close();
+                }
+                group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
             }
         }
     }
 
     /**
-     * Binds the listeners and serves calls to {@code upstream}, which the server then owns and closes.
-     * With {@code demoPage}, GET / serves the web demo page.
+     * Binds the listeners on {@code group} and serves calls to {@code upstream}; the server then owns both
+     * and closes them. With {@code demoPage}, GET / serves the web demo page.
      */
-    public static PorticoServer start(PorticoSettings settings, UpstreamPool upstream, boolean demoPage)
+    private static PorticoServer start(PorticoSettings settings, UpstreamPool upstream, EventLoopGroup group,
+                                       boolean epoll, boolean demoPage)
             throws InterruptedException, SSLException, SchemaException {
-        requireNonNull(settings, "settings");
-        requireNonNull(upstream, "upstream");
         final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         final ProxyMetrics metrics = new ProxyMetrics(new MethodTagger(1000));
         metrics.bindTo(registry);
@@ -145,10 +158,6 @@ public final class PorticoServer implements AutoCloseable {
                    ? Optional.of(picked.channel()) : Optional.empty();
         });
 
-        // epoll when the platform has it (fewer copies and wake-ups than NIO), NIO everywhere else.
-        final boolean epoll = Epoll.isAvailable();
-        final EventLoopGroup group = new MultiThreadIoEventLoopGroup(
-                epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
         final Class<? extends ServerChannel> channelType =
                 epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
         // Calls to grpc.health.v1.Health are Portico's own to answer; schema lookups above still ask upstream.
@@ -193,7 +202,6 @@ public final class PorticoServer implements AutoCloseable {
             return server;
         } finally {
             if (!ok) {
-                group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
                 schemas.close();
             }
         }
@@ -256,9 +264,10 @@ public final class PorticoServer implements AutoCloseable {
         if (metrics.activeCalls() > 0) {
             log.warn("shutting down with {} calls still in flight", metrics.activeCalls());
         }
-        group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+        // The upstream channels run on the event loops: they close first.
         schemas.close();
         upstream.close();
+        group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
         registry.close();
     }
 }

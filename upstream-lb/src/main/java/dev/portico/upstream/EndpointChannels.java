@@ -9,10 +9,15 @@ import io.grpc.ChannelCredentials;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
 import io.grpc.TlsChannelCredentials;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
-import io.grpc.netty.shaded.io.netty.channel.ChannelOption;
+import io.grpc.netty.NettyChannelBuilder;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -23,13 +28,18 @@ final class EndpointChannels {
     private final UpstreamChannelSettings settings;
     private final LimitSettings limits;
     private final ChannelCredentials credentials;
+    private final Optional<UpstreamLoops> loops;
 
     /**
+     * With {@code loops}, each endpoint gets one channel per event loop (a {@link LoopAffineChannel});
+     * without, one channel on grpc-java's own event loops.
+     *
      * @throws UncheckedIOException when a TLS file cannot be read
      */
-    EndpointChannels(UpstreamChannelSettings settings, LimitSettings limits) {
+    EndpointChannels(UpstreamChannelSettings settings, LimitSettings limits, Optional<UpstreamLoops> loops) {
         this.settings = requireNonNull(settings, "settings");
         this.limits = requireNonNull(limits, "limits");
+        this.loops = requireNonNull(loops, "loops");
         this.credentials = settings.plaintext() ? InsecureChannelCredentials.create() : tls(settings.tls());
     }
 
@@ -51,6 +61,18 @@ final class EndpointChannels {
 
     /** A new channel to {@code endpoint}; it connects on its first call. */
     ManagedChannel open(Endpoint endpoint) {
+        if (loops.isEmpty()) {
+            return builder(endpoint).build();
+        }
+        final List<EventLoop> eventLoops = loops.get().loops();
+        final List<ManagedChannel> perLoop = new ArrayList<>();
+        for (EventLoop loop : eventLoops) {
+            perLoop.add(builder(endpoint).eventLoopGroup(loop).channelType(loops.get().channelType()).build());
+        }
+        return new LoopAffineChannel(eventLoops, perLoop);
+    }
+
+    private NettyChannelBuilder builder(Endpoint endpoint) {
         return NettyChannelBuilder.forAddress(endpoint.address(), credentials)
                 // TLS checks the upstream certificate against the name the endpoint was configured by, not the
                 // address a DNS name resolved to; :authority says the same.
@@ -64,6 +86,7 @@ final class EndpointChannels {
                 .disableRetry()
                 .withOption(ChannelOption.CONNECT_TIMEOUT_MILLIS,
                             (int) Math.min(Integer.MAX_VALUE, settings.connectTimeout().toMillis()))
-                .build();
+                // The front end's allocator: one pool of buffers for both sides of a call.
+                .withOption(ChannelOption.ALLOCATOR, ByteBufAllocator.DEFAULT);
     }
 }

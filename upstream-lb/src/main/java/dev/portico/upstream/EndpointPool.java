@@ -19,6 +19,7 @@ import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
@@ -80,9 +81,9 @@ final class EndpointPool {
 
     EndpointPool(ClusterSettings settings, LimitSettings limits, EndpointResolver resolver,
                  EndpointHealthChecker checker, ScheduledExecutorService control, Executor dns,
-                 Runnable onChange) {
+                 Optional<UpstreamLoops> loops, Runnable onChange) {
         this.settings = requireNonNull(settings, "settings");
-        this.channels = new EndpointChannels(settings.channel(), limits);
+        this.channels = new EndpointChannels(settings.channel(), limits, loops);
         this.resolver = requireNonNull(resolver, "resolver");
         this.checker = requireNonNull(checker, "checker");
         this.control = requireNonNull(control, "control");
