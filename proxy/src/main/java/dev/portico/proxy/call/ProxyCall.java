@@ -40,8 +40,8 @@ import org.slf4j.LoggerFactory;
  * the schema lookup hands its result over to it.
  *
  * <p><b>Backpressure:</b> the client's body is read only while the upstream call is ready for another
- * message, and the deframer holds at most what one read brought. Upstream messages are requested one at a
- * time, and only while the client channel is writable (HTTP/2 stream windows and the write-buffer water
+ * message, and the deframer holds at most what one read brought. Upstream messages are requested a window
+ * ahead ({@link #requestResponses}), and only while the client channel is writable (HTTP/2 stream windows and the write-buffer water
  * marks show up as writability).
  *
  * <p><b>Messages:</b> request messages are decompressed and, for the JSON codec, transcoded to binary with
@@ -52,9 +52,19 @@ import org.slf4j.LoggerFactory;
  */
 public final class ProxyCall implements UpstreamCall.Listener {
     private static final Logger log = LoggerFactory.getLogger(ProxyCall.class);
-    /** How many small response messages may be asked for ahead of the client. */
-    private static final int RESPONSE_WINDOW = 8;
-    private static final int LARGE_MESSAGE_BYTES = 32 * 1024;
+    /**
+     * How many response messages may be asked for ahead of the client: about this many bytes' worth, by the
+     * size of the last message (8 before the first), at least one and at most {@link #MAX_RESPONSE_WINDOW}.
+     */
+    private static final int RESPONSE_WINDOW_BYTES = 64 * 1024;
+    private static final int MAX_RESPONSE_WINDOW = 64;
+    private static final int FIRST_RESPONSE_WINDOW = 8;
+    /**
+     * Small response messages framed in one event-loop turn leave in one write of at most this many bytes
+     * (one HTTP/2 DATA frame at the default frame size): one buffer instead of a header and a payload per
+     * message for the HTTP/2 and TCP layers to merge. Larger messages are written as they are, uncopied.
+     */
+    private static final int BATCH_BYTES = 16 * 1024;
 
     private enum State {
         /** Waiting for the method's schema; the body is buffered but not read further. */
@@ -106,6 +116,8 @@ public final class ProxyCall implements UpstreamCall.Listener {
     private Metadata deferredHeaders;
     private ByteBuf deferredMessage;
     private boolean deferredCompressed;
+    /** Response bytes framed this turn and not yet written (see {@link #BATCH_BYTES}). */
+    private ByteBuf pendingBody;
     /** A flush is queued on the event loop. */
     private boolean flushScheduled;
     private final Runnable flushTask = this::flushNow;
@@ -258,16 +270,17 @@ public final class ProxyCall implements UpstreamCall.Listener {
     }
 
     /**
-     * Asks the upstream for more response messages while the client channel is writable. Small messages are
-     * asked for a few at a time: each request is a hop to grpc-java's transport thread and back, which
-     * would otherwise cap a stream's rate. Large ones one at a time, so that a slow client holds at most
-     * one large message beyond the write-buffer high-water mark.
+     * Asks the upstream for more response messages while the client channel is writable, about
+     * {@link #RESPONSE_WINDOW_BYTES} ahead: small messages many at a time, so that one event-loop turn forwards
+     * a batch of them in one write; large ones one at a time, so that a slow client holds at most one large
+     * message beyond the write-buffer high-water mark.
      */
     private void requestResponses() {
         if (state == State.CLOSED || upstream == null || !ctx.channel().isWritable()) {
             return;
         }
-        final int window = lastResponseBytes > LARGE_MESSAGE_BYTES ? 1 : RESPONSE_WINDOW;
+        final int window = lastResponseBytes == 0 ? FIRST_RESPONSE_WINDOW
+                : Math.max(1, Math.min(MAX_RESPONSE_WINDOW, RESPONSE_WINDOW_BYTES / lastResponseBytes));
         if (responseCredit <= window / 2) {
             upstream.request(window - responseCredit);
             responseCredit = window;
@@ -362,11 +375,39 @@ public final class ProxyCall implements UpstreamCall.Listener {
             deferredMessage = encoded;
             deferredCompressed = compress;
         } else {
-            ctx.write(new DefaultHttpContent(protocol.encodeMessage(alloc, encoded, compress)))
-               .addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
+            queueBody(protocol.encodeMessage(alloc, encoded, compress));
             flushSoon();
         }
         requestResponses();
+    }
+
+    /** Takes ownership of {@code bytes}: copied into this turn's batch when small, else written as they are. */
+    private void queueBody(ByteBuf bytes) {
+        final int size = bytes.readableBytes();
+        if (size > BATCH_BYTES / 2) {
+            writePendingBody();
+            ctx.write(new DefaultHttpContent(bytes)).addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
+            return;
+        }
+        if (pendingBody != null && pendingBody.writableBytes() < size) {
+            writePendingBody();
+        }
+        try {
+            if (pendingBody == null) {
+                pendingBody = alloc.directBuffer(BATCH_BYTES, BATCH_BYTES);
+            }
+            pendingBody.writeBytes(bytes);
+        } finally {
+            bytes.release();
+        }
+    }
+
+    private void writePendingBody() {
+        if (pendingBody != null) {
+            final ByteBuf batch = pendingBody;
+            pendingBody = null;
+            ctx.write(new DefaultHttpContent(batch)).addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
+        }
     }
 
     /**
@@ -383,6 +424,7 @@ public final class ProxyCall implements UpstreamCall.Listener {
 
     private void flushNow() {
         flushScheduled = false;
+        writePendingBody();
         ctx.flush();
     }
 
@@ -432,6 +474,7 @@ public final class ProxyCall implements UpstreamCall.Listener {
             deferredMessage = null; // Owned by encodeEnd now.
         }
         runtime.metrics().callEnded(protocol.tag(), meta.fullMethodName(), outcome.code(), startNanos);
+        writePendingBody();
         ctx.writeAndFlush(protocol.encodeEnd(alloc, meta, outcome, headSent, deferred)).addListener(future -> {
             if (!future.isSuccess()) {
                 log.debug("writing the end of {} failed", meta.fullMethodName(), future.cause());
@@ -443,6 +486,10 @@ public final class ProxyCall implements UpstreamCall.Listener {
 
     private void releaseBuffers() {
         deframer.close();
+        if (pendingBody != null) {
+            pendingBody.release();
+            pendingBody = null;
+        }
         if (deferredMessage != null) {
             deferredMessage.release();
             deferredMessage = null;
