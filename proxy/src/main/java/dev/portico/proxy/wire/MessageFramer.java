@@ -9,12 +9,16 @@ import io.netty.buffer.CompositeByteBuf;
 /**
  * Wraps one message in the 5-byte envelope shared by gRPC, gRPC-Web and Connect streaming:
  * a flag byte, a 4-byte big-endian length, then the message (PROTOCOL-HTTP2.md "Length-Prefixed-Message").
- * Stateless; the message bytes are never copied.
+ * Stateless. A small message is copied behind its header into one buffer (one allocation and one write for
+ * the layers below, instead of a two-part composite that HTTP/2 and TCP would merge again); a large one is
+ * shared, never copied.
  */
 public final class MessageFramer {
 
     /** Size of the envelope header: one flag byte and a 4-byte length. */
     public static final int HEADER_LENGTH = 5;
+    /** Messages up to this size are copied into the frame's buffer; larger ones are shared. */
+    public static final int COPY_LIMIT = 8 * 1024;
 
     private MessageFramer() {
     }
@@ -22,8 +26,9 @@ public final class MessageFramer {
     /**
      * Frames {@code message}.
      *
-     * <p>Takes ownership of {@code message}, also when it throws; the caller must release the result, which
-     * is a composite of a new header buffer and {@code message} (or the header alone for an empty message).
+     * <p>Takes ownership of {@code message}, also when it throws; the caller must release the result: one new
+     * buffer holding the header and a copy of a message of up to {@link #COPY_LIMIT} bytes, else a composite
+     * of a new header buffer and {@code message}.
      *
      * @param compressed sets flag bit {@code 0x01}; the message must already be compressed
      * @param end sets {@code format.endFlag()}: the gRPC-Web trailer frame or the Connect EndStreamResponse
@@ -46,14 +51,16 @@ public final class MessageFramer {
                 flags |= format.endFlag();
             }
             final int length = message.readableBytes();
+            if (length <= COPY_LIMIT) {
+                final ByteBuf frame = alloc.buffer(HEADER_LENGTH + length, HEADER_LENGTH + length);
+                frame.writeByte(flags).writeInt(length).writeBytes(message);
+                message.release();
+                ok = true;
+                return frame;
+            }
             header = alloc.buffer(HEADER_LENGTH, HEADER_LENGTH);
             header.writeByte(flags);
             header.writeInt(length);
-            if (length == 0) {
-                message.release();
-                ok = true;
-                return header;
-            }
             final CompositeByteBuf out = alloc.compositeBuffer(2);
             // From here the composite owns both buffers: addComponents releases them itself if it fails.
             ok = true;

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.CompositeByteBuf;
 
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
@@ -76,13 +77,25 @@ class MessageFramerTest {
     }
 
     @Test
-    void frameSharesTheMessageBytesRatherThanCopyingThem() {
-        final ByteBuf message = buffers.ascii("abc");
+    void frameSharesTheBytesOfALargeMessageRatherThanCopyingThem() {
+        final ByteBuf message = buffers.bytes(new byte[MessageFramer.COPY_LIMIT + 1]);
         final ByteBuf frame = buffers.track(
                 MessageFramer.frame(ALLOC, EnvelopeFormat.GRPC, message, false, false));
         // Writing through the original buffer shows up in the frame: same memory, no copy.
         message.setByte(message.readerIndex(), 'x');
-        assertThat(Buffers.toHex(frame)).isEqualTo("0000000003786263");
+        assertThat(frame.getByte(MessageFramer.HEADER_LENGTH)).isEqualTo((byte) 'x');
+        frame.release();
+    }
+
+    @Test
+    void aSmallMessageIsCopiedBehindItsHeaderIntoOneBuffer() {
+        final ByteBuf message = buffers.bytes(new byte[MessageFramer.COPY_LIMIT]);
+        final ByteBuf frame = buffers.track(
+                MessageFramer.frame(ALLOC, EnvelopeFormat.GRPC, message, false, false));
+        assertThat(message.refCnt()).isZero();
+        assertThat(frame).isNotInstanceOf(CompositeByteBuf.class);
+        assertThat(frame.nioBufferCount()).isEqualTo(1);
+        assertThat(frame.readableBytes()).isEqualTo(MessageFramer.HEADER_LENGTH + MessageFramer.COPY_LIMIT);
         frame.release();
     }
 
