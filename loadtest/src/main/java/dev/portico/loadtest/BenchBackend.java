@@ -5,6 +5,7 @@ import com.sun.net.httpserver.HttpServer;
 import io.grpc.Server;
 import io.grpc.ServerInterceptors;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.protobuf.services.ProtoReflectionServiceV1;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
@@ -56,7 +57,8 @@ final class BenchBackend {
         final CallCounter counter = new CallCounter();
         final BenchService service = new BenchService(counter, timer);
         final NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", port))
-                .addService(ServerInterceptors.intercept(service, counter));
+                .addService(ServerInterceptors.intercept(service, counter))
+                .addService(ProtoReflectionServiceV1.newInstance());
         if (direct) {
             builder.directExecutor();
         }

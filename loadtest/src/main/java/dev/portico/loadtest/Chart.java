@@ -169,6 +169,8 @@ final class Chart {
             case WEB_H2C -> "#2ca02c";
             case WEB_TLS -> "#9467bd";
             case TEXT_H2C -> "#ff7f0e";
+            case CONNECT_PROTO_H2C -> "#d62728";
+            case CONNECT_JSON_H2C -> "#e377c2";
         };
     }
 

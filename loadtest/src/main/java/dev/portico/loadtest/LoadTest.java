@@ -86,7 +86,8 @@ final class LoadTest {
             boolean backendWarm = false;
             for (Variant variant : Variant.ALL) {
                 final List<Scenario> selected = paired.stream()
-                        .filter(sc -> !variant.direct() && selected(sc, variant)).toList();
+                        .filter(sc -> !variant.direct() && sc.variants().contains(variant) && selected(sc, variant))
+                        .toList();
                 if (selected.isEmpty()) {
                     continue;
                 }
@@ -282,7 +283,7 @@ final class LoadTest {
             if (!variant.direct()) {
                 portico = startPortico(scenario.id() + "-" + variant.id, variant.tls());
             }
-            probe(scenario, variant, "hold-64-probe" + variant.format.bodySuffix());
+            probe(scenario, variant, "hold-64-probe" + variant.format.bodySuffix);
             for (int rep = 1; rep <= o.repeats(); rep++) {
                 final Sample sample = new Sample(scenario, variant, rep);
                 sample.porticoIdleRssKiB = porticoIdleRss;
@@ -386,7 +387,7 @@ final class LoadTest {
             sample.checks = checkCounts(scenario, result, before, after, -1, scenario.concurrency());
         } else {
             sample.checks = checkCounts(scenario, result, before, after, requests, 0);
-            final double perByte = variant.format.base64 ? 4.0 / 3 : 1;
+            final double perByte = variant.format.base64() ? 4.0 / 3 : 1;
             final long minData = (long) (requests * scenario.messages() * scenario.messageBytes() * perByte);
             if (result.dataBytes() < minData) {
                 throw new CheckFailed("h2load received " + result.dataBytes() + " body bytes, fewer than the "

@@ -98,10 +98,8 @@ final class LoadTools {
         }
         cmd.addAll(List.of("-d", o.work().resolve(s.bodyFile(v)).toString(),
                            "-H", "content-type: " + v.format.contentType));
-        if (v.direct()) {
-            cmd.addAll(List.of("-H", "te: trailers"));
-        } else {
-            cmd.addAll(List.of("-H", "accept: " + v.format.contentType, "-H", "x-grpc-web: 1"));
+        for (String header : v.format.headers()) {
+            cmd.addAll(List.of("-H", header));
         }
         if (latencyLog != null) {
             Files.deleteIfExists(latencyLog);

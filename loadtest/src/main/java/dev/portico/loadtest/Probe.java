@@ -2,6 +2,7 @@ package dev.portico.loadtest;
 
 import com.google.protobuf.ByteString;
 import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.util.JsonFormat;
 import dev.portico.loadtest.v1.EchoResponse;
 import dev.portico.loadtest.v1.StreamResponse;
 import java.io.IOException;
@@ -17,12 +18,14 @@ import java.util.regex.Pattern;
  * The first-call check before every variant is loaded: one call with curl over the same HTTP version and
  * the same body as the load tool, which must be a real success: HTTP 200, every expected message with the
  * expected payload, and {@code grpc-status: 0} in the HTTP/2 trailers (native gRPC) or in the trailer
- * frame (gRPC-Web). A load tool only counts HTTP statuses, so without this a proxy answering every call
- * with an error in its trailers would look fast.
+ * frame (gRPC-Web); for Connect unary, HTTP 200 with the response content type and the echoed message as
+ * the body (binary, or parsed from JSON). A load tool only counts HTTP statuses, so without this a proxy
+ * answering every call with an error in its trailers would look fast.
  */
 final class Probe {
     private static final Pattern STATUS_OK = Pattern.compile("(?im)^grpc-status:\\s*0\\s*$");
     private static final Pattern ANY_STATUS = Pattern.compile("(?im)^grpc-status:\\s*(\\d+)\\s*$");
+    private static final Pattern CONTENT_TYPE = Pattern.compile("(?im)^content-type:\\s*([^;\\r\\n]+)");
 
     private Probe() {}
 
@@ -40,10 +43,8 @@ final class Probe {
             case H2_TLS -> cmd.addAll(List.of("--http2", "-k"));
         }
         cmd.addAll(List.of("-H", "content-type: " + variant.format.contentType));
-        if (variant.direct()) {
-            cmd.addAll(List.of("-H", "te: trailers"));
-        } else {
-            cmd.addAll(List.of("-H", "accept: " + variant.format.contentType, "-H", "x-grpc-web: 1"));
+        for (String header : variant.format.headers()) {
+            cmd.addAll(List.of("-H", header));
         }
         cmd.addAll(List.of("--data-binary", "@" + o.work().resolve(bodyFile), variant.url(o, scenario.method())));
         final Process curl = new ProcessBuilder(cmd).redirectErrorStream(true).start();
@@ -60,7 +61,10 @@ final class Probe {
         if (!statusLine.startsWith(wantVersion)) {
             throw new CheckFailed("first call answered '" + statusLine.trim() + "', expected " + wantVersion);
         }
-        final List<Frames.Frame> frames = Frames.parse(variant.format.base64 ? Frames.decodeText(raw) : raw);
+        if (variant.format.connect()) {
+            return checkConnect(scenario, variant, head, raw, statusLine);
+        }
+        final List<Frames.Frame> frames = Frames.parse(variant.format.base64() ? Frames.decodeText(raw) : raw);
         final List<Frames.Frame> messages = new ArrayList<>();
         String trailerText = null;
         for (int i = 0; i < frames.size(); i++) {
@@ -94,6 +98,28 @@ final class Probe {
             checkMessage(scenario, frame.data());
         }
         return statusLine.trim() + ", " + messages.size() + " message(s), grpc-status 0";
+    }
+
+    /** Connect unary: the body is the response message itself, in the request's codec. */
+    private static String checkConnect(Scenario scenario, Variant variant, String head, byte[] raw,
+                                       String statusLine) throws InvalidProtocolBufferException {
+        if (!scenario.method().equals("Echo")) {
+            throw new CheckFailed("first call: Connect variants run only unary Echo");
+        }
+        if (!CONTENT_TYPE.matcher(head).results()
+                .anyMatch(m -> m.group(1).trim().equalsIgnoreCase(variant.format.contentType))) {
+            throw new CheckFailed("first call: response content-type is not " + variant.format.contentType);
+        }
+        final byte[] message;
+        if (variant.format == Variant.Format.CONNECT_JSON) {
+            final EchoResponse.Builder parsed = EchoResponse.newBuilder();
+            JsonFormat.parser().merge(new String(raw, StandardCharsets.UTF_8), parsed);
+            message = parsed.build().toByteArray();
+        } else {
+            message = raw;
+        }
+        checkMessage(scenario, message);
+        return statusLine.trim() + ", " + variant.format.contentType + ", the echoed message";
     }
 
     private static void checkMessage(Scenario scenario, byte[] data) throws InvalidProtocolBufferException {

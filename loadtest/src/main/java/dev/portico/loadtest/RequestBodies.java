@@ -1,7 +1,9 @@
 package dev.portico.loadtest;
 
 import com.google.protobuf.ByteString;
+import com.google.protobuf.Message;
 import com.google.protobuf.MessageLite;
+import com.google.protobuf.util.JsonFormat;
 import dev.portico.loadtest.v1.EchoRequest;
 import dev.portico.loadtest.v1.StreamRequest;
 import java.io.IOException;
@@ -12,8 +14,9 @@ import java.util.Base64;
 
 /**
  * The request bodies the load tools send, generated from the benchmark proto: a gRPC frame (flag byte 0,
- * 4-byte big-endian length, the serialized message) for native gRPC and gRPC-Web binary, and its base64
- * for gRPC-Web text (PROTOCOL-WEB.md: text mode is the same frames, base64-encoded).
+ * 4-byte big-endian length, the serialized message) for native gRPC and gRPC-Web binary, its base64 for
+ * gRPC-Web text (PROTOCOL-WEB.md: text mode is the same frames, base64-encoded), and for Connect unary the
+ * bare message, binary or in the proto3 JSON mapping.
  */
 final class RequestBodies {
     private RequestBodies() {}
@@ -45,10 +48,13 @@ final class RequestBodies {
         return ByteBuffer.allocate(5 + body.length).put((byte) 0).putInt(body.length).put(body).array();
     }
 
-    /** Writes {@code NAME.grpc} (binary frame) and {@code NAME.grpc-web-text} (its base64). */
-    static void write(Path dir, String name, MessageLite message) throws IOException {
+    /** Writes {@code NAME} plus each format's suffix ({@link Variant.Format#bodySuffix}). */
+    static void write(Path dir, String name, Message message) throws IOException {
         final byte[] framed = frame(message);
-        Files.write(dir.resolve(name + ".grpc"), framed);
-        Files.write(dir.resolve(name + ".grpc-web-text"), Base64.getEncoder().encode(framed));
+        Files.write(dir.resolve(name + Variant.Format.GRPC.bodySuffix), framed);
+        Files.write(dir.resolve(name + Variant.Format.GRPC_WEB_TEXT.bodySuffix), Base64.getEncoder().encode(framed));
+        Files.write(dir.resolve(name + Variant.Format.CONNECT_PROTO.bodySuffix), message.toByteArray());
+        Files.writeString(dir.resolve(name + Variant.Format.CONNECT_JSON.bodySuffix),
+                          JsonFormat.printer().omittingInsignificantWhitespace().print(message));
     }
 }
