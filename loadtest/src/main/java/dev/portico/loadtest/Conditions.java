@@ -18,8 +18,8 @@ final class Conditions {
         final List<String> lines = new ArrayList<>();
         lines.add("Started " + Instant.now().truncatedTo(ChronoUnit.SECONDS) + " ("
                   + (o.quick() ? "--quick: " : "") + o.repeats() + " repetition(s) per point, about "
-                  + o.seconds() + " s each, after a warm-up in 2 s chunks until the rate stops improving and the JIT compilers of the backend and "
-                  + "Portico have gone quiet (under 3% of the server CPU), at most "
+                  + o.seconds() + " s each, after a warm-up in 2 s chunks until the rate stops improving and the "
+                  + "JIT compilers of the backend and Portico have gone quiet (under 3% of the server CPU), at most "
                   + o.warmupSeconds() + " s; a pair of runs during which other processes took more than "
                   + Math.round(o.noiseLimit() * 100) + "% of the server CPU is measured again, up to "
                   + o.noiseRetries() + " time(s)).");

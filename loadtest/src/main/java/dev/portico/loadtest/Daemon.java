@@ -3,6 +3,7 @@ package dev.portico.loadtest;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -62,23 +63,17 @@ final class Daemon implements AutoCloseable {
      * hands work to another and sleeps costs one or more): a cross-thread hop per message shows up here.
      */
     long contextSwitches() throws IOException {
-        long total = 0;
-        try (var tasks = Files.list(Path.of("/proc/" + pid + "/task"))) {
-            for (Path task : (Iterable<Path>) tasks::iterator) {
-                try {
-                    for (String line : Files.readAllLines(task.resolve("status"))) {
-                        if (line.startsWith("voluntary_ctxt_switches:")
-                            || line.startsWith("nonvoluntary_ctxt_switches:")) {
-                            total += Long.parseLong(line.substring(line.indexOf(':') + 1).trim());
-                        }
-                    }
-                } catch (java.nio.file.NoSuchFileException e) {
-                    // The thread ended while we listed them; its switches are gone with it.
-                    continue;
-                }
+        return sumOverThreads(Daemon::contextSwitches);
+    }
+
+    private static long contextSwitches(Path task) throws IOException {
+        long switches = 0;
+        for (String line : Files.readAllLines(task.resolve("status"))) {
+            if (line.startsWith("voluntary_ctxt_switches:") || line.startsWith("nonvoluntary_ctxt_switches:")) {
+                switches += Long.parseLong(line.substring(line.indexOf(':') + 1).trim());
             }
         }
-        return total;
+        return switches;
     }
 
     /**
@@ -87,21 +82,36 @@ final class Daemon implements AutoCloseable {
      * that core for half a minute after the call rate already looks flat.
      */
     double compilerSeconds() throws IOException {
-        long ticks = 0;
+        return sumOverThreads(Daemon::compilerTicks) / (double) TICKS_PER_SECOND;
+    }
+
+    private static long compilerTicks(Path task) throws IOException {
+        final String name = Files.readString(task.resolve("comm"));
+        return name.startsWith("C1 CompilerThre") || name.startsWith("C2 CompilerThre")
+               ? cpuTicks(task.resolve("stat")) : 0;
+    }
+
+    private interface PerThread {
+        long read(Path task) throws IOException;
+    }
+
+    /** Sums {@code perThread} over the process's threads; a thread that ended meanwhile counts 0. */
+    private long sumOverThreads(PerThread perThread) throws IOException {
+        long total = 0;
         try (var tasks = Files.list(Path.of("/proc/" + pid + "/task"))) {
             for (Path task : (Iterable<Path>) tasks::iterator) {
-                try {
-                    final String name = Files.readString(task.resolve("comm"));
-                    if (name.startsWith("C1 CompilerThre") || name.startsWith("C2 CompilerThre")) {
-                        ticks += cpuTicks(task.resolve("stat"));
-                    }
-                } catch (java.nio.file.NoSuchFileException e) {
-                    // A compiler thread that ended (the JVM retires idle ones) took its time with it.
-                    continue;
-                }
+                total += readOrZero(perThread, task);
             }
         }
-        return ticks / (double) TICKS_PER_SECOND;
+        return total;
+    }
+
+    private static long readOrZero(PerThread perThread, Path task) throws IOException {
+        try {
+            return perThread.read(task);
+        } catch (NoSuchFileException e) {
+            return 0; // The thread ended while the threads were listed (the JVM retires idle compiler threads).
+        }
     }
 
     int threads() throws IOException {

@@ -29,6 +29,9 @@ import java.util.Set;
  * runner itself (started by run.sh on the load core) only sleeps while a tool runs.
  */
 final class LoadTest {
+    /** Below this share of a warm-up chunk spent in the JIT compilers, a JVM counts as compiled. */
+    private static final double QUIET_COMPILER_SHARE = 0.03;
+
     private final Options o;
     private final Path logs;
     private final Path pidFile;
@@ -42,9 +45,6 @@ final class LoadTest {
     private final Set<String> probed = new HashSet<>();
     /** Calls per measured direct-gRPC run, per scenario (calibrated once). */
     private final Map<String, Long> directCalls = new HashMap<>();
-    /** Below this share of a warm-up chunk spent in the JIT compilers, a JVM counts as compiled. */
-    private static final double QUIET_COMPILER_SHARE = 0.03;
-
     private Daemon backend;
     /** RSS of the current Portico right after start-up, before any call. */
     private long porticoIdleRss = -1;

@@ -37,6 +37,7 @@ import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.ByteBufAllocatorMetricProvider;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
@@ -45,7 +46,10 @@ import io.netty.channel.epoll.Epoll;
 import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.epoll.EpollSocketChannel;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.codec.http2.Http2SecurityUtil;
@@ -54,6 +58,7 @@ import io.netty.handler.ssl.ApplicationProtocolNames;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SupportedCipherSuiteFilter;
+import io.netty.util.concurrent.GlobalEventExecutor;
 import java.net.InetSocketAddress;
 import java.util.List;
 import java.util.Optional;
@@ -76,6 +81,8 @@ public final class PorticoServer implements AutoCloseable {
     private final UpstreamPool upstream;
     private final EventLoopGroup group;
     private final Channel listener;
+    /** Every open client connection, so that shutdown can close them before the upstream channels. */
+    private final ChannelGroup clients;
     private final AdminServer admin;
     private final PrometheusMeterRegistry registry;
     private final ProxyMetrics metrics;
@@ -83,12 +90,13 @@ public final class PorticoServer implements AutoCloseable {
     private final Readiness readiness;
 
     private PorticoServer(PorticoSettings settings, UpstreamPool upstream, EventLoopGroup group, Channel listener,
-                          AdminServer admin, PrometheusMeterRegistry registry, ProxyMetrics metrics,
-                          SchemaRegistry schemas, Readiness readiness) {
+                          ChannelGroup clients, AdminServer admin, PrometheusMeterRegistry registry,
+                          ProxyMetrics metrics, SchemaRegistry schemas, Readiness readiness) {
         this.settings = settings;
         this.upstream = upstream;
         this.group = group;
         this.listener = listener;
+        this.clients = clients;
         this.admin = admin;
         this.registry = registry;
         this.metrics = metrics;
@@ -178,20 +186,28 @@ public final class PorticoServer implements AutoCloseable {
         boolean ok = false;
         try {
             final SslContext ssl = settings.tls().enabled() ? sslContext(settings.tls()) : null;
+            final FrontendInitializer frontend =
+                    new FrontendInitializer(ssl, settings.limits(), settings.flowControl(), requestPipeline);
+            final ChannelGroup clients = new DefaultChannelGroup("clients", GlobalEventExecutor.INSTANCE);
             final Channel listener = new ServerBootstrap()
                     .group(group)
                     .channel(channelType)
                     .option(ChannelOption.SO_BACKLOG, 1024)
                     .childOption(ChannelOption.TCP_NODELAY, true)
-                    .childHandler(new FrontendInitializer(ssl, settings.limits(), settings.flowControl(),
-                                                          requestPipeline))
+                    .childHandler(new ChannelInitializer<SocketChannel>() {
+                        @Override
+                        protected void initChannel(SocketChannel ch) {
+                            clients.add(ch);
+                            ch.pipeline().addLast(frontend);
+                        }
+                    })
                     .bind(new InetSocketAddress(settings.listen().host(), settings.listen().port()))
                     .sync()
                     .channel();
             final AdminServer admin = settings.admin().enabled()
                     ? AdminServer.start(settings.admin(), registry, readiness, group, channelType) : null;
-            final PorticoServer server = new PorticoServer(settings, upstream, group, listener, admin, registry,
-                                                             metrics, schemas, readiness);
+            final PorticoServer server = new PorticoServer(settings, upstream, group, listener, clients, admin,
+                                                             registry, metrics, schemas, readiness);
             final InetSocketAddress bound = (InetSocketAddress) listener.localAddress();
             log.info("Portico listening on {}://{}:{} ({}; transport {}){}", ssl == null ? "http" : "https",
                      bound.getHostString(), bound.getPort(), ssl == null ? "HTTP/1.1, h2c" : "TLS with ALPN h2, http/1.1",
@@ -264,7 +280,9 @@ public final class PorticoServer implements AutoCloseable {
         if (metrics.activeCalls() > 0) {
             log.warn("shutting down with {} calls still in flight", metrics.activeCalls());
         }
-        // The upstream channels run on the event loops: they close first.
+        // Closing the client connections cancels the calls left, so the upstream channels (which run on the
+        // event loops, and close before them) have nothing to wait for.
+        clients.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
         schemas.close();
         upstream.close();
         group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();

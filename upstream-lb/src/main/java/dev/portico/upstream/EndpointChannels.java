@@ -17,7 +17,6 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -28,15 +27,14 @@ final class EndpointChannels {
     private final UpstreamChannelSettings settings;
     private final LimitSettings limits;
     private final ChannelCredentials credentials;
-    private final Optional<UpstreamLoops> loops;
+    private final UpstreamLoops loops;
 
     /**
-     * With {@code loops}, each endpoint gets one channel per event loop (a {@link LoopAffineChannel});
-     * without, one channel on grpc-java's own event loops.
+     * Each endpoint gets one channel per event loop of {@code loops} (a {@link LoopAffineChannel}).
      *
      * @throws UncheckedIOException when a TLS file cannot be read
      */
-    EndpointChannels(UpstreamChannelSettings settings, LimitSettings limits, Optional<UpstreamLoops> loops) {
+    EndpointChannels(UpstreamChannelSettings settings, LimitSettings limits, UpstreamLoops loops) {
         this.settings = requireNonNull(settings, "settings");
         this.limits = requireNonNull(limits, "limits");
         this.loops = requireNonNull(loops, "loops");
@@ -59,17 +57,23 @@ final class EndpointChannels {
         return builder.build();
     }
 
-    /** A new channel to {@code endpoint}; it connects on its first call. */
+    /** New channels to {@code endpoint}, one per event loop; each connects on its first call. */
     ManagedChannel open(Endpoint endpoint) {
-        if (loops.isEmpty()) {
-            return builder(endpoint).build();
-        }
-        final List<EventLoop> eventLoops = loops.get().loops();
+        final List<EventLoop> eventLoops = loops.loops();
         final List<ManagedChannel> perLoop = new ArrayList<>();
-        for (EventLoop loop : eventLoops) {
-            perLoop.add(builder(endpoint).eventLoopGroup(loop).channelType(loops.get().channelType()).build());
+        boolean ok = false;
+        try {
+            for (EventLoop loop : eventLoops) {
+                perLoop.add(builder(endpoint).eventLoopGroup(loop).channelType(loops.channelType()).build());
+            }
+            final LoopAffineChannel channel = new LoopAffineChannel(eventLoops, perLoop);
+            ok = true;
+            return channel;
+        } finally {
+            if (!ok) {
+                perLoop.forEach(ManagedChannel::shutdownNow);
+            }
         }
-        return new LoopAffineChannel(eventLoops, perLoop);
     }
 
     private NettyChannelBuilder builder(Endpoint endpoint) {

@@ -19,7 +19,6 @@ import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
@@ -81,7 +80,7 @@ final class EndpointPool {
 
     EndpointPool(ClusterSettings settings, LimitSettings limits, EndpointResolver resolver,
                  EndpointHealthChecker checker, ScheduledExecutorService control, Executor dns,
-                 Optional<UpstreamLoops> loops, Runnable onChange) {
+                 UpstreamLoops loops, Runnable onChange) {
         this.settings = requireNonNull(settings, "settings");
         this.channels = new EndpointChannels(settings.channel(), limits, loops);
         this.resolver = requireNonNull(resolver, "resolver");

@@ -6,18 +6,26 @@ import io.grpc.ConnectivityState;
 import io.grpc.ManagedChannel;
 import io.grpc.MethodDescriptor;
 import io.netty.channel.EventLoop;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * One endpoint's channels, one per front-end event loop (see {@link UpstreamLoops}). A call started on an
- * event loop goes out on that loop's channel; a call started elsewhere (health checks, schema reflection)
- * on the first one. Its connectivity is the best of its channels': READY while any is.
+ * One endpoint's channels, one per front-end event loop (see {@link UpstreamLoops}); it owns them and shuts
+ * them down. A call started on an event loop goes out on that loop's channel; a call started on any other
+ * thread (health checks, schema reflection) on the first one. Safe on any thread.
+ *
+ * <p>Its connectivity combines its channels': TRANSIENT_FAILURE while any of them cannot connect (they all
+ * dial the same endpoint, and calls on that loop would fail), else READY while any is connected, else
+ * CONNECTING, else IDLE. State-change callbacks run on the thread of the channel that changed.
  */
 final class LoopAffineChannel extends ManagedChannel {
     private final List<EventLoop> loops;
     private final List<ManagedChannel> channels;
+    /** Callbacks waiting for the combined state to leave their source state; guarded by {@code this}. */
+    private final List<Waiting> waiting = new ArrayList<>();
+
+    private record Waiting(ConnectivityState source, Runnable callback) {}
 
     LoopAffineChannel(List<EventLoop> loops, List<ManagedChannel> channels) {
         if (loops.isEmpty() || loops.size() != channels.size()) {
@@ -25,6 +33,7 @@ final class LoopAffineChannel extends ManagedChannel {
         }
         this.loops = List.copyOf(loops);
         this.channels = List.copyOf(channels);
+        this.channels.forEach(this::follow);
     }
 
     private ManagedChannel current() {
@@ -48,48 +57,56 @@ final class LoopAffineChannel extends ManagedChannel {
 
     @Override
     public ConnectivityState getState(boolean requestConnection) {
-        ConnectivityState best = ConnectivityState.SHUTDOWN;
+        boolean ready = false;
+        boolean connecting = false;
+        boolean idle = false;
         for (ManagedChannel channel : channels) {
-            final ConnectivityState state = channel.getState(requestConnection);
-            if (rank(state) < rank(best)) {
-                best = state;
+            switch (channel.getState(requestConnection)) {
+                case TRANSIENT_FAILURE -> {
+                    return ConnectivityState.TRANSIENT_FAILURE;
+                }
+                case READY -> ready = true;
+                case CONNECTING -> connecting = true;
+                case IDLE -> idle = true;
+                case SHUTDOWN -> { }
             }
         }
-        return best;
+        return ready ? ConnectivityState.READY
+                : connecting ? ConnectivityState.CONNECTING
+                : idle ? ConnectivityState.IDLE
+                : ConnectivityState.SHUTDOWN;
     }
 
-    private static int rank(ConnectivityState state) {
-        return switch (state) {
-            case READY -> 0;
-            case CONNECTING -> 1;
-            case IDLE -> 2;
-            case TRANSIENT_FAILURE -> 3;
-            case SHUTDOWN -> 4;
-        };
-    }
-
-    /** Runs {@code callback} once, after the combined state has moved away from {@code source}. */
+    /** Runs {@code callback} once, as soon as the combined state is no longer {@code source}. */
     @Override
     public void notifyWhenStateChanged(ConnectivityState source, Runnable callback) {
-        final AtomicBoolean fired = new AtomicBoolean();
-        for (ManagedChannel channel : channels) {
-            watch(channel, source, callback, fired);
+        synchronized (this) {
+            waiting.add(new Waiting(source, callback));
         }
+        // The state may have moved already, before the callback was listed.
+        runThoseThatChanged();
     }
 
-    private void watch(ManagedChannel channel, ConnectivityState source, Runnable callback, AtomicBoolean fired) {
-        channel.notifyWhenStateChanged(channel.getState(false), () -> {
-            if (fired.get()) {
-                return;
-            }
-            if (getState(false) != source) {
-                if (fired.compareAndSet(false, true)) {
-                    callback.run();
-                }
-            } else {
-                watch(channel, source, callback, fired);
-            }
+    /** Watches one channel for as long as it lives: every change of it may change the combined state. */
+    private void follow(ManagedChannel channel) {
+        final ConnectivityState now = channel.getState(false);
+        if (now == ConnectivityState.SHUTDOWN) {
+            runThoseThatChanged();
+            return;
+        }
+        channel.notifyWhenStateChanged(now, () -> {
+            runThoseThatChanged();
+            follow(channel);
         });
+    }
+
+    private void runThoseThatChanged() {
+        final List<Runnable> due = new ArrayList<>();
+        synchronized (this) {
+            final ConnectivityState now = getState(false);
+            waiting.removeIf(w -> w.source() != now && due.add(w.callback()));
+        }
+        due.forEach(Runnable::run);
     }
 
     @Override

@@ -44,8 +44,7 @@ public final class RoutingUpstreamPool implements UpstreamPool {
     private final AtomicBoolean closed = new AtomicBoolean();
 
     private RoutingUpstreamPool(UpstreamPoolSettings settings, LimitSettings limits,
-                                EndpointHealthChecker checker, EndpointResolver resolver,
-                                Optional<UpstreamLoops> loops) {
+                                EndpointHealthChecker checker, EndpointResolver resolver, UpstreamLoops loops) {
         this.checker = checker;
         this.control = Executors.newSingleThreadScheduledExecutor(daemon("portico-upstream"));
         this.dns = Executors.newSingleThreadExecutor(daemon("portico-dns"));
@@ -68,30 +67,18 @@ public final class RoutingUpstreamPool implements UpstreamPool {
     }
 
     /**
-     * Opens every cluster, its upstream connections on grpc-java's own event loops: resolves the endpoints
-     * (blocking on DNS, once), opens their channels and starts their health checks. The pool owns
+     * Opens every cluster, its upstream connections on {@code loops} (see {@link UpstreamLoops}): resolves the
+     * endpoints (blocking on DNS, once), opens their channels and starts their health checks. The pool owns
      * {@code checker} and closes it.
      */
     public static RoutingUpstreamPool start(UpstreamPoolSettings settings, LimitSettings limits,
-                                            EndpointHealthChecker checker, EndpointResolver resolver) {
-        return start(settings, limits, checker, resolver, Optional.empty());
-    }
-
-    /** Like {@link #start(UpstreamPoolSettings, LimitSettings, EndpointHealthChecker, EndpointResolver)}, with the
-     * upstream connections on {@code loops} (see {@link UpstreamLoops}). */
-    public static RoutingUpstreamPool start(UpstreamPoolSettings settings, LimitSettings limits,
                                             EndpointHealthChecker checker, EndpointResolver resolver,
                                             UpstreamLoops loops) {
-        return start(settings, limits, checker, resolver, Optional.of(loops));
-    }
-
-    private static RoutingUpstreamPool start(UpstreamPoolSettings settings, LimitSettings limits,
-                                             EndpointHealthChecker checker, EndpointResolver resolver,
-                                             Optional<UpstreamLoops> loops) {
         requireNonNull(settings, "settings");
         requireNonNull(limits, "limits");
         requireNonNull(checker, "checker");
         requireNonNull(resolver, "resolver");
+        requireNonNull(loops, "loops");
         final RoutingUpstreamPool pool = new RoutingUpstreamPool(settings, limits, checker, resolver, loops);
         boolean ok = false;
         try {

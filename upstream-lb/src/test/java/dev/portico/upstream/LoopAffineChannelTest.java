@@ -1,6 +1,7 @@
 package dev.portico.upstream;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.portico.config.PorticoConfig;
 import dev.portico.config.PorticoSettings;
@@ -21,6 +22,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
@@ -100,6 +102,23 @@ class LoopAffineChannelTest {
             connections.add(used.iterator().next());
         }
         assertThat(connections.get(0)).isNotEqualTo(connections.get(1));
+    }
+
+    @Test
+    void anEndpointThatTheSecondLoopCannotReachCountsAsFailingWhileTheFirstLoopsChannelIsIdle() throws Exception {
+        final EventLoop second = new UpstreamLoops(group, NioSocketChannel.class).loops().get(1);
+        call(second, second);
+        assertThat(pool.clusters().get(0).count(EndpointState.HEALTHY)).isEqualTo(1);
+
+        server.close();
+        // UNAVAILABLE: the endpoint is gone, and the second loop's channel now fails to connect.
+        assertThatThrownBy(() -> call(second, second)).isInstanceOf(ExecutionException.class);
+
+        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (pool.clusters().get(0).count(EndpointState.HEALTHY) == 1 && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        assertThat(pool.clusters().get(0).count(EndpointState.HEALTHY)).isZero();
     }
 
     @Test

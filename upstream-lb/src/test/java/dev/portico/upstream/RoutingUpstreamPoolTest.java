@@ -55,7 +55,8 @@ class RoutingUpstreamPoolTest {
     private RoutingUpstreamPool pool(String hocon, EndpointHealthChecker healthChecker, EndpointResolver resolver)
             throws InvalidConfigException {
         final PorticoSettings settings = PorticoConfig.parse(hocon);
-        return keep(RoutingUpstreamPool.start(settings.upstreamPool(), settings.limits(), healthChecker, resolver));
+        return keep(RoutingUpstreamPool.start(settings.upstreamPool(), settings.limits(), healthChecker, resolver,
+                                              TestLoops.LOOPS));
     }
 
     private RoutingUpstreamPool pool(String hocon) throws InvalidConfigException {
@@ -373,7 +374,7 @@ class RoutingUpstreamPoolTest {
         final TestServer a = server("a");
         final RoutingUpstreamPool pool = RoutingUpstreamPool.start(
                 PorticoConfig.parse("portico.upstream.endpoints = [\"" + a.endpoint() + "\"]").upstreamPool(),
-                limits(), checker, EndpointResolver.SYSTEM);
+                limits(), checker, EndpointResolver.SYSTEM, TestLoops.LOOPS);
 
         pool.close();
 

@@ -41,8 +41,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p><b>Backpressure:</b> the client's body is read only while the upstream call is ready for another
  * message, and the deframer holds at most what one read brought. Upstream messages are requested a window
- * ahead ({@link #requestResponses}), and only while the client channel is writable (HTTP/2 stream windows and the write-buffer water
- * marks show up as writability).
+ * ahead ({@link #requestResponses}), and only while the client channel is writable (HTTP/2 stream windows
+ * and the write-buffer water marks show up as writability).
  *
  * <p><b>Messages:</b> request messages are decompressed and, for the JSON codec, transcoded to binary with
  * the method's schema; response messages the other way. The protocol only frames them.
@@ -54,7 +54,8 @@ public final class ProxyCall implements UpstreamCall.Listener {
     private static final Logger log = LoggerFactory.getLogger(ProxyCall.class);
     /**
      * How many response messages may be asked for ahead of the client: about this many bytes' worth, by the
-     * size of the last message (8 before the first), at least one and at most {@link #MAX_RESPONSE_WINDOW}.
+     * size of the largest message so far (8 before the first), at least one and at most
+     * {@link #MAX_RESPONSE_WINDOW}. A stream that once sent a large message stays at one at a time.
      */
     private static final int RESPONSE_WINDOW_BYTES = 64 * 1024;
     private static final int MAX_RESPONSE_WINDOW = 64;
@@ -108,8 +109,8 @@ public final class ProxyCall implements UpstreamCall.Listener {
     private boolean messageDemanded;
     /** Upstream messages asked for that have not arrived yet. */
     private int responseCredit;
-    /** The size of the last response message, which decides how far ahead to ask. */
-    private int lastResponseBytes;
+    /** The largest response message so far, which decides how far ahead to ask. */
+    private int largestResponseBytes;
     /** A failure found while the deframer was delivering, acted on once it returns. */
     private ProtocolException deframeFailure;
     /** For a protocol whose head waits for the outcome: what arrived so far. */
@@ -118,6 +119,8 @@ public final class ProxyCall implements UpstreamCall.Listener {
     private boolean deferredCompressed;
     /** Response bytes framed this turn and not yet written (see {@link #BATCH_BYTES}). */
     private ByteBuf pendingBody;
+    /** {@link #pendingBody} is a batch buffer of Portico's own, not the first message as it came. */
+    private boolean batching;
     /** A flush is queued on the event loop. */
     private boolean flushScheduled;
     private final Runnable flushTask = this::flushNow;
@@ -279,8 +282,8 @@ public final class ProxyCall implements UpstreamCall.Listener {
         if (state == State.CLOSED || upstream == null || !ctx.channel().isWritable()) {
             return;
         }
-        final int window = lastResponseBytes == 0 ? FIRST_RESPONSE_WINDOW
-                : Math.max(1, Math.min(MAX_RESPONSE_WINDOW, RESPONSE_WINDOW_BYTES / lastResponseBytes));
+        final int window = largestResponseBytes == 0 ? FIRST_RESPONSE_WINDOW
+                : Math.max(1, Math.min(MAX_RESPONSE_WINDOW, RESPONSE_WINDOW_BYTES / largestResponseBytes));
         if (responseCredit <= window / 2) {
             upstream.request(window - responseCredit);
             responseCredit = window;
@@ -352,7 +355,7 @@ public final class ProxyCall implements UpstreamCall.Listener {
             message.release();
             return;
         }
-        lastResponseBytes = message.readableBytes();
+        largestResponseBytes = Math.max(largestResponseBytes, message.readableBytes());
         ByteBuf encoded;
         try {
             encoded = transcoder == null ? message : transcoder.toJson(alloc, message);
@@ -381,7 +384,11 @@ public final class ProxyCall implements UpstreamCall.Listener {
         requestResponses();
     }
 
-    /** Takes ownership of {@code bytes}: copied into this turn's batch when small, else written as they are. */
+    /**
+     * Takes ownership of {@code bytes}. The first small message of a turn is held as it is; when another
+     * follows in the same turn, both go into one batch buffer sized for them (it grows up to
+     * {@link #BATCH_BYTES}). Large messages are written as they are.
+     */
     private void queueBody(ByteBuf bytes) {
         final int size = bytes.readableBytes();
         if (size > BATCH_BYTES / 2) {
@@ -389,12 +396,26 @@ public final class ProxyCall implements UpstreamCall.Listener {
             ctx.write(new DefaultHttpContent(bytes)).addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
             return;
         }
-        if (pendingBody != null && pendingBody.writableBytes() < size) {
+        if (pendingBody == null) {
+            pendingBody = bytes;
+            return;
+        }
+        if (pendingBody.readableBytes() + size > BATCH_BYTES) {
             writePendingBody();
+            pendingBody = bytes;
+            return;
         }
         try {
-            if (pendingBody == null) {
-                pendingBody = alloc.directBuffer(BATCH_BYTES, BATCH_BYTES);
+            if (!batching) {
+                final ByteBuf first = pendingBody;
+                pendingBody = null;
+                try {
+                    pendingBody = alloc.directBuffer(Math.min(BATCH_BYTES, 4 * (first.readableBytes() + size)),
+                                                     BATCH_BYTES).writeBytes(first);
+                } finally {
+                    first.release();
+                }
+                batching = true;
             }
             pendingBody.writeBytes(bytes);
         } finally {
@@ -406,6 +427,7 @@ public final class ProxyCall implements UpstreamCall.Listener {
         if (pendingBody != null) {
             final ByteBuf batch = pendingBody;
             pendingBody = null;
+            batching = false;
             ctx.write(new DefaultHttpContent(batch)).addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
         }
     }
@@ -489,6 +511,7 @@ public final class ProxyCall implements UpstreamCall.Listener {
         if (pendingBody != null) {
             pendingBody.release();
             pendingBody = null;
+            batching = false;
         }
         if (deferredMessage != null) {
             deferredMessage.release();
