@@ -410,7 +410,7 @@ public final class ProxyCall implements UpstreamCall.Listener {
                 final ByteBuf first = pendingBody;
                 pendingBody = null;
                 try {
-                    pendingBody = alloc.directBuffer(Math.min(BATCH_BYTES, 4 * (first.readableBytes() + size)),
+                    pendingBody = alloc.directBuffer(Math.min(BATCH_BYTES, 8 * (first.readableBytes() + size)),
                                                      BATCH_BYTES).writeBytes(first);
                 } finally {
                     first.release();
