@@ -20,7 +20,7 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * The runner: starts the backend; for each gRPC-Web variant starts a fresh Portico, checks one call of each
+ * The runner: starts the backend; for each Portico variant starts a fresh Portico, checks one call of each
  * scenario, warms it up, and measures each scenario {@code repeats} times, each run paired with a
  * direct-gRPC run just before it; then the open-streams scenario, with a fresh Portico of its own. Every
  * run's counts are checked against the backend's. Ends by writing the report.

@@ -102,7 +102,7 @@ final class Report {
                   + "'× direct' and 'added p50' are medians of those per-pair ratios and differences, so slow "
                   + "drifts in the machine's load cancel out. The direct rows pool every baseline run of the "
                   + "scenario.\n\n"
-                  + "Peak RSS: each gRPC-Web variant runs in a fresh Portico (bin/portico), warmed up at "
+                  + "Peak RSS: each Portico variant runs in a fresh Portico (bin/portico), warmed up at "
                   + "concurrency 50, then taken through the scenarios in table order (concurrency 1, concurrency "
                   + "50, streaming); the RSS column is that process's VmHWM at the end of the scenario, i.e. its "
                   + "peak so far. The open-streams scenario has a fresh Portico of its own.\n");

@@ -435,7 +435,8 @@ public final class ProxyCall implements UpstreamCall.Listener {
     /**
      * Each message reaches the client as soon as it arrives, never buffered to the end of the call; but the
      * flush waits for the tasks already queued on the loop, so that a unary call's message and its end
-     * (grpc-java often delivers them back to back) leave in one write to the socket.
+     * (grpc-java often delivers them back to back) leave in one write, and it closes this call's batch. The
+     * connection's FlushConsolidationHandler then merges the flushes of its calls (HTTP/2) into one write.
      */
     private void flushSoon() {
         if (!flushScheduled) {
