@@ -30,7 +30,6 @@ import io.netty.handler.flush.FlushConsolidationHandler;
 import io.netty.handler.ssl.ApplicationProtocolNames;
 import io.netty.handler.ssl.ApplicationProtocolNegotiationHandler;
 import io.netty.handler.ssl.SslContext;
-import io.netty.handler.ssl.SslHandler;
 import io.netty.util.AsciiString;
 
 /**
@@ -62,9 +61,11 @@ public final class FrontendInitializer extends ChannelInitializer<SocketChannel>
     protected void initChannel(SocketChannel ch) {
         ch.config().setWriteBufferWaterMark(waterMark());
         if (sslContext != null) {
-            ch.pipeline().addLast(sslContext.newHandler(ch.alloc()), new AlpnHandler());
+            // Flushes are merged above TLS, so that one record carries what several calls wrote.
+            ch.pipeline().addLast(sslContext.newHandler(ch.alloc()), newFlushConsolidation(), new AlpnHandler());
             return;
         }
+        ch.pipeline().addLast(newFlushConsolidation());
         // Reads are driven by the request handlers until the connection turns out to be HTTP/2.
         ch.config().setAutoRead(false);
         final HttpServerCodec http1 = newHttp1Codec();
@@ -79,6 +80,15 @@ public final class FrontendInitializer extends ChannelInitializer<SocketChannel>
             }
         }));
         addHttp1RequestHandlers(ch.pipeline());
+    }
+
+    /**
+     * One socket write per event-loop turn rather than one per flush: the calls of an HTTP/2 connection
+     * each flush their end, and grpc-java delivers the ends of many calls in one turn. Without this, every
+     * call costs a writev (and on loopback the receiver's work with it).
+     */
+    private static FlushConsolidationHandler newFlushConsolidation() {
+        return new FlushConsolidationHandler(FlushConsolidationHandler.DEFAULT_EXPLICIT_FLUSH_AFTER_FLUSHES, true);
     }
 
     private WriteBufferWaterMark waterMark() {
@@ -160,7 +170,6 @@ public final class FrontendInitializer extends ChannelInitializer<SocketChannel>
                    .addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
             }
             final ChannelPipeline pipeline = ctx.pipeline();
-            addFlushConsolidation(pipeline);
             for (String name : HandlerNames.HTTP1_ONLY) {
                 if (pipeline.get(name) != null) {
                     pipeline.remove(name);
@@ -168,24 +177,6 @@ public final class FrontendInitializer extends ChannelInitializer<SocketChannel>
             }
             pipeline.remove(this);
             ctx.channel().config().setAutoRead(true);
-        }
-
-        /**
-         * One socket write per event-loop turn rather than one per flush: the calls of an HTTP/2 connection
-         * each flush their end, and grpc-java delivers the ends of many calls in one turn; without this, every
-         * call costs a writev (and on loopback the receiver's work with it). Above TLS, so that one record
-         * carries what several calls wrote. HTTP/1.1 has one call at a time and nothing to merge: there it
-         * would only delay each response by a turn.
-         */
-        private static void addFlushConsolidation(ChannelPipeline pipeline) {
-            final FlushConsolidationHandler merge = new FlushConsolidationHandler(
-                    FlushConsolidationHandler.DEFAULT_EXPLICIT_FLUSH_AFTER_FLUSHES, true);
-            final ChannelHandlerContext tls = pipeline.context(SslHandler.class);
-            if (tls != null) {
-                pipeline.addAfter(tls.name(), null, merge);
-            } else {
-                pipeline.addFirst(merge);
-            }
         }
     }
 
