@@ -8,7 +8,8 @@ package dev.portico.config;
  * @param maxInitialLineBytes  longest HTTP/1.1 request line
  * @param maxConcurrentStreams HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS per client connection
  * @param maxRequestBodyBytes  bound for bodies Portico must aggregate (Connect unary POST and GET)
+ * @param maxCallsInFlight     calls proxied at once across the process; more are shed at once
  */
 public record LimitSettings(int maxMessageBytes, int maxHeaderListBytes, int maxInitialLineBytes,
-                            int maxConcurrentStreams, int maxRequestBodyBytes) {
+                            int maxConcurrentStreams, int maxRequestBodyBytes, int maxCallsInFlight) {
 }

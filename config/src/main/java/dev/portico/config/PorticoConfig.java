@@ -166,7 +166,8 @@ public final class PorticoConfig {
                 bytes(c, "portico.limits.max-header-list-bytes"),
                 bytes(c, "portico.limits.max-initial-line-bytes"),
                 intBetween(c, "portico.limits.max-concurrent-streams", 1, Integer.MAX_VALUE),
-                bytes(c, "portico.limits.max-request-body-bytes"));
+                bytes(c, "portico.limits.max-request-body-bytes"),
+                intBetween(c, "portico.limits.max-calls-in-flight", 1, Integer.MAX_VALUE));
         final DeadlineSettings deadlines = deadlines(c);
         final FlowControlSettings flowControl = flowControl(c);
         final AdminSettings admin = new AdminSettings(
@@ -187,8 +188,9 @@ public final class PorticoConfig {
                 bytesOrZero(c, "portico.compression.response-min-bytes"));
         final UpstreamPoolSettings upstreamPool = upstreamPool(c);
         final HealthSettings health = new HealthSettings(bool(c, "portico.health.grpc-health-service"));
+        final ErrorSettings errors = new ErrorSettings(bool(c, "portico.errors.expose-upstream-details"));
         return new PorticoSettings(listen, tls, upstream, cors, limits, deadlines, flowControl, admin, schema,
-                                   connect, compression, upstreamPool, health);
+                                   connect, compression, upstreamPool, health, errors);
     }
 
     // ---- layers ----

@@ -13,7 +13,8 @@ public record PorticoSettings(ListenSettings listen, TlsSettings tls, UpstreamSe
                               CorsSettings cors, LimitSettings limits, DeadlineSettings deadlines,
                               FlowControlSettings flowControl, AdminSettings admin, SchemaSettings schema,
                               ConnectSettings connect, CompressionSettings compression,
-                              UpstreamPoolSettings upstreamPool, HealthSettings health) {
+                              UpstreamPoolSettings upstreamPool, HealthSettings health,
+                              ErrorSettings errors) {
 
     public PorticoSettings {
         requireNonNull(listen, "listen");
@@ -29,5 +30,6 @@ public record PorticoSettings(ListenSettings listen, TlsSettings tls, UpstreamSe
         requireNonNull(compression, "compression");
         requireNonNull(upstreamPool, "upstreamPool");
         requireNonNull(health, "health");
+        requireNonNull(errors, "errors");
     }
 }

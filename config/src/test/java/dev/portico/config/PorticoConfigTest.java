@@ -32,7 +32,7 @@ class PorticoConfigTest {
                 new UpstreamSettings(List.of(), true, Duration.ofSeconds(5), Duration.ofSeconds(30)));
         assertThat(s.cors()).isEqualTo(
                 new CorsSettings(List.of("*"), List.of("*"), List.of(), false, Duration.ofHours(2), false));
-        assertThat(s.limits()).isEqualTo(new LimitSettings(4 << 20, 16 << 10, 8 << 10, 1000, 4 << 20));
+        assertThat(s.limits()).isEqualTo(new LimitSettings(4 << 20, 8 << 10, 8 << 10, 1000, 4 << 20, 10_000));
         assertThat(s.deadlines()).isEqualTo(new DeadlineSettings(Duration.ZERO, Duration.ZERO, false));
         assertThat(s.flowControl()).isEqualTo(new FlowControlSettings(32 << 10, 64 << 10, 1 << 20, 16 << 20));
         assertThat(s.admin()).isEqualTo(new AdminSettings(true, "0.0.0.0", 9090));

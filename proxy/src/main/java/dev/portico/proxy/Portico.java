@@ -9,8 +9,10 @@ import dev.portico.proxy.demo.DemoBackend;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import sun.misc.Signal;
 
 /**
  * The command line: {@code java -jar portico.jar [--config portico.conf] [--demo]}.
@@ -59,7 +61,11 @@ public final class Portico {
             log.info("demo page: http://127.0.0.1:{}/", server.port());
         }
         final DemoBackend demoBackend = backend;
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+        final AtomicBoolean stopped = new AtomicBoolean();
+        final Runnable stop = () -> {
+            if (!stopped.compareAndSet(false, true)) {
+                return;
+            }
             server.close();
             if (demoBackend != null) {
                 try {
@@ -68,7 +74,18 @@ public final class Portico {
                     Thread.currentThread().interrupt();
                 }
             }
-        }, "portico-shutdown"));
+        };
+        // SIGTERM (docker stop, Kubernetes) and SIGINT are the normal way to stop Portico: drain, then exit 0
+        // rather than the JVM's 128+signal, so that an orchestrator sees a clean stop. Other exits still run
+        // the hook.
+        for (String signal : new String[] {"TERM", "INT"}) {
+            Signal.handle(new Signal(signal), s -> {
+                log.info("SIG{}: draining", signal);
+                stop.run();
+                System.exit(0);
+            });
+        }
+        Runtime.getRuntime().addShutdownHook(new Thread(stop, "portico-shutdown"));
     }
 
     private static PorticoSettings withUpstream(PorticoSettings settings, HostAndPort endpoint) {
@@ -79,7 +96,8 @@ public final class Portico {
                                    settings.cors(), settings.limits(), settings.deadlines(),
                                    settings.flowControl(), settings.admin(), settings.schema(),
                                    settings.connect(), settings.compression(),
-                                   settings.upstreamPool().demo(endpoint), settings.health());
+                                   settings.upstreamPool().demo(endpoint), settings.health(),
+                                   settings.errors());
     }
 
     private static void exit(String message) {

@@ -7,6 +7,7 @@ import dev.portico.config.TlsSettings;
 import dev.portico.health.HealthProber;
 import dev.portico.health.Readiness;
 import dev.portico.proxy.admin.AdminServer;
+import dev.portico.proxy.call.ActiveCalls;
 import dev.portico.proxy.call.MethodDescriptors;
 import dev.portico.proxy.call.ProxyCallHandler;
 import dev.portico.proxy.call.ProxyRuntime;
@@ -19,6 +20,7 @@ import dev.portico.proxy.metrics.ProxyMetrics;
 import dev.portico.proxy.protocol.ProtocolDetector;
 import dev.portico.proxy.schema.SchemaException;
 import dev.portico.proxy.schema.SchemaRegistry;
+import dev.portico.proxy.transport.Drain;
 import dev.portico.proxy.transport.FrontendInitializer;
 import dev.portico.proxy.transport.HandlerNames;
 import dev.portico.proxy.transport.RequestPipeline;
@@ -63,6 +65,7 @@ import java.net.InetSocketAddress;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import javax.net.ssl.SSLException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -70,9 +73,8 @@ import org.slf4j.LoggerFactory;
 /**
  * A running Portico: the front-end listener, the admin listener and the upstream pool.
  *
- * <p>{@link #close()} shuts down in order: report not ready (health answers turn NOT_SERVING), stop
- * accepting, let calls in flight finish within the grace period, then close the event loops and the upstream
- * channels.
+ * <p>{@link #close()} drains gracefully: readiness turns 503, connections are told to go away, calls in flight
+ * get the grace period, the rest end with UNAVAILABLE; then the event loops and the upstream channels close.
  */
 public final class PorticoServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(PorticoServer.class);
@@ -85,13 +87,14 @@ public final class PorticoServer implements AutoCloseable {
     private final ChannelGroup clients;
     private final AdminServer admin;
     private final PrometheusMeterRegistry registry;
-    private final ProxyMetrics metrics;
+    private final ActiveCalls calls;
     private final SchemaRegistry schemas;
     private final Readiness readiness;
+    private final AtomicBoolean closed = new AtomicBoolean();
 
     private PorticoServer(PorticoSettings settings, UpstreamPool upstream, EventLoopGroup group, Channel listener,
                           ChannelGroup clients, AdminServer admin, PrometheusMeterRegistry registry,
-                          ProxyMetrics metrics, SchemaRegistry schemas, Readiness readiness) {
+                          ActiveCalls calls, SchemaRegistry schemas, Readiness readiness) {
         this.settings = settings;
         this.upstream = upstream;
         this.group = group;
@@ -99,7 +102,7 @@ public final class PorticoServer implements AutoCloseable {
         this.clients = clients;
         this.admin = admin;
         this.registry = registry;
-        this.metrics = metrics;
+        this.calls = calls;
         this.schemas = schemas;
         this.readiness = readiness;
     }
@@ -174,7 +177,8 @@ public final class PorticoServer implements AutoCloseable {
         final ProxyRuntime runtime = new ProxyRuntime(
                 calls, new MethodDescriptors(10_000), new ProtocolDetector(settings.connect(), schemas::knownTypes),
                 schemas, settings.limits(), settings.deadlines(), settings.connect(), settings.compression(),
-                metrics);
+                settings.errors(), metrics, new ActiveCalls(settings.limits().maxCallsInFlight()));
+        final ActiveCalls activeCalls = runtime.activeCalls();
         final CorsPolicy cors = new CorsPolicy(settings.cors());
         final RequestPipeline requestPipeline = pipeline -> {
             pipeline.addLast(HandlerNames.CORS, new CorsHandler(cors));
@@ -207,7 +211,7 @@ public final class PorticoServer implements AutoCloseable {
             final AdminServer admin = settings.admin().enabled()
                     ? AdminServer.start(settings.admin(), registry, readiness, group, channelType) : null;
             final PorticoServer server = new PorticoServer(settings, upstream, group, listener, clients, admin,
-                                                             registry, metrics, schemas, readiness);
+                                                             registry, activeCalls, schemas, readiness);
             final InetSocketAddress bound = (InetSocketAddress) listener.localAddress();
             log.info("Portico listening on {}://{}:{} ({}; transport {}){}", ssl == null ? "http" : "https",
                      bound.getHostString(), bound.getPort(), ssl == null ? "HTTP/1.1, h2c" : "TLS with ALPN h2, http/1.1",
@@ -249,6 +253,11 @@ public final class PorticoServer implements AutoCloseable {
         return registry;
     }
 
+    /** Calls in flight through Portico now. */
+    public int activeCalls() {
+        return calls.size();
+    }
+
     /** Whether every upstream cluster has a healthy endpoint, as {@code /readyz} answers. */
     public Readiness readiness() {
         return readiness;
@@ -259,33 +268,52 @@ public final class PorticoServer implements AutoCloseable {
         return upstream.clusters();
     }
 
+    /**
+     * Shuts down gracefully, once (later calls return at once): readiness turns 503 (the admin listener
+     * stays up to the end), the listener stops accepting, every client connection is drained (HTTP/2: GOAWAY,
+     * two-step; HTTP/1.1: {@code Connection: close}, idle ones closed), calls in flight get the grace period
+     * to finish, and those still open then end with UNAVAILABLE in their protocol before the connections
+     * close. Blocks until done; never call it on an event loop.
+     */
     @Override
     public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
         // First, so that health watchers (load balancers, probes) stop sending calls while the rest drains.
         readiness.markDraining();
         listener.close().syncUninterruptibly();
+        clients.forEach(Drain::start);
+        final long graceNanos = settings.listen().shutdownGracePeriod().toNanos();
+        if (!awaitNoCalls(graceNanos)) {
+            log.warn("shutting down: {} calls still in flight after the grace period of {}; ending them with "
+                     + "UNAVAILABLE", calls.size(), settings.listen().shutdownGracePeriod());
+            calls.endAll("Portico is shutting down");
+            awaitNoCalls(TimeUnit.SECONDS.toNanos(2));
+        }
+        // Closing the client connections cancels whatever is left, so the upstream channels (which run on
+        // the event loops, and close before them) have nothing to wait for.
+        clients.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
         if (admin != null) {
             admin.close();
         }
-        // Calls in flight get the grace period to finish; then their connections are closed.
-        final long deadline = System.nanoTime() + settings.listen().shutdownGracePeriod().toNanos();
-        while (metrics.activeCalls() > 0 && System.nanoTime() < deadline) {
-            try {
-                Thread.sleep(20);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                break;
-            }
-        }
-        if (metrics.activeCalls() > 0) {
-            log.warn("shutting down with {} calls still in flight", metrics.activeCalls());
-        }
-        // Closing the client connections cancels the calls left, so the upstream channels (which run on the
-        // event loops, and close before them) have nothing to wait for.
-        clients.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
         schemas.close();
         upstream.close();
         group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
         registry.close();
+    }
+
+    /** Waits up to {@code nanos} for the calls in flight to end; true if they did. */
+    private boolean awaitNoCalls(long nanos) {
+        final long deadline = System.nanoTime() + nanos;
+        while (calls.size() > 0 && System.nanoTime() - deadline < 0) {
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
+            }
+        }
+        return calls.size() == 0;
     }
 }

@@ -274,7 +274,7 @@ class BadInputTest {
 
     @ParameterizedTest
     @EnumSource(value = Transport.class, names = {"HTTP1", "H2C"})
-    void anUnreachableUpstreamIsAnsweredUnavailableNamingTheEndpoint(Transport transport) throws Exception {
+    void anUnreachableUpstreamIsAnsweredUnavailableWithoutItsAddress(Transport transport) throws Exception {
         final int deadPort = StandalonePortico.closedPort();
         // Round robin from the first: the first call goes to the dead endpoint, the second to the live one.
         try (DemoBackend live = DemoBackend.start(0);
@@ -285,9 +285,24 @@ class BadInputTest {
 
             assertThat(response.code()).isEqualTo(14); // UNAVAILABLE
             assertThat(response.trailersOnly()).isTrue();
-            assertThat(response.message()).contains("127.0.0.1:" + deadPort);
+            // grpc-java's wording names the upstream: it goes to the log, not to the client.
+            assertThat(response.message()).isEqualTo("upstream unavailable").doesNotContain(
+                    String.valueOf(deadPort));
             // The upstream never took the body; Portico drops it. The next call reaches the live endpoint.
             assertNextCallWorks(transport, proxy.port(), wire, true);
+        }
+    }
+
+    @Test
+    void withExposeUpstreamDetailsAnUnreachableUpstreamIsNamed() throws Exception {
+        final int deadPort = StandalonePortico.closedPort();
+        try (StandalonePortico proxy = StandalonePortico.start(
+                     List.of("127.0.0.1:" + deadPort), "portico.errors.expose-upstream-details = true");
+             RawWire wire = RawWire.open(Transport.H2C, proxy.port())) {
+            final GrpcWebResponse response = call(wire, ECHO, GrpcWeb.PROTO, GrpcWeb.frame(echoRequest("x")));
+
+            assertThat(response.code()).isEqualTo(14); // UNAVAILABLE
+            assertThat(response.message()).contains("127.0.0.1:" + deadPort);
         }
     }
 

@@ -260,7 +260,8 @@ class LoadBalancingTest {
         final int dead = StandalonePortico.closedPort();
         final PoolPortico portico = keep(PoolPortico.start(
                 "portico.upstream { endpoints = [\"127.0.0.1:" + dead + "\", \"" + backends.get(0).endpoint()
-                + "\"], health-check.enabled = false, max-attempts = 1 }"));
+                + "\"], health-check.enabled = false, max-attempts = 1 }\n"
+                + "portico.errors.expose-upstream-details = true"));
 
         final Outcome first = portico.call(ECHO);
 

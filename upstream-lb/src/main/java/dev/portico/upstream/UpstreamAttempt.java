@@ -29,6 +29,7 @@ public final class UpstreamAttempt {
     private final List<Endpoint> tried;
     private volatile boolean headersSent;
     private volatile boolean answered;
+    private volatile boolean trailersReceived;
     private final ClientStreamTracer.Factory tracers = new ClientStreamTracer.Factory() {
         @Override
         public ClientStreamTracer newClientStreamTracer(ClientStreamTracer.StreamInfo info, Metadata headers) {
@@ -51,6 +52,7 @@ public final class UpstreamAttempt {
                 @Override
                 public void inboundTrailers(Metadata trailers) {
                     answered = true;
+                    trailersReceived = true;
                 }
             };
         }
@@ -95,6 +97,14 @@ public final class UpstreamAttempt {
      */
     public boolean retryable(Status status) {
         return status.getCode() == Status.Code.UNAVAILABLE && !headersSent && !answered;
+    }
+
+    /**
+     * Whether the attempt's status came in the upstream's trailers (the service's own answer), rather than
+     * from grpc-java itself (a transport failure, a reset stream, a non-gRPC answer, a local deadline).
+     */
+    public boolean statusFromUpstream() {
+        return trailersReceived;
     }
 
     /** The attempt ended with {@code status}: counted by its endpoint's passive ejection. */

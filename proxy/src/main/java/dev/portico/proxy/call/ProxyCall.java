@@ -9,6 +9,7 @@ import dev.portico.proxy.protocol.DeferredResponse;
 import dev.portico.proxy.protocol.JsonTranscoder;
 import dev.portico.proxy.protocol.RequestMeta;
 import dev.portico.proxy.schema.MethodSchema;
+import dev.portico.proxy.transport.ThrottledLog;
 import dev.portico.proxy.wire.Base64StreamDecoder;
 import dev.portico.proxy.wire.BodyEncoding;
 import dev.portico.proxy.wire.Compression;
@@ -28,6 +29,8 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.HttpContent;
+import io.netty.util.concurrent.EventExecutor;
+import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -52,6 +55,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class ProxyCall implements UpstreamCall.Listener {
     private static final Logger log = LoggerFactory.getLogger(ProxyCall.class);
+    /** Bad requests and upstream failures are logged at most once per kind and interval. */
+    private static final ThrottledLog throttledLog = new ThrottledLog(log, Duration.ofSeconds(10));
     /**
      * How many response messages may be asked for ahead of the client: about this many bytes' worth, by the
      * size of the largest message so far (8 before the first), at least one and at most
@@ -301,7 +306,7 @@ public final class ProxyCall implements UpstreamCall.Listener {
             upstream.cancel("client cancelled the call", null);
         }
         log.debug("{} {}: client went away, upstream call cancelled", protocol.tag(), meta.fullMethodName());
-        runtime.metrics().callEnded(protocol.tag(), meta.fullMethodName(), RpcCode.CANCELLED, startNanos);
+        ended(RpcCode.CANCELLED);
         endListener.onCallEnded(false);
     }
 
@@ -461,13 +466,49 @@ public final class ProxyCall implements UpstreamCall.Listener {
         if (retriedElsewhere(status)) {
             return;
         }
-        String message = status.getDescription() == null ? "" : status.getDescription();
-        if (status.getCause() != null) {
-            // Failures grpc-java found itself (connection refused, TLS) say more in their cause.
-            message = message + (message.isEmpty() ? "" : ": ") + status.getCause().getMessage()
-                      + " (upstream " + target.endpoint() + ")";
+        final RpcCode code = RpcCode.fromValue(status.getCode().value());
+        final String description = status.getDescription() == null ? "" : status.getDescription();
+        if (attempt.statusFromUpstream()) {
+            // The upstream service's own answer: its code and message pass through as they are.
+            finish(new CallOutcome(code, description, trailers));
+        } else if (HeaderListTooLarge.reportedIn(status)) {
+            // The upstream's HTTP/2 settings refuse a header block this large: the client's metadata.
+            throttledLog.warn("upstream-header-limit", "{} {}: {} (upstream {})", protocol.tag(),
+                              meta.fullMethodName(), description, target.endpoint());
+            finish(CallOutcome.local(RpcCode.RESOURCE_EXHAUSTED, "the request metadata is larger than the "
+                                     + "upstream accepts; send less, or raise the upstream's limit"));
+        } else if (code == RpcCode.RESOURCE_EXHAUSTED && status.getCause() == null) {
+            // grpc-java enforcing Portico's own max-message-bytes on a response: its message says which.
+            finish(new CallOutcome(code, description, trailers));
+        } else {
+            finish(new CallOutcome(code, upstreamFailure(code, status), trailers));
         }
-        finish(new CallOutcome(RpcCode.fromValue(status.getCode().value()), message, trailers));
+    }
+
+    /**
+     * The message for a status grpc-java made up itself (connection refused, TLS, a reset stream, a non-gRPC
+     * answer, a deadline): its wording names upstream addresses and grpc-java internals, so it goes to the
+     * log, and the client gets it only with {@code portico.errors.expose-upstream-details}.
+     */
+    private String upstreamFailure(RpcCode code, Status status) {
+        String detail = status.getDescription() == null ? "" : status.getDescription();
+        if (status.getCause() != null) {
+            detail = detail + (detail.isEmpty() ? "" : ": ") + status.getCause().getMessage();
+        }
+        detail = detail + " (upstream " + target.endpoint() + ")";
+        if (code != RpcCode.CANCELLED && code != RpcCode.DEADLINE_EXCEEDED) {
+            throttledLog.warn("upstream-failure", "{} {}: upstream call failed: {}: {}", protocol.tag(),
+                              meta.fullMethodName(), code, detail);
+        }
+        if (runtime.errors().exposeUpstreamDetails()) {
+            return detail;
+        }
+        return switch (code) {
+            case DEADLINE_EXCEEDED -> "deadline exceeded";
+            case CANCELLED -> "call cancelled";
+            case UNAVAILABLE -> "upstream unavailable";
+            default -> "upstream call failed (" + code + "); Portico's log has the details";
+        };
     }
 
     /** Ends the call with an error Portico found in the client's request or the upstream's answer. */
@@ -475,8 +516,8 @@ public final class ProxyCall implements UpstreamCall.Listener {
         if (state == State.CLOSED) {
             return;
         }
-        log.warn("{} {} from {}: {}: {}", protocol.tag(), meta.fullMethodName(), ctx.channel().remoteAddress(),
-                 e.code(), e.getMessage());
+        throttledLog.warn("bad-call", "{} {} from {}: {}: {}", protocol.tag(), meta.fullMethodName(),
+                          ctx.channel().remoteAddress(), e.code(), e.getMessage());
         if (upstream != null) {
             upstream.cancel("Portico ended the call: " + e.getMessage(), e);
         }
@@ -496,7 +537,7 @@ public final class ProxyCall implements UpstreamCall.Listener {
                                             deferredMessage, deferredCompressed);
             deferredMessage = null; // Owned by encodeEnd now.
         }
-        runtime.metrics().callEnded(protocol.tag(), meta.fullMethodName(), outcome.code(), startNanos);
+        ended(outcome.code());
         writePendingBody();
         ctx.writeAndFlush(protocol.encodeEnd(alloc, meta, outcome, headSent, deferred)).addListener(future -> {
             if (!future.isSuccess()) {
@@ -505,6 +546,32 @@ public final class ProxyCall implements UpstreamCall.Listener {
             }
             endListener.onCallEnded(future.isSuccess());
         });
+    }
+
+    /** Counts the call's end and frees its place among the calls in flight; once per call. */
+    private void ended(RpcCode code) {
+        runtime.metrics().callEnded(protocol.tag(), meta.fullMethodName(), code, startNanos);
+        runtime.activeCalls().release(this);
+    }
+
+    /** The event loop the call is confined to. */
+    EventExecutor executor() {
+        return ctx.executor();
+    }
+
+    /**
+     * Ends the call with UNAVAILABLE and {@code reason}, in the client's protocol, and cancels its upstream
+     * call: how shutdown ends the calls that outlived the grace period, so that none is cut without a status.
+     */
+    void abort(String reason) {
+        assert ctx.executor().inEventLoop();
+        if (state == State.CLOSED) {
+            return;
+        }
+        if (upstream != null) {
+            upstream.cancel(reason, null);
+        }
+        finish(CallOutcome.local(RpcCode.UNAVAILABLE, reason));
     }
 
     private void releaseBuffers() {

@@ -10,6 +10,7 @@ import dev.portico.proxy.protocol.ProtocolDetector;
 import dev.portico.proxy.protocol.RequestMeta;
 import dev.portico.proxy.transport.AnsweredRequest;
 import dev.portico.proxy.transport.PlainResponses;
+import dev.portico.proxy.transport.ThrottledLog;
 import dev.portico.proxy.wire.MediaType;
 import dev.portico.proxy.wire.ProtocolException;
 import dev.portico.proxy.wire.RpcCode;
@@ -18,6 +19,7 @@ import io.grpc.Metadata;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.DecoderException;
 import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
@@ -32,6 +34,7 @@ import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.util.ReferenceCountUtil;
+import java.time.Duration;
 import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -45,6 +48,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class ProxyCallHandler extends ChannelInboundHandlerAdapter implements ProxyCall.EndListener {
     private static final Logger log = LoggerFactory.getLogger(ProxyCallHandler.class);
+    /** What clients get wrong is logged at most once per kind and interval, with a count. */
+    private static final ThrottledLog throttledLog = new ThrottledLog(log, Duration.ofSeconds(10));
 
     /** The method name a request whose head could not be parsed is counted under. */
     private static final String UNPARSED_METHOD = "(unparsed)";
@@ -175,11 +180,31 @@ public final class ProxyCallHandler extends ChannelInboundHandlerAdapter impleme
                              e.code(), e.getMessage());
             return;
         }
+        final int upstreamHeaderBytes = UpstreamHeaderSize.of(meta);
+        if (upstreamHeaderBytes > runtime.limits().maxHeaderListBytes()) {
+            // The upstream would refuse the head (and grpc-java would report that as INTERNAL): say why here.
+            rejectInProtocol(request, protocol, meta, RpcCode.RESOURCE_EXHAUSTED, "the request metadata "
+                             + "would be about " + upstreamHeaderBytes + " bytes upstream, over the "
+                             + runtime.limits().maxHeaderListBytes() + "-byte limit (limits.max-header-list-bytes)");
+            return;
+        }
+        final ActiveCalls active = runtime.activeCalls();
+        if (!active.tryReserve()) {
+            // Shed before any upstream work, so that an overload costs as little as possible.
+            runtime.metrics().shed(protocol.tag());
+            rejectInProtocol(request, protocol, meta, RpcCode.UNAVAILABLE, "Portico is overloaded ("
+                             + active.max() + " calls in flight); retry with backoff");
+            return;
+        }
         final PickResult pick = runtime.upstream().pick(meta.fullMethodName());
         if (pick instanceof PickResult.Picked picked) {
             call = new ProxyCall(ctx, protocol, meta, picked, runtime, this);
+            active.add(call);
             call.start();
-        } else if (pick instanceof PickResult.NoEndpoint none) {
+            return;
+        }
+        active.release(null);
+        if (pick instanceof PickResult.NoEndpoint none) {
             rejectInProtocol(request, protocol, meta, RpcCode.UNAVAILABLE, none.reason());
         } else if (pick instanceof PickResult.NoRoute none) {
             // No cluster serves the service: no upstream is asked.
@@ -209,7 +234,8 @@ public final class ProxyCallHandler extends ChannelInboundHandlerAdapter impleme
             status = HttpResponseStatus.BAD_REQUEST;
         }
         final String reason = "malformed HTTP request: " + cause.getMessage();
-        log.warn("rejected a request from {}: {}", ctx.channel().remoteAddress(), reason);
+        throttledLog.warn("malformed-http", "rejected a request from {}: {}", ctx.channel().remoteAddress(),
+                          reason);
         // The decoder cannot go on after a malformed request: answer and close the connection.
         final FullHttpResponse response = PlainResponses.of(ctx.alloc(), status, reason);
         HttpUtil.setKeepAlive(response, false);
@@ -218,8 +244,8 @@ public final class ProxyCallHandler extends ChannelInboundHandlerAdapter impleme
 
     /** Answers a request without a call; the rest of its body is discarded, so the connection stays usable. */
     private void reject(HttpRequest request, String reason, HttpObject response) {
-        log.warn("rejected {} {} from {}: {}", request.method(), abbreviate(request.uri()),
-                 ctx.channel().remoteAddress(), reason);
+        throttledLog.warn("rejected-request", "rejected {} {} from {}: {}", request.method(),
+                          abbreviate(request.uri()), ctx.channel().remoteAddress(), reason);
         ctx.writeAndFlush(response).addListener(future -> afterResponse(future.isSuccess()));
     }
 
@@ -263,6 +289,9 @@ public final class ProxyCallHandler extends ChannelInboundHandlerAdapter impleme
         if (cause instanceof java.io.IOException) {
             // A client resetting its connection is ordinary (browsers, keep-alive pools): no stack trace.
             log.debug("closing {}: {}", context.channel(), cause.toString());
+        } else if (cause instanceof DecoderException) {
+            // Bytes a client sent that the HTTP codec could not take: the client's mistake, said in one line.
+            throttledLog.warn("undecodable-input", "closing {}: {}", context.channel(), cause);
         } else {
             log.warn("closing {} after an error", context.channel(), cause);
         }

@@ -5,16 +5,21 @@ import static java.util.Objects.requireNonNull;
 import dev.portico.config.CompressionSettings;
 import dev.portico.config.ConnectSettings;
 import dev.portico.config.DeadlineSettings;
+import dev.portico.config.ErrorSettings;
 import dev.portico.config.LimitSettings;
 import dev.portico.proxy.metrics.ProxyMetrics;
 import dev.portico.proxy.protocol.ProtocolDetector;
 import dev.portico.proxy.schema.SchemaRegistry;
 import dev.portico.upstream.UpstreamPool;
 
-/** What every call on a Portico server shares: where calls go, their limits, schemas and metrics. */
+/**
+ * What every call on a Portico server shares: where calls go, their limits, schemas, metrics and the set
+ * of calls in flight.
+ */
 public record ProxyRuntime(UpstreamPool upstream, MethodDescriptors methods, ProtocolDetector protocols,
                            SchemaRegistry schemas, LimitSettings limits, DeadlineSettings deadlines,
-                           ConnectSettings connect, CompressionSettings compression, ProxyMetrics metrics) {
+                           ConnectSettings connect, CompressionSettings compression, ErrorSettings errors,
+                           ProxyMetrics metrics, ActiveCalls activeCalls) {
     public ProxyRuntime {
         requireNonNull(upstream, "upstream");
         requireNonNull(methods, "methods");
@@ -24,7 +29,9 @@ public record ProxyRuntime(UpstreamPool upstream, MethodDescriptors methods, Pro
         requireNonNull(deadlines, "deadlines");
         requireNonNull(connect, "connect");
         requireNonNull(compression, "compression");
+        requireNonNull(errors, "errors");
         requireNonNull(metrics, "metrics");
+        requireNonNull(activeCalls, "activeCalls");
     }
 
     /**

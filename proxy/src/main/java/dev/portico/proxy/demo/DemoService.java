@@ -43,6 +43,7 @@ public final class DemoService extends DemoServiceGrpc.DemoServiceImplBase {
     private final ScheduledExecutorService scheduler;
     private final AtomicInteger cancelledCalls = new AtomicInteger();
     private final AtomicLong streamedMessages = new AtomicLong();
+    private final AtomicInteger echoCalls = new AtomicInteger();
 
     public DemoService(ScheduledExecutorService scheduler) {
         this.scheduler = scheduler;
@@ -58,6 +59,11 @@ public final class DemoService extends DemoServiceGrpc.DemoServiceImplBase {
         return cancelledCalls.get();
     }
 
+    /** How many Echo calls reached the service. */
+    public int echoCalls() {
+        return echoCalls.get();
+    }
+
     /** How many ServerStream messages the service has handed to grpc-java, over all calls. */
     public long streamedMessages() {
         return streamedMessages.get();
@@ -65,6 +71,7 @@ public final class DemoService extends DemoServiceGrpc.DemoServiceImplBase {
 
     @Override
     public void echo(EchoRequest request, StreamObserver<EchoResponse> responses) {
+        echoCalls.incrementAndGet();
         final ServerCallStreamObserver<EchoResponse> observer = watchCancellation(responses);
         final EchoResponse response = EchoResponse.newBuilder()
                 .setMessage(request.getMessage())

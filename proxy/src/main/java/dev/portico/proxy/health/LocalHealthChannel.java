@@ -7,6 +7,7 @@ import dev.portico.health.Readiness;
 import io.grpc.CallOptions;
 import io.grpc.Channel;
 import io.grpc.ClientCall;
+import io.grpc.ClientStreamTracer;
 import io.grpc.Deadline;
 import io.grpc.Metadata;
 import io.grpc.MethodDescriptor;
@@ -66,6 +67,7 @@ final class LocalHealthChannel extends Channel {
         private final Kind kind;
         private final Executor executor;
         private final Deadline deadline;
+        private final CallOptions options;
         private Listener<RespT> listener;
         /** The request's service, once its message arrived. */
         private String service;
@@ -83,6 +85,7 @@ final class LocalHealthChannel extends Channel {
             this.kind = kind;
             this.executor = options.getExecutor() != null ? options.getExecutor() : loop;
             this.deadline = options.getDeadline();
+            this.options = options;
         }
 
         @Override
@@ -215,7 +218,14 @@ final class LocalHealthChannel extends Channel {
             if (deadlineTimer != null) {
                 deadlineTimer.cancel(false);
             }
-            listener.onClose(status, new Metadata());
+            final Metadata trailers = new Metadata();
+            // Answered as a server would, in trailers: stream tracers hear of them as of a server's.
+            for (ClientStreamTracer.Factory tracers : options.getStreamTracerFactories()) {
+                tracers.newClientStreamTracer(ClientStreamTracer.StreamInfo.newBuilder().setCallOptions(options)
+                                                      .build(), new Metadata())
+                       .inboundTrailers(trailers);
+            }
+            listener.onClose(status, trailers);
         }
     }
 }

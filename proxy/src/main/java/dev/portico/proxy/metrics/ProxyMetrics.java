@@ -20,6 +20,7 @@ public final class ProxyMetrics implements MeterBinder {
     private final MethodTagger methods;
     private final AtomicInteger active = new AtomicInteger();
     private final Map<Tags, CallMeters> byTags = new ConcurrentHashMap<>();
+    private final Map<String, Counter> shedByProtocol = new ConcurrentHashMap<>();
     private volatile MeterRegistry registry;
 
     public ProxyMetrics(MethodTagger methods) {
@@ -49,6 +50,21 @@ public final class ProxyMetrics implements MeterBinder {
     public void callEnded(String protocol, String fullMethodName, RpcCode code, long startNanos) {
         active.decrementAndGet();
         record(protocol, fullMethodName, code, System.nanoTime() - startNanos);
+    }
+
+    /**
+     * Records a call shed because the process had {@code limits.max-calls-in-flight} calls already; the
+     * caller also records it as {@link #rejected}.
+     */
+    public void shed(String protocol) {
+        final MeterRegistry meters = registry;
+        if (meters != null) {
+            shedByProtocol.computeIfAbsent(protocol, p -> Counter.builder("portico.calls.shed")
+                    .description("Calls answered UNAVAILABLE at once because limits.max-calls-in-flight "
+                                 + "calls were in flight")
+                    .tags("protocol", p)
+                    .register(meters)).increment();
+        }
     }
 
     /** Records a request Portico answered itself without starting a call. */

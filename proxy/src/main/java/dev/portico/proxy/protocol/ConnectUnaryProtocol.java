@@ -93,7 +93,14 @@ public final class ConnectUnaryProtocol implements ClientProtocol {
     /** GET /pkg.Service/Method?connect=v1&encoding=json&base64=1&compression=gzip&message=... */
     private RequestMeta parseGet(HttpRequest request) throws ProtocolException {
         final QueryStringDecoder query = new QueryStringDecoder(request.uri());
-        final Map<String, List<String>> params = query.parameters();
+        final Map<String, List<String>> params;
+        final String path;
+        try {
+            params = query.parameters();
+            path = query.path();
+        } catch (IllegalArgumentException e) {
+            throw new ProtocolException(RpcCode.INVALID_ARGUMENT, "malformed query string: " + e.getMessage(), e);
+        }
         RequestHeads.checkConnectVersion(first(params, "connect"), "v1", settings.requireProtocolVersion(),
                                          "connect query parameter");
         final String encoding = first(params, "encoding");
@@ -116,7 +123,7 @@ public final class ConnectUnaryProtocol implements ClientProtocol {
             bytes = message.getBytes(StandardCharsets.UTF_8);
         }
         final HttpHeaders headers = request.headers();
-        return new RequestMeta(RequestHeads.fullMethodName(query.path()),
+        return new RequestMeta(RequestHeads.fullMethodName(path),
                                RequestHeads.connectTimeoutNanos(headers),
                                MetadataMapper.toMetadata(headers),
                                "application/" + codec.codecName(),

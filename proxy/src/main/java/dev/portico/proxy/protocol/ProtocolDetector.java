@@ -48,9 +48,16 @@ public final class ProtocolDetector {
 
     /** Connect unary for a GET whose query names a message encoding (or {@code connect=v1}); else empty. */
     public Optional<ClientProtocol> detectGet(String uri) {
-        final var params = new QueryStringDecoder(uri).parameters();
-        return params.containsKey("encoding") || params.containsKey("connect")
-               ? Optional.of(connectUnary) : Optional.empty();
+        final QueryStringDecoder query = new QueryStringDecoder(uri);
+        try {
+            final var params = query.parameters();
+            return params.containsKey("encoding") || params.containsKey("connect")
+                   ? Optional.of(connectUnary) : Optional.empty();
+        } catch (IllegalArgumentException e) {
+            // A malformed escape (%9): only Connect GETs carry queries, so answer it as one, which reports
+            // the bad query as invalid_argument.
+            return Optional.of(connectUnary);
+        }
     }
 
     /** The content types Portico accepts, for a 415's reason. */

@@ -106,6 +106,7 @@ public final class FrontendInitializer extends ChannelInitializer<SocketChannel>
         pipeline.addLast(HandlerNames.FLOW_CONTROL, new OneMessagePerRead());
         pipeline.addLast(HandlerNames.EXPECT_CONTINUE, new HttpServerExpectContinueHandler());
         pipeline.addLast(HandlerNames.KEEP_ALIVE, new HttpServerKeepAliveHandler());
+        pipeline.addLast(HandlerNames.HTTP1_DRAIN, new Http1Drain());
         requestPipeline.addTo(pipeline);
     }
 
@@ -121,13 +122,14 @@ public final class FrontendInitializer extends ChannelInitializer<SocketChannel>
     private void addHttp2Handlers(ChannelPipeline pipeline) {
         final Http2FrameCodec codec = newHttp2Codec();
         final StreamLimit limit = new StreamLimit(codec, limits.maxConcurrentStreams());
-        pipeline.addLast(codec, newHttp2Activation(), limit, newMultiplexer(limit));
+        pipeline.addLast(codec, newHttp2Activation(), new Http2Drain(codec), limit, newMultiplexer(limit));
     }
 
     private Http2ServerUpgradeCodec http2UpgradeCodec() {
         final Http2FrameCodec codec = newHttp2Codec();
         final StreamLimit limit = new StreamLimit(codec, limits.maxConcurrentStreams());
-        return new Http2ServerUpgradeCodec(codec, newHttp2Activation(), limit, newMultiplexer(limit));
+        return new Http2ServerUpgradeCodec(codec, newHttp2Activation(), new Http2Drain(codec), limit,
+                                           newMultiplexer(limit));
     }
 
     private Http2MultiplexHandler newMultiplexer(StreamLimit limit) {

@@ -1,0 +1,91 @@
+package dev.portico.proxy.transport;
+
+import io.netty.channel.ChannelDuplexHandler;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.http2.DefaultHttp2GoAwayFrame;
+import io.netty.handler.codec.http2.DefaultHttp2PingFrame;
+import io.netty.handler.codec.http2.Http2Connection;
+import io.netty.handler.codec.http2.Http2ConnectionAdapter;
+import io.netty.handler.codec.http2.Http2Error;
+import io.netty.handler.codec.http2.Http2FrameCodec;
+import io.netty.handler.codec.http2.Http2PingFrame;
+import io.netty.handler.codec.http2.Http2Stream;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Graceful shutdown of an HTTP/2 connection, the two-step way of RFC 9113 §6.8: "A server that is
+ * attempting to gracefully shut down a connection SHOULD send an initial GOAWAY frame with the last stream
+ * identifier set to 2^31-1 and a NO_ERROR code ... After allowing time for any in-flight stream creation (at
+ * least one round-trip time), the server MAY send another GOAWAY frame with an updated last stream
+ * identifier." The round trip is measured with a PING; streams the client opened before it saw the first
+ * GOAWAY are still served, later ones are not (the client may retry them elsewhere). The connection closes
+ * when its last stream ends. Sits after the frame codec; confined to the connection's event loop.
+ */
+final class Http2Drain extends ChannelDuplexHandler {
+    /** The PING payload that marks our round-trip probe. */
+    private static final long DRAIN_PING = 0x706f727469636f21L; // "portico!"
+    /** A client that never answers the PING gets the final GOAWAY after this long anyway. */
+    private static final long MAX_ROUND_TRIP_MILLIS = 1000;
+
+    private final Http2FrameCodec codec;
+    private boolean draining;
+    private boolean finalGoAwaySent;
+    private ScheduledFuture<?> roundTripTimeout;
+
+    Http2Drain(Http2FrameCodec codec) {
+        this.codec = codec;
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (!Drain.is(evt)) {
+            ctx.fireUserEventTriggered(evt);
+            return;
+        }
+        if (draining) {
+            return;
+        }
+        draining = true;
+        final DefaultHttp2GoAwayFrame first = new DefaultHttp2GoAwayFrame(Http2Error.NO_ERROR);
+        first.setExtraStreamIds(Integer.MAX_VALUE); // The codec caps last-stream-id at 2^31-1.
+        ctx.write(first).addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
+        ctx.writeAndFlush(new DefaultHttp2PingFrame(DRAIN_PING)).addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
+        roundTripTimeout = ctx.executor().schedule(() -> sendFinalGoAway(ctx), MAX_ROUND_TRIP_MILLIS,
+                                                   TimeUnit.MILLISECONDS);
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (draining && msg instanceof Http2PingFrame ping && ping.ack() && ping.content() == DRAIN_PING) {
+            sendFinalGoAway(ctx);
+            return; // Ours; nothing after us expects it.
+        }
+        ctx.fireChannelRead(msg);
+    }
+
+    private void sendFinalGoAway(ChannelHandlerContext ctx) {
+        if (finalGoAwaySent || !ctx.channel().isActive()) {
+            return;
+        }
+        finalGoAwaySent = true;
+        roundTripTimeout.cancel(false);
+        // Last-stream-id = the last stream the client opened: everything up to it is served.
+        ctx.writeAndFlush(new DefaultHttp2GoAwayFrame(Http2Error.NO_ERROR))
+           .addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
+        final Http2Connection connection = codec.connection();
+        if (connection.numActiveStreams() == 0) {
+            ctx.close();
+            return;
+        }
+        connection.addListener(new Http2ConnectionAdapter() {
+            @Override
+            public void onStreamClosed(Http2Stream stream) {
+                if (connection.numActiveStreams() == 0) {
+                    ctx.close();
+                }
+            }
+        });
+    }
+}
