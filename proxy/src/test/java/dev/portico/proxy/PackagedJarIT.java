@@ -63,6 +63,7 @@ class PackagedJarIT {
                 portico.destroy(); // SIGTERM, as `docker stop` sends.
             }
             assertThat(portico.waitFor(15, TimeUnit.SECONDS)).as("stopped within the grace period").isTrue();
+            assertThat(portico.exitValue()).as("a drained stop is a clean exit, not 143").isZero();
             assertThat(output(portico)).doesNotContain("LEAK:");
         }
     }

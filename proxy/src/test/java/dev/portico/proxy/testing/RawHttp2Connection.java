@@ -67,6 +67,7 @@ public final class RawHttp2Connection implements AutoCloseable {
     private final Map<Integer, StreamRecord> streams = new HashMap<>();
     private Http2Settings serverSettings;
     private GoAway goAway;
+    private final List<GoAway> goAways = new ArrayList<>();
     private boolean closed;
     private int nextStreamId = 1;
 
@@ -218,6 +219,11 @@ public final class RawHttp2Connection implements AutoCloseable {
 
     public synchronized boolean isOpen() {
         return !closed;
+    }
+
+    /** Every GOAWAY received so far, in order. */
+    public synchronized List<GoAway> goAways() {
+        return List.copyOf(goAways);
     }
 
     public synchronized GoAway goAway() {
@@ -404,7 +410,10 @@ public final class RawHttp2Connection implements AutoCloseable {
             public void onGoAwayRead(ChannelHandlerContext context, int lastStreamId, long errorCode,
                                      ByteBuf debugData) {
                 final String debug = debugData.toString(StandardCharsets.UTF_8);
-                owner.connectionEvent(() -> owner.goAway = new GoAway(lastStreamId, errorCode, debug));
+                owner.connectionEvent(() -> {
+                    owner.goAway = new GoAway(lastStreamId, errorCode, debug);
+                    owner.goAways.add(owner.goAway);
+                });
             }
         }
     }
