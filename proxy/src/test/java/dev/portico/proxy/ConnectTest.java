@@ -307,6 +307,18 @@ class ConnectTest {
                                                                   new DefaultHttpHeaders(), new byte[0]);
             assertThat(noMessage.status()).isEqualTo(400);
             assertEchoWorks(client);
+            // A malformed percent escape in the query or the path: invalid_argument, the connection stays.
+            for (String uri : List.of(ECHO + "?encoding=json&message=%9", ECHO + "?encoding=json&message=%zz",
+                                      ECHO + "%9?encoding=json&message=%7B%7D")) {
+                final TestHttpClient.Response badEscape = client.call(HttpMethod.GET, uri,
+                                                                      new DefaultHttpHeaders(), new byte[0]);
+                assertThat(badEscape.status()).as(uri).isEqualTo(400);
+                assertThat(ConnectWire.json(badEscape.body()).get("code").getAsString())
+                        .isEqualTo("invalid_argument");
+                assertThat(ConnectWire.json(badEscape.body()).get("message").getAsString())
+                        .contains("malformed URL");
+                assertEchoWorks(client);
+            }
         }
     }
 

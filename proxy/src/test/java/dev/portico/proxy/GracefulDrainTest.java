@@ -2,6 +2,7 @@ package dev.portico.proxy;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.portico.demo.v1.EchoRequest;
 import dev.portico.demo.v1.StreamRequest;
 import dev.portico.proxy.testing.GrpcWeb;
 import dev.portico.proxy.testing.GrpcWebResponse;
@@ -50,6 +51,7 @@ class GracefulDrainTest {
 
         try (RawHttp2Connection h2 = RawHttp2Connection.connect(portico.port());
              TestHttpClient http1 = portico.connect(Transport.HTTP1);
+             TestHttpClient http1Unary = portico.connect(Transport.HTTP1);
              RawHttp1Connection idleHttp1 = RawHttp1Connection.connect(portico.port())) {
             // Ends within the grace period: 4 messages 300 ms apart.
             final int shortStream = h2.send(h2.post(SERVER_STREAM, GrpcWeb.headers(GrpcWeb.PROTO)),
@@ -60,7 +62,12 @@ class GracefulDrainTest {
             final TestHttpClient.Exchange http1Stream = http1.open(HttpMethod.POST, SERVER_STREAM,
                                                                     GrpcWeb.headers(GrpcWeb.PROTO));
             http1Stream.writeAndEnd(streamRequest(4, 300));
-            awaitActiveCalls(3);
+            // Its response head leaves only when the upstream answers, after the drain began.
+            final TestHttpClient.Exchange http1Slow = http1Unary.open(HttpMethod.POST, ECHO,
+                                                                       GrpcWeb.headers(GrpcWeb.PROTO));
+            http1Slow.writeAndEnd(GrpcWeb.frame(EchoRequest.newBuilder().setMessage("slow").setSleepMs(800)
+                                                        .build()));
+            awaitActiveCalls(4);
 
             final long shutdownStarted = System.nanoTime();
             final CompletableFuture<Void> shutdown = CompletableFuture.runAsync(portico.portico()::close);
@@ -83,8 +90,12 @@ class GracefulDrainTest {
             assertThat(shortResult.code()).isZero();
             assertThat(shortResult.messages()).hasSize(4);
             final TestHttpClient.Response http1Result = http1Stream.awaitResponse(Duration.ofSeconds(10));
-            assertThat(http1Result.headers().get("connection")).isEqualTo("close");
             assertThat(GrpcWebResponse.of(http1Result, GrpcWeb.PROTO).code()).isZero();
+            assertThat(awaitClosed(http1)).as("HTTP/1.1 connection closed after its response").isTrue();
+            final TestHttpClient.Response slowResult = http1Slow.awaitResponse(Duration.ofSeconds(10));
+            assertThat(slowResult.headers().get("connection")).isEqualTo("close");
+            assertThat(GrpcWebResponse.of(slowResult, GrpcWeb.PROTO).code()).isZero();
+            assertThat(awaitClosed(http1Unary)).as("HTTP/1.1 connection closed after its response").isTrue();
 
             // The one still open when the grace period ends gets UNAVAILABLE, in its trailer frame.
             final RawHttp2Connection.StreamResult cut = h2.await(longStream, Duration.ofSeconds(10));
@@ -117,8 +128,9 @@ class GracefulDrainTest {
             final RawHttp2Connection.StreamResult refused = h2.snapshot(late);
             assertThat(refused.headers()).isEmpty();
             assertThat(refused.resetCode()).isEqualTo(RawHttp2Connection.REFUSED_STREAM);
-            assertThat(GrpcWebResponse.of(h2.await(held, Duration.ofSeconds(10)).toResponse(), GrpcWeb.PROTO)
-                               .code()).isZero();
+            final RawHttp2Connection.StreamResult heldResult = h2.await(held, Duration.ofSeconds(10));
+            assertThat(heldResult.endStream()).as("%s, connection open %s, %s", heldResult, h2.isOpen(), h2.goAways()).isTrue();
+            assertThat(GrpcWebResponse.of(heldResult.toResponse(), GrpcWeb.PROTO).code()).isZero();
             assertThat(portico.backend().service().echoCalls()).isZero();
             shutdown.get();
         }
@@ -139,6 +151,14 @@ class GracefulDrainTest {
 
     private static byte[] streamRequest(int count, int intervalMillis) {
         return GrpcWeb.frame(StreamRequest.newBuilder().setCount(count).setIntervalMs(intervalMillis).build());
+    }
+
+    private static boolean awaitClosed(TestHttpClient client) throws InterruptedException {
+        final long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+        while (client.isOpen() && System.nanoTime() - deadline < 0) {
+            Thread.sleep(10);
+        }
+        return !client.isOpen();
     }
 
     private static void awaitGoAways(RawHttp2Connection h2, int count) throws InterruptedException {

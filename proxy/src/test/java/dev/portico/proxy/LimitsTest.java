@@ -39,6 +39,8 @@ class LimitsTest {
     private static final int MAX_HEADER_LIST_BYTES = 4096;
     private static final int MAX_INITIAL_LINE_BYTES = 1024;
     private static final int MAX_CONCURRENT_STREAMS = 2;
+    /** More than grpc-java adds to a request's header block besides the client's metadata. */
+    private static final int UPSTREAM_OVERHEAD = 800;
     private static final Duration TIMEOUT = Duration.ofSeconds(10);
 
     private static PorticoFixture portico;
@@ -128,16 +130,33 @@ class LimitsTest {
     // --- portico.limits.max-header-list-bytes, HTTP/1.1: the header lines, without their CRLFs ---
 
     @Test
-    void http1HeadersOfExactlyTheLimitAreAccepted() throws Exception {
+    void http1HeadersOfExactlyTheLimitPassTheHttpLayerAndTheirMetadataIsCheckedForUpstream() throws Exception {
         try (RawWire wire = RawWire.open(Transport.HTTP1, portico.port())) {
             final byte[] body = GrpcWeb.frame(EchoRequest.newBuilder().setMessage("at the limit").build());
             final TestHttpClient.Response response =
                     wire.exchange("POST", ECHO, http1HeadersOfSize(MAX_HEADER_LIST_BYTES, body.length), body);
 
+            // Not 431: the head is within the limit. But upstream, with grpc-java's own fields and HTTP/2's
+            // 32 bytes per field, the block would pass the same limit: refused before any upstream call,
+            // in the client's protocol, and the connection carries on.
+            assertThat(response.status()).isEqualTo(200);
+            final GrpcWebResponse call = GrpcWebResponse.of(response, GrpcWeb.PROTO);
+            assertThat(call.code()).isEqualTo(8); // RESOURCE_EXHAUSTED
+            assertThat(call.message()).contains("limits.max-header-list-bytes");
+            assertEchoWorks(wire);
+        }
+    }
+
+    @Test
+    void http1HeadersWhoseMetadataFitsUpstreamAreServed() throws Exception {
+        try (RawWire wire = RawWire.open(Transport.HTTP1, portico.port())) {
+            final byte[] body = GrpcWeb.frame(EchoRequest.newBuilder().setMessage("fits").build());
+            final TestHttpClient.Response response = wire.exchange(
+                    "POST", ECHO, http1HeadersOfSize(MAX_HEADER_LIST_BYTES - UPSTREAM_OVERHEAD, body.length), body);
+
             final GrpcWebResponse call = GrpcWebResponse.of(response, GrpcWeb.PROTO);
             assertThat(call.code()).isZero();
-            assertThat(call.messages(EchoResponse.parser()).get(0).getMessage()).isEqualTo("at the limit");
-            assertEchoWorks(wire);
+            assertThat(call.messages(EchoResponse.parser()).get(0).getMessage()).isEqualTo("fits");
         }
     }
 
@@ -170,6 +189,30 @@ class LimitsTest {
             used += field.getKey().length() + 2 + field.getValue().length();
         }
         return headers.set("x-padding", "p".repeat(size - used));
+    }
+
+    /**
+     * Portico configured to take larger heads than its upstream (a default grpc-java server takes 8 KiB):
+     * the upstream's refusal reaches the client as RESOURCE_EXHAUSTED, never as grpc-java's INTERNAL, and
+     * without the upstream's address.
+     */
+    @Test
+    void metadataTheUpstreamRefusesForItsSizeIsResourceExhaustedNotInternal() throws Exception {
+        try (PorticoFixture generous = PorticoFixture.start("portico.limits.max-header-list-bytes = 32 KiB");
+             RawWire wire = RawWire.open(Transport.H2C, generous.port())) {
+            final GrpcWebResponse response = GrpcWebResponse.of(
+                    wire.exchange("POST", ECHO, GrpcWeb.headers(GrpcWeb.PROTO).set("x-big", "b".repeat(12_000)),
+                                  GrpcWeb.frame(EchoRequest.newBuilder().setMessage("big").build())),
+                    GrpcWeb.PROTO);
+
+            assertThat(response.code()).isEqualTo(8); // RESOURCE_EXHAUSTED
+            assertThat(response.message()).contains("metadata").doesNotContain("127.0.0.1");
+            final GrpcWebResponse next = GrpcWebResponse.of(
+                    wire.exchange("POST", ECHO, GrpcWeb.headers(GrpcWeb.PROTO),
+                                  GrpcWeb.frame(EchoRequest.newBuilder().setMessage("small").build())),
+                    GrpcWeb.PROTO);
+            assertThat(next.code()).isZero();
+        }
     }
 
     // --- portico.limits.initial-line-bytes, HTTP/1.1: the request line, without its CRLF ---
@@ -219,15 +262,30 @@ class LimitsTest {
     }
 
     @Test
-    void http2HeaderListOfExactlyTheLimitIsAccepted() throws Exception {
+    void http2HeaderListOfExactlyTheLimitPassesTheHttpLayerAndItsMetadataIsCheckedForUpstream()
+            throws Exception {
         try (RawHttp2Connection h2 = RawHttp2Connection.connect(portico.port())) {
             final byte[] body = GrpcWeb.frame(EchoRequest.newBuilder().setMessage("at the limit").build());
             final int stream = h2.send(http2HeadersOfSize(h2, MAX_HEADER_LIST_BYTES), body);
 
+            final RawHttp2Connection.StreamResult result = h2.await(stream, TIMEOUT);
+            assertThat(result.status()).isEqualTo(200);
+            final GrpcWebResponse response = GrpcWebResponse.of(result.toResponse(), GrpcWeb.PROTO);
+            assertThat(response.code()).isEqualTo(8); // RESOURCE_EXHAUSTED
+            assertThat(response.message()).contains("limits.max-header-list-bytes");
+        }
+    }
+
+    @Test
+    void http2HeaderListWhoseMetadataFitsUpstreamIsServed() throws Exception {
+        try (RawHttp2Connection h2 = RawHttp2Connection.connect(portico.port())) {
+            final byte[] body = GrpcWeb.frame(EchoRequest.newBuilder().setMessage("fits").build());
+            final int stream = h2.send(http2HeadersOfSize(h2, MAX_HEADER_LIST_BYTES - UPSTREAM_OVERHEAD), body);
+
             final GrpcWebResponse response =
                     GrpcWebResponse.of(h2.await(stream, TIMEOUT).toResponse(), GrpcWeb.PROTO);
             assertThat(response.code()).isZero();
-            assertThat(response.messages(EchoResponse.parser()).get(0).getMessage()).isEqualTo("at the limit");
+            assertThat(response.messages(EchoResponse.parser()).get(0).getMessage()).isEqualTo("fits");
         }
     }
 

@@ -99,7 +99,7 @@ public final class ConnectUnaryProtocol implements ClientProtocol {
             params = query.parameters();
             path = query.path();
         } catch (IllegalArgumentException e) {
-            throw new ProtocolException(RpcCode.INVALID_ARGUMENT, "malformed query string: " + e.getMessage(), e);
+            throw new ProtocolException(RpcCode.INVALID_ARGUMENT, "malformed URL: " + e.getMessage(), e);
         }
         RequestHeads.checkConnectVersion(first(params, "connect"), "v1", settings.requireProtocolVersion(),
                                          "connect query parameter");

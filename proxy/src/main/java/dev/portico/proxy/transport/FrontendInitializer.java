@@ -31,6 +31,8 @@ import io.netty.handler.ssl.ApplicationProtocolNames;
 import io.netty.handler.ssl.ApplicationProtocolNegotiationHandler;
 import io.netty.handler.ssl.SslContext;
 import io.netty.util.AsciiString;
+import java.time.Duration;
+import org.slf4j.LoggerFactory;
 
 /**
  * Builds each accepted connection's pipeline: TLS with ALPN ({@code h2}, {@code http/1.1}) when a
@@ -43,6 +45,9 @@ import io.netty.util.AsciiString;
  * holds back the client until it does.
  */
 public final class FrontendInitializer extends ChannelInitializer<SocketChannel> {
+    private static final ThrottledLog TLS_FAILURES =
+            new ThrottledLog(LoggerFactory.getLogger(FrontendInitializer.class), Duration.ofSeconds(10));
+
     private final SslContext sslContext;
     private final LimitSettings limits;
     private final FlowControlSettings flowControl;
@@ -122,14 +127,15 @@ public final class FrontendInitializer extends ChannelInitializer<SocketChannel>
     private void addHttp2Handlers(ChannelPipeline pipeline) {
         final Http2FrameCodec codec = newHttp2Codec();
         final StreamLimit limit = new StreamLimit(codec, limits.maxConcurrentStreams());
-        pipeline.addLast(codec, newHttp2Activation(), new Http2Drain(codec), limit, newMultiplexer(limit));
+        pipeline.addLast(codec, newHttp2Activation(), new Http2Drain(codec), limit, newMultiplexer(limit),
+                         ConnectionExceptions.INSTANCE);
     }
 
     private Http2ServerUpgradeCodec http2UpgradeCodec() {
         final Http2FrameCodec codec = newHttp2Codec();
         final StreamLimit limit = new StreamLimit(codec, limits.maxConcurrentStreams());
         return new Http2ServerUpgradeCodec(codec, newHttp2Activation(), new Http2Drain(codec), limit,
-                                           newMultiplexer(limit));
+                                           newMultiplexer(limit), ConnectionExceptions.INSTANCE);
     }
 
     private Http2MultiplexHandler newMultiplexer(StreamLimit limit) {
@@ -186,6 +192,14 @@ public final class FrontendInitializer extends ChannelInitializer<SocketChannel>
     private final class AlpnHandler extends ApplicationProtocolNegotiationHandler {
         AlpnHandler() {
             super(ApplicationProtocolNames.HTTP_1_1);
+        }
+
+        /** A client that fails the TLS handshake (scanners, wrong trust) is worth one throttled line. */
+        @Override
+        protected void handshakeFailure(ChannelHandlerContext ctx, Throwable cause) {
+            TLS_FAILURES.warn("tls-handshake-failure", "TLS handshake with {} failed: {}",
+                              ctx.channel().remoteAddress(), cause);
+            ctx.close();
         }
 
         @Override

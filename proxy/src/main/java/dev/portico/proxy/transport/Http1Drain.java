@@ -1,6 +1,7 @@
 package dev.portico.proxy.transport;
 
 import io.netty.channel.ChannelDuplexHandler;
+import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
 import io.netty.handler.codec.http.HttpRequest;
@@ -11,7 +12,8 @@ import io.netty.handler.codec.http.LastHttpContent;
 /**
  * Graceful shutdown of an HTTP/1.1 connection: an idle connection closes at once; one with a request in
  * progress answers it with {@code Connection: close} (RFC 9112 §9.6), so that the client opens its next
- * request elsewhere, and the keep-alive handler closes the connection once that response is written.
+ * request elsewhere, and the connection closes once that response is written (also when its head had left
+ * before the drain began).
  * Sits after the keep-alive handler; confined to the connection's event loop.
  */
 final class Http1Drain extends ChannelDuplexHandler {
@@ -32,10 +34,17 @@ final class Http1Drain extends ChannelDuplexHandler {
         if (draining && msg instanceof HttpResponse response) {
             HttpUtil.setKeepAlive(response, false);
         }
-        if (msg instanceof LastHttpContent) {
-            inExchange = false;
+        if (!(msg instanceof LastHttpContent)) {
+            ctx.write(msg, promise);
+            return;
         }
-        ctx.write(msg, promise);
+        inExchange = false;
+        if (draining) {
+            // A response whose head left before the drain began said keep-alive: close after it anyway.
+            ctx.write(msg, promise.unvoid()).addListener(ChannelFutureListener.CLOSE);
+        } else {
+            ctx.write(msg, promise);
+        }
     }
 
     @Override
