@@ -179,6 +179,7 @@ public final class PorticoServer implements AutoCloseable {
                 schemas, settings.limits(), settings.deadlines(), settings.connect(), settings.compression(),
                 settings.errors(), metrics, new ActiveCalls(settings.limits().maxCallsInFlight()));
         final ActiveCalls activeCalls = runtime.activeCalls();
+        activeCalls.bindTo(registry);
         final CorsPolicy cors = new CorsPolicy(settings.cors());
         final RequestPipeline requestPipeline = pipeline -> {
             pipeline.addLast(HandlerNames.CORS, new CorsHandler(cors));

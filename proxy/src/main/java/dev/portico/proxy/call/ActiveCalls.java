@@ -1,5 +1,8 @@
 package dev.portico.proxy.call;
 
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.binder.MeterBinder;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -9,7 +12,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * it is shed before any upstream work), and the set shutdown ends with a status when the grace period is
  * over. Thread-safe: calls of every event loop register here.
  */
-public final class ActiveCalls {
+public final class ActiveCalls implements MeterBinder {
     private final int max;
     private final AtomicInteger count = new AtomicInteger();
     private final Set<ProxyCall> calls = ConcurrentHashMap.newKeySet();
@@ -40,6 +43,13 @@ public final class ActiveCalls {
         if (call == null || calls.remove(call)) {
             count.decrementAndGet();
         }
+    }
+
+    @Override
+    public void bindTo(MeterRegistry registry) {
+        Gauge.builder("portico.calls.active", count, AtomicInteger::get)
+             .description("Calls in flight through Portico")
+             .register(registry);
     }
 
     public int size() {

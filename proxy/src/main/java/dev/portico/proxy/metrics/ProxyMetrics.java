@@ -2,23 +2,21 @@ package dev.portico.proxy.metrics;
 
 import dev.portico.proxy.wire.RpcCode;
 import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.binder.MeterBinder;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Call metrics, tagged with gRPC semantics rather than HTTP ones: {@code portico.requests} and
- * {@code portico.request.duration} by protocol, method and gRPC code, and {@code portico.calls.active}.
+ * {@code portico.request.duration} by protocol, method and gRPC code, and the calls shed. (The calls in
+ * flight are ActiveCalls' to count.)
  * Thread-safe.
  */
 public final class ProxyMetrics implements MeterBinder {
     private final MethodTagger methods;
-    private final AtomicInteger active = new AtomicInteger();
     private final Map<Tags, CallMeters> byTags = new ConcurrentHashMap<>();
     private final Map<String, Counter> shedByProtocol = new ConcurrentHashMap<>();
     private volatile MeterRegistry registry;
@@ -29,26 +27,16 @@ public final class ProxyMetrics implements MeterBinder {
 
     @Override
     public void bindTo(MeterRegistry meterRegistry) {
-        Gauge.builder("portico.calls.active", active, AtomicInteger::get)
-             .description("Calls in flight through Portico")
-             .register(meterRegistry);
         this.registry = meterRegistry;
-    }
-
-    /** Calls started and not yet ended. */
-    public int activeCalls() {
-        return active.get();
     }
 
     /** Records the start of a call; returns the start time to give to {@link #callEnded}. */
     public long callStarted() {
-        active.incrementAndGet();
         return System.nanoTime();
     }
 
     /** Records a call's end; called exactly once for each {@link #callStarted}. */
     public void callEnded(String protocol, String fullMethodName, RpcCode code, long startNanos) {
-        active.decrementAndGet();
         record(protocol, fullMethodName, code, System.nanoTime() - startNanos);
     }
 
