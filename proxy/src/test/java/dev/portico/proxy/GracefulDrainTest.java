@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.portico.demo.v1.EchoRequest;
 import dev.portico.demo.v1.StreamRequest;
+import dev.portico.proxy.testing.ConnectWire;
 import dev.portico.proxy.testing.GrpcWeb;
 import dev.portico.proxy.testing.GrpcWebResponse;
 import dev.portico.proxy.testing.PorticoFixture;
@@ -59,6 +60,12 @@ class GracefulDrainTest {
             // Would run for 20 s: still open when the grace period ends.
             final int longStream = h2.send(h2.post(SERVER_STREAM, GrpcWeb.headers(GrpcWeb.PROTO)),
                                            streamRequest(100, 200));
+            // The same in Connect's streaming protocol, and a Connect unary call whose answer would take 20 s.
+            final int longConnectStream = h2.send(h2.post(SERVER_STREAM, ConnectWire.streamHeaders("proto")),
+                    ConnectWire.envelope(0, StreamRequest.newBuilder().setCount(100).setIntervalMs(200).build()
+                                                     .toByteArray()));
+            final int longConnectUnary = h2.send(h2.post(ECHO, ConnectWire.unaryHeaders("proto")),
+                    EchoRequest.newBuilder().setMessage("too slow").setSleepMs(20_000).build().toByteArray());
             final TestHttpClient.Exchange http1Stream = http1.open(HttpMethod.POST, SERVER_STREAM,
                                                                     GrpcWeb.headers(GrpcWeb.PROTO));
             http1Stream.writeAndEnd(streamRequest(4, 300));
@@ -67,7 +74,7 @@ class GracefulDrainTest {
                                                                        GrpcWeb.headers(GrpcWeb.PROTO));
             http1Slow.writeAndEnd(GrpcWeb.frame(EchoRequest.newBuilder().setMessage("slow").setSleepMs(800)
                                                         .build()));
-            awaitActiveCalls(4);
+            awaitActiveCalls(6);
 
             final long shutdownStarted = System.nanoTime();
             final CompletableFuture<Void> shutdown = CompletableFuture.runAsync(portico.portico()::close);
@@ -77,7 +84,7 @@ class GracefulDrainTest {
             final List<RawHttp2Connection.GoAway> goAways = h2.goAways();
             assertThat(goAways.get(0).lastStreamId()).isEqualTo(Integer.MAX_VALUE);
             assertThat(goAways.get(0).errorCode()).isEqualTo(RawHttp2Connection.NO_ERROR);
-            assertThat(goAways.get(1).lastStreamId()).isEqualTo(longStream);
+            assertThat(goAways.get(1).lastStreamId()).isEqualTo(longConnectUnary);
             assertThat(goAways.get(1).errorCode()).isEqualTo(RawHttp2Connection.NO_ERROR);
             // Readiness says so at once; the admin listener is still up to say it.
             assertThat(readyz(admin)).isEqualTo(503);
@@ -105,6 +112,13 @@ class GracefulDrainTest {
             assertThat(longResult.message()).isEqualTo("Portico is shutting down");
             assertThat(longResult.messages()).isNotEmpty();
             assertThat(cutAfter).isGreaterThanOrEqualTo(GRACE);
+            final ConnectWire.Stream connectCut = ConnectWire.parseStream(
+                    h2.await(longConnectStream, Duration.ofSeconds(10)).data());
+            assertThat(connectCut.messages()).isNotEmpty();
+            assertThat(connectCut.end().getAsJsonObject("error").get("code").getAsString()).isEqualTo("unavailable");
+            final RawHttp2Connection.StreamResult unaryCut = h2.await(longConnectUnary, Duration.ofSeconds(10));
+            assertThat(unaryCut.status()).isEqualTo(503);
+            assertThat(ConnectWire.json(unaryCut.data()).get("code").getAsString()).isEqualTo("unavailable");
 
             assertThat(h2.closesWithin(Duration.ofSeconds(10))).isTrue();
             shutdown.get();
