@@ -2,11 +2,16 @@ package dev.portico.config;
 
 import static java.util.Objects.requireNonNull;
 
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
+import java.security.PrivateKey;
+import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
@@ -387,7 +392,61 @@ public final class PorticoConfig {
         if (key.isPresent() && cert.isEmpty()) {
             throw invalid(c, keyKey, "is set but " + certKey + " is not; set both to enable TLS, or neither");
         }
-        return new TlsSettings(cert, key);
+        final Optional<TlsKeyMaterial> material = cert.isPresent()
+                ? Optional.of(keyMaterial(c, "portico.tls", cert.get(), key.orElseThrow())) : Optional.empty();
+        return new TlsSettings(cert, key, material);
+    }
+
+    /**
+     * Reads the key and certificate chain of section {@code p} now, so that a file Portico cannot use stops
+     * start-up with one line naming its key, not a stack trace at the first handshake.
+     */
+    private static TlsKeyMaterial keyMaterial(Config c, String p, Path certFile, Path keyFile)
+            throws InvalidConfigException {
+        final String certKey = p + ".cert-chain-file";
+        final String keyKey = p + ".private-key-file";
+        final List<X509Certificate> chain;
+        try {
+            chain = PemReader.certificates(certFile);
+        } catch (PemReader.UnreadablePem e) {
+            throw invalid(c, certKey, e.getMessage());
+        }
+        final char[] password = privateKeyPassword(c, p);
+        try {
+            final PrivateKey privateKey = PemReader.privateKey(keyFile, password);
+            PemReader.checkKeyMatches(privateKey, chain.get(0));
+            return new TlsKeyMaterial(privateKey, chain);
+        } catch (PemReader.UnreadablePem e) {
+            throw invalid(c, keyKey, e.getMessage());
+        } finally {
+            if (password != null) {
+                Arrays.fill(password, '\0');
+            }
+        }
+    }
+
+    /** {@code private-key-password} or the first line of {@code private-key-password-file}; null: neither. */
+    private static char[] privateKeyPassword(Config c, String p) throws InvalidConfigException {
+        final String passwordKey = p + ".private-key-password";
+        final String fileKey = p + ".private-key-password-file";
+        final Optional<Path> file = optionalReadableFile(c, fileKey);
+        if (c.getIsNull(passwordKey)) {
+            if (file.isEmpty()) {
+                return null;
+            }
+            try {
+                final String content = Files.readString(file.get(), StandardCharsets.UTF_8);
+                // Like nginx's ssl_password_file and openssl's file: source: the first line is the password.
+                final int end = content.indexOf('\n');
+                return (end < 0 ? content : content.substring(0, end)).replace("\r", "").toCharArray();
+            } catch (IOException e) {
+                throw invalid(c, fileKey, "cannot be read: " + e.getMessage(), e);
+            }
+        }
+        if (file.isPresent()) {
+            throw invalid(c, passwordKey, "is set and so is " + fileKey + "; set one of them");
+        }
+        return string(c, passwordKey).toCharArray();
     }
 
     private static CorsSettings cors(Config c) throws InvalidConfigException {
@@ -563,8 +622,18 @@ public final class PorticoConfig {
             final String unset = cert.isPresent() ? keyKey : certKey;
             throw invalid(c, set, "is set but " + unset + " is not; set both for mutual TLS, or neither");
         }
-        return new UpstreamTlsSettings(optionalReadableFile(c, p + ".trust-cert-collection-file"), cert, key,
-                                       optionalNonEmptyString(c, p + ".authority"));
+        final String trustKey = p + ".trust-cert-collection-file";
+        final Optional<Path> trust = optionalReadableFile(c, trustKey);
+        if (trust.isPresent()) {
+            try {
+                PemReader.certificates(trust.get());
+            } catch (PemReader.UnreadablePem e) {
+                throw invalid(c, trustKey, e.getMessage());
+            }
+        }
+        final Optional<TlsKeyMaterial> material = cert.isPresent()
+                ? Optional.of(keyMaterial(c, p, cert.get(), key.orElseThrow())) : Optional.empty();
+        return new UpstreamTlsSettings(trust, cert, key, optionalNonEmptyString(c, p + ".authority"), material);
     }
 
     private static HealthCheckSettings healthCheck(Config c, String p) throws InvalidConfigException {

@@ -7,25 +7,29 @@ import java.util.Optional;
 
 /**
  * Server-side TLS for the client-facing listener ({@code portico.tls}). Both files are present or neither
- * is; when present they were readable files at load time. Both files are PEM.
+ * is; when present they were read, parsed and checked at load time into {@code keyMaterial}.
  *
- * @param certChainFile  certificate chain, leaf first
- * @param privateKeyFile PKCS#8 private key for the leaf certificate
+ * @param certChainFile  PEM certificate chain, leaf first
+ * @param privateKeyFile PEM private key for the leaf certificate (PKCS#8, encrypted PKCS#8, PKCS#1 or SEC1)
+ * @param keyMaterial    the key and chain those files hold; present exactly when the files are
  */
-public record TlsSettings(Optional<Path> certChainFile, Optional<Path> privateKeyFile) {
+public record TlsSettings(Optional<Path> certChainFile, Optional<Path> privateKeyFile,
+                          Optional<TlsKeyMaterial> keyMaterial) {
 
     public TlsSettings {
         requireNonNull(certChainFile, "certChainFile");
         requireNonNull(privateKeyFile, "privateKeyFile");
-        if (certChainFile.isPresent() != privateKeyFile.isPresent()) {
+        requireNonNull(keyMaterial, "keyMaterial");
+        if (certChainFile.isPresent() != privateKeyFile.isPresent()
+            || certChainFile.isPresent() != keyMaterial.isPresent()) {
             throw new IllegalArgumentException(
-                    "certChainFile and privateKeyFile must both be set or both be empty");
+                    "certChainFile, privateKeyFile and keyMaterial must all be set or all be empty");
         }
     }
 
     /** Plaintext (h2c and HTTP/1.1) when no files are configured. */
     public static TlsSettings disabled() {
-        return new TlsSettings(Optional.empty(), Optional.empty());
+        return new TlsSettings(Optional.empty(), Optional.empty(), Optional.empty());
     }
 
     /** Whether the listener serves TLS. */

@@ -122,8 +122,9 @@ class PorticoConfigTest {
 
     @Test
     void tlsIsEnabledWhenBothFilesAreSet() throws Exception {
-        final Path cert = write("cert.pem", "cert");
-        final Path key = write("key.pem", "key");
+        final SelfSignedPem pem = SelfSignedPem.write(dir, "server");
+        final Path cert = pem.certificate();
+        final Path key = pem.privateKey();
 
         final TlsSettings tls = PorticoConfig.parse("portico.tls { cert-chain-file = \"" + cert
                                                     + "\", private-key-file = \"" + key + "\" }").tls();
@@ -131,6 +132,7 @@ class PorticoConfigTest {
         assertThat(tls.enabled()).isTrue();
         assertThat(tls.certChainFile()).contains(cert);
         assertThat(tls.privateKeyFile()).contains(key);
+        assertThat(tls.keyMaterial().orElseThrow().certificateChain()).hasSize(1);
     }
 
     @Test
@@ -183,8 +185,9 @@ class PorticoConfigTest {
 
     @Test
     void environmentSetsEachCommonKey() throws Exception {
-        final Path cert = write("cert.pem", "cert");
-        final Path key = write("key.pem", "key");
+        final SelfSignedPem pem = SelfSignedPem.write(dir, "server");
+        final Path cert = pem.certificate();
+        final Path key = pem.privateKey();
         final Path set1 = write("a.binpb", "");
         final Path set2 = write("b.binpb", "");
         final Map<String, String> env = Map.of(
@@ -205,7 +208,8 @@ class PorticoConfigTest {
                 .containsExactly(new HostAndPort("a", 50051), new HostAndPort("::1", 50052));
         assertThat(s.cors().allowedOrigins())
                 .containsExactly("https://app.example.com", "https://*.example.org");
-        assertThat(s.tls()).isEqualTo(new TlsSettings(Optional.of(cert), Optional.of(key)));
+        assertThat(s.tls().certChainFile()).contains(cert);
+        assertThat(s.tls().privateKeyFile()).contains(key);
         assertThat(s.admin().port()).isEqualTo(9191);
         assertThat(s.schema().descriptorSets()).containsExactly(set1, set2);
     }

@@ -174,9 +174,10 @@ class UpstreamClustersConfigTest {
 
     @Test
     void upstreamTlsFilesAndAuthorityAreRead() throws Exception {
-        final Path ca = Files.writeString(dir.resolve("ca.pem"), "ca");
-        final Path cert = Files.writeString(dir.resolve("client.pem"), "cert");
-        final Path key = Files.writeString(dir.resolve("client.key"), "key");
+        final Path ca = SelfSignedPem.write(dir, "ca").certificate();
+        final SelfSignedPem client = SelfSignedPem.write(dir, "client");
+        final Path cert = client.certificate();
+        final Path key = client.privateKey();
 
         final PorticoSettings s = PorticoConfig.parse("portico.upstream { plaintext = false, tls {"
                 + " trust-cert-collection-file = \"" + ca + "\", cert-chain-file = \"" + cert + "\","

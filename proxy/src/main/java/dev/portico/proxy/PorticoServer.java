@@ -3,6 +3,7 @@ package dev.portico.proxy;
 import static java.util.Objects.requireNonNull;
 
 import dev.portico.config.PorticoSettings;
+import dev.portico.config.TlsKeyMaterial;
 import dev.portico.config.TlsSettings;
 import dev.portico.health.HealthProber;
 import dev.portico.health.Readiness;
@@ -229,8 +230,9 @@ public final class PorticoServer implements AutoCloseable {
     }
 
     private static SslContext sslContext(TlsSettings tls) throws SSLException {
-        return SslContextBuilder.forServer(tls.certChainFile().orElseThrow().toFile(),
-                                           tls.privateKeyFile().orElseThrow().toFile())
+        // The key and chain were read and checked with the configuration: any PEM form, one-line errors.
+        final TlsKeyMaterial material = tls.keyMaterial().orElseThrow();
+        return SslContextBuilder.forServer(material.privateKey(), material.certificateArray())
                 .ciphers(Http2SecurityUtil.CIPHERS, SupportedCipherSuiteFilter.INSTANCE)
                 .applicationProtocolConfig(new ApplicationProtocolConfig(
                         ApplicationProtocolConfig.Protocol.ALPN,

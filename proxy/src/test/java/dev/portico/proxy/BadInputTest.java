@@ -2,11 +2,13 @@ package dev.portico.proxy;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.google.gson.JsonObject;
 import com.google.protobuf.ByteString;
 import dev.portico.demo.v1.EchoRequest;
 import dev.portico.demo.v1.EchoResponse;
 import dev.portico.demo.v1.StreamRequest;
 import dev.portico.proxy.demo.DemoBackend;
+import dev.portico.proxy.testing.ConnectWire;
 import dev.portico.proxy.testing.GrpcWeb;
 import dev.portico.proxy.testing.GrpcWebResponse;
 import dev.portico.proxy.testing.PorticoFixture;
@@ -149,6 +151,77 @@ class BadInputTest {
             assertThat(response.code()).isEqualTo(12); // UNIMPLEMENTED
             assertThat(response.trailersOnly()).isTrue();
             assertThat(response.message()).contains("malformed path").contains(path);
+            assertNextCallWorks(transport, wire, true);
+        }
+    }
+
+    // --- Connect: a path that names no method is 404, a well-formed one to an unknown method 501 ---
+
+    static Stream<Arguments> connectContentTypesAndMalformedPaths() {
+        final List<Arguments> combinations = new ArrayList<>();
+        for (Transport transport : List.of(Transport.HTTP1, Transport.H2C)) {
+            for (String contentType : List.of("application/proto", "application/connect+proto")) {
+                for (String path : List.of("/nomethod", "/a/b/c", "/portico.demo.v1.DemoService/")) {
+                    combinations.add(Arguments.of(transport, contentType, path));
+                }
+            }
+        }
+        return combinations.stream();
+    }
+
+    @ParameterizedTest(name = "{0} {1} {2}")
+    @MethodSource("connectContentTypesAndMalformedPaths")
+    void aConnectRequestToAPathThatNamesNoMethodIs404Unimplemented(Transport transport, String contentType,
+                                                                  String path) throws Exception {
+        final HttpHeaders headers = new DefaultHttpHeaders().set("content-type", contentType)
+                                                            .set("connect-protocol-version", "1");
+        final byte[] message = echoRequest("x").toByteArray();
+        final byte[] body = contentType.startsWith("application/connect+") ? GrpcWeb.frame(0, message) : message;
+        try (RawWire wire = RawWire.open(transport, portico.port())) {
+            final TestHttpClient.Response response = wire.exchange("POST", path, headers, body);
+
+            // Connect servers answer 404 for a path that is not /package.Service/Method.
+            assertThat(response.status()).isEqualTo(404);
+            assertThat(response.headers().get("content-type")).isEqualTo("application/json");
+            final JsonObject error = ConnectWire.json(response.body());
+            assertThat(error.get("code").getAsString()).isEqualTo("unimplemented");
+            assertThat(error.get("message").getAsString()).contains("malformed path").contains(path);
+            assertNextCallWorks(transport, wire, true);
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = Transport.class, names = {"HTTP1", "H2C"})
+    void aConnectRequestToAnUnknownMethodOnAWellFormedPathStays501(Transport transport) throws Exception {
+        try (RawWire wire = RawWire.open(transport, portico.port())) {
+            final TestHttpClient.Response response = wire.exchange(
+                    "POST", "/portico.demo.v1.DemoService/NoSuchMethod", ConnectWire.unaryHeaders("proto"),
+                    echoRequest("x").toByteArray());
+
+            assertThat(response.status()).isEqualTo(501);
+            assertThat(ConnectWire.json(response.body()).get("code").getAsString()).isEqualTo("unimplemented");
+            assertNextCallWorks(transport, wire, true);
+        }
+    }
+
+    static Stream<Arguments> requestsOfNoProtocolToPathsThatNameNoMethod() {
+        return transportsAnd("GET /favicon.ico", "POST /nomethod", "PUT /a/b/c");
+    }
+
+    @ParameterizedTest(name = "{0} {1}")
+    @MethodSource("requestsOfNoProtocolToPathsThatNameNoMethod")
+    void aRequestOfNoProtocolToAPathThatNamesNoMethodIsAPlain404(Transport transport, String request)
+            throws Exception {
+        final String method = request.substring(0, request.indexOf(' '));
+        final String path = request.substring(request.indexOf(' ') + 1);
+        final byte[] body = "GET".equals(method) ? null : "{}".getBytes(StandardCharsets.US_ASCII);
+        try (RawWire wire = RawWire.open(transport, portico.port())) {
+            final TestHttpClient.Response response = wire.exchange(
+                    method, path, new DefaultHttpHeaders().set("content-type", "text/plain"), body);
+
+            assertThat(response.status()).isEqualTo(404);
+            assertThat(response.headers().get("content-type")).isEqualTo("text/plain; charset=utf-8");
+            assertThat(text(response)).contains("malformed path").contains(path);
             assertNextCallWorks(transport, wire, true);
         }
     }

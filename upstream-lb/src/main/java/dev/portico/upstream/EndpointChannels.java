@@ -3,6 +3,7 @@ package dev.portico.upstream;
 import static java.util.Objects.requireNonNull;
 
 import dev.portico.config.LimitSettings;
+import dev.portico.config.TlsKeyMaterial;
 import dev.portico.config.UpstreamChannelSettings;
 import dev.portico.config.UpstreamTlsSettings;
 import io.grpc.ChannelCredentials;
@@ -15,9 +16,13 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import javax.net.ssl.KeyManager;
+import javax.net.ssl.KeyManagerFactory;
 
 /**
  * Builds the grpc-java channel of each endpoint of one cluster: h2c or TLS (optionally mutual) with the
@@ -48,13 +53,31 @@ final class EndpointChannels {
                 builder.trustManager(tls.trustCertCollectionFile().get().toFile());
             }
             if (tls.mutual()) {
-                builder.keyManager(tls.certChainFile().orElseThrow().toFile(),
-                                   tls.privateKeyFile().orElseThrow().toFile());
+                builder.keyManager(keyManagers(tls.clientKeyMaterial().orElseThrow()));
             }
         } catch (IOException e) {
             throw new UncheckedIOException("reading the upstream TLS files: " + e.getMessage(), e);
         }
         return builder.build();
+    }
+
+    /**
+     * The client key as key managers: the configuration read it already (any PEM form), so it goes to
+     * grpc-java as a key, not as a file grpc-java would read again (and only in PKCS#8).
+     */
+    private static KeyManager[] keyManagers(TlsKeyMaterial material) {
+        try {
+            final KeyStore store = KeyStore.getInstance(KeyStore.getDefaultType());
+            store.load(null, null);
+            final char[] password = new char[0]; // in memory only; the store never leaves this method
+            store.setKeyEntry("client", material.privateKey(), password, material.certificateArray());
+            final KeyManagerFactory factory =
+                    KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+            factory.init(store, password);
+            return factory.getKeyManagers();
+        } catch (GeneralSecurityException | IOException e) {
+            throw new IllegalStateException("the upstream client key cannot be used: " + e.getMessage(), e);
+        }
     }
 
     /** New channels to {@code endpoint}, one per event loop; each connects on its first call. */

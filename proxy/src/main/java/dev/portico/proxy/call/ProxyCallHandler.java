@@ -129,8 +129,13 @@ public final class ProxyCallHandler extends ChannelInboundHandlerAdapter impleme
         }
         final Optional<ClientProtocol> protocol;
         final String contentTypeHeader = request.headers().get(HttpHeaderNames.CONTENT_TYPE);
+        final boolean namesAMethod = ProtocolDetector.namesAMethod(request.uri());
         if (HttpMethod.POST.equals(request.method())) {
             protocol = contentTypeHeader == null ? Optional.empty() : detectPost(contentTypeHeader);
+            if (protocol.isEmpty() && !namesAMethod) {
+                rejectPathNotFound(request);
+                return;
+            }
             if (protocol.isEmpty()) {
                 final String reason = "unsupported content-type " + (contentTypeHeader == null ? "(none)"
                         : '"' + contentTypeHeader + '"') + ": Portico accepts " + ProtocolDetector.accepted();
@@ -141,12 +146,25 @@ public final class ProxyCallHandler extends ChannelInboundHandlerAdapter impleme
         } else {
             protocol = HttpMethod.GET.equals(request.method())
                        ? runtime.protocols().detectGet(request.uri()) : Optional.empty();
+            if (protocol.isEmpty() && !namesAMethod) {
+                rejectPathNotFound(request);
+                return;
+            }
             if (protocol.isEmpty()) {
                 final var response = PlainResponses.of(
                         ctx.alloc(), HttpResponseStatus.METHOD_NOT_ALLOWED, request.method()
                         + " is not allowed: calls are POST (or Connect GET, with encoding and message parameters)");
                 response.headers().set(HttpHeaderNames.ALLOW, "POST, GET, OPTIONS");
                 reject(request, response.status().toString(), response);
+                return;
+            }
+        }
+        if (!namesAMethod) {
+            final String message = ProtocolDetector.malformedPathMessage(request.uri());
+            final Optional<FullHttpResponse> notFound = protocol.get().pathNotFound(ctx.alloc(), message);
+            if (notFound.isPresent()) {
+                runtime.metrics().rejected(protocol.get().tag(), UNPARSED_METHOD, RpcCode.UNIMPLEMENTED);
+                reject(request, message, notFound.get());
                 return;
             }
         }
@@ -157,6 +175,12 @@ public final class ProxyCallHandler extends ChannelInboundHandlerAdapter impleme
             return;
         }
         startCall(request, protocol.get(), contentTypeHeader);
+    }
+
+    /** A path that is not {@code /package.Service/Method} in no protocol Portico knows: a plain 404. */
+    private void rejectPathNotFound(HttpRequest request) {
+        final String message = ProtocolDetector.malformedPathMessage(request.uri());
+        reject(request, message, PlainResponses.of(ctx.alloc(), HttpResponseStatus.NOT_FOUND, message));
     }
 
     private Optional<ClientProtocol> detectPost(String contentType) {

@@ -8,9 +8,11 @@ import dev.portico.proxy.wire.ProtocolException;
 import io.grpc.Metadata;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
+import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
+import java.util.Optional;
 
 /**
  * A protocol a client speaks to Portico, translated to and from a native gRPC call.
@@ -50,4 +52,12 @@ public sealed interface ClientProtocol permits GrpcProtocol, ConnectUnaryProtoco
      */
     HttpObject encodeEnd(ByteBufAllocator alloc, RequestMeta meta, CallOutcome outcome, boolean headSent,
                          DeferredResponse deferred);
+
+    /**
+     * The answer to a request whose path is not {@code /package.Service/Method}, when the protocol has one
+     * of its own; empty: the path is refused like any other bad head. The caller must release (write) it.
+     */
+    default Optional<FullHttpResponse> pathNotFound(ByteBufAllocator alloc, String message) {
+        return Optional.empty();
+    }
 }

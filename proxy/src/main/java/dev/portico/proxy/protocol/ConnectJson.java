@@ -8,7 +8,17 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.TypeRegistry;
 import com.google.protobuf.util.JsonFormat;
 import dev.portico.proxy.wire.HeaderNames;
+import dev.portico.proxy.wire.RpcCode;
 import io.grpc.Metadata;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
 import java.util.Base64;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -30,10 +40,25 @@ final class ConnectJson {
         return errorObject(outcome, types).toString();
     }
 
+    /**
+     * HTTP 404 with the {@code unimplemented} error JSON: what Connect servers answer for a path that is not
+     * {@code /package.Service/Method} (501 stays for a well-formed path to an unknown method). The caller
+     * must release (write) the result.
+     */
+    static FullHttpResponse pathNotFound(ByteBufAllocator alloc, String message) {
+        final FullHttpResponse response = new DefaultFullHttpResponse(
+                HttpVersion.HTTP_1_1, HttpResponseStatus.NOT_FOUND, ByteBufUtil.writeUtf8(
+                        alloc, error(CallOutcome.local(RpcCode.UNIMPLEMENTED, message),
+                                     TypeRegistry.getEmptyTypeRegistry())));
+        response.headers().set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON);
+        HttpUtil.setContentLength(response, response.content().readableBytes());
+        return response;
+    }
+
     /** {@code {"error": {...}, "metadata": {"name": ["value"]}}}; the error only when the call failed. */
     static String endStream(CallOutcome outcome, TypeRegistry types) {
         final JsonObject end = new JsonObject();
-        if (outcome.code() != dev.portico.proxy.wire.RpcCode.OK) {
+        if (outcome.code() != RpcCode.OK) {
             end.add("error", errorObject(outcome, types));
         }
         final JsonObject metadata = new JsonObject();

@@ -26,6 +26,7 @@ import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
+import java.util.Optional;
 import java.util.function.Supplier;
 
 /**
@@ -38,6 +39,11 @@ public final class ConnectStreamProtocol implements ClientProtocol {
     /** {@code errorDetailTypes}: the message types known now, to render error details' debug JSON. */
     public ConnectStreamProtocol(Supplier<TypeRegistry> errorDetailTypes) {
         this.errorDetailTypes = requireNonNull(errorDetailTypes, "errorDetailTypes");
+    }
+
+    @Override
+    public Optional<FullHttpResponse> pathNotFound(ByteBufAllocator alloc, String message) {
+        return Optional.of(ConnectJson.pathNotFound(alloc, message));
     }
 
     @Override

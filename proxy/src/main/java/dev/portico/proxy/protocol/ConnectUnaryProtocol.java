@@ -34,6 +34,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.function.Supplier;
 import java.util.zip.CRC32C;
 
@@ -51,6 +52,11 @@ public final class ConnectUnaryProtocol implements ClientProtocol {
     public ConnectUnaryProtocol(ConnectSettings settings, Supplier<TypeRegistry> errorDetailTypes) {
         this.settings = requireNonNull(settings, "settings");
         this.errorDetailTypes = requireNonNull(errorDetailTypes, "errorDetailTypes");
+    }
+
+    @Override
+    public Optional<FullHttpResponse> pathNotFound(ByteBufAllocator alloc, String message) {
+        return Optional.of(ConnectJson.pathNotFound(alloc, message));
     }
 
     @Override

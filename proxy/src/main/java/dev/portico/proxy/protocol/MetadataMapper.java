@@ -44,6 +44,8 @@ public final class MetadataMapper {
             HttpHeaderNames.CONTENT_TYPE, HeaderNames.GRPC_STATUS, HeaderNames.GRPC_MESSAGE,
             HeaderNames.GRPC_ENCODING, HeaderNames.GRPC_ACCEPT_ENCODING);
 
+    private static final Base64.Encoder UNPADDED = Base64.getEncoder().withoutPadding();
+
     private MetadataMapper() {}
 
     /**
@@ -108,7 +110,7 @@ public final class MetadataMapper {
 
     /**
      * Calls {@code sink} with every entry of upstream metadata that goes back to the client, as HTTP header
-     * values: ASCII values as they are, binary values base64-encoded with padding.
+     * values: ASCII values as they are, binary values base64-encoded without padding.
      */
     public static void forEachEntry(Metadata metadata, BiConsumer<String, String> sink) {
         for (String key : metadata.keys()) {
@@ -120,7 +122,9 @@ public final class MetadataMapper {
                 final Iterable<byte[]> values = metadata.getAll(
                         Metadata.Key.of(name, Metadata.BINARY_BYTE_MARSHALLER));
                 if (values != null) {
-                    values.forEach(value -> sink.accept(name, Base64.getEncoder().encodeToString(value)));
+                    // PROTOCOL-HTTP2.md: "Implementations MUST accept padded and un-padded values and should
+                    // emit un-padded values." Strict clients (connect-go) reject padded ones.
+                    values.forEach(value -> sink.accept(name, UNPADDED.encodeToString(value)));
                 }
             } else {
                 final Iterable<String> values = metadata.getAll(

@@ -60,6 +60,16 @@ public final class ProtocolDetector {
         }
     }
 
+    /** Whether a request URI's path has the form {@code /package.Service/Method}. */
+    public static boolean namesAMethod(String uri) {
+        return RequestHeads.isMethodPath(uri);
+    }
+
+    /** Why a path that {@link #namesAMethod} refuses names no method, for the client. */
+    public static String malformedPathMessage(String uri) {
+        return RequestHeads.malformedPathMessage(uri);
+    }
+
     /** The content types Portico accepts, for a 415's reason. */
     public static String accepted() {
         return "application/grpc-web(-text)(+proto|+json), application/connect+proto|json, "

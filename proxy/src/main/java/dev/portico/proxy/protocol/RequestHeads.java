@@ -16,15 +16,28 @@ final class RequestHeads {
      * {@code package.Service/Method}. A query string is ignored.
      */
     static String fullMethodName(String uri) throws ProtocolException {
-        final int query = uri.indexOf('?');
-        final String path = query < 0 ? uri : uri.substring(0, query);
-        final int slash = path.indexOf('/', 1);
-        if (path.length() < 4 || path.charAt(0) != '/' || slash < 2 || slash == path.length() - 1
-            || path.indexOf('/', slash + 1) >= 0) {
-            throw new ProtocolException(RpcCode.UNIMPLEMENTED,
-                                        "malformed path " + quoted(path) + ": expected /package.Service/Method");
+        if (!isMethodPath(uri)) {
+            throw new ProtocolException(RpcCode.UNIMPLEMENTED, malformedPathMessage(uri));
         }
-        return path.substring(1);
+        return path(uri).substring(1);
+    }
+
+    /** Whether the path (query ignored) has the form {@code /package.Service/Method}. */
+    static boolean isMethodPath(String uri) {
+        final String path = path(uri);
+        final int slash = path.indexOf('/', 1);
+        return path.length() >= 4 && path.charAt(0) == '/' && slash >= 2 && slash < path.length() - 1
+               && path.indexOf('/', slash + 1) < 0;
+    }
+
+    /** Why a path that {@link #isMethodPath} refuses names no method. */
+    static String malformedPathMessage(String uri) {
+        return "malformed path " + quoted(path(uri)) + ": expected /package.Service/Method";
+    }
+
+    private static String path(String uri) {
+        final int query = uri.indexOf('?');
+        return query < 0 ? uri : uri.substring(0, query);
     }
 
     /** The {@code grpc-timeout} header in nanoseconds, or {@link RequestMeta#NO_TIMEOUT} when absent. */

@@ -51,6 +51,13 @@ public final class TestBackend implements AutoCloseable {
     private final AtomicInteger calls = new AtomicInteger();
     private volatile long delayMillis;
     private volatile Status failure;
+    private volatile Answer answer;
+
+    /**
+     * How every call is answered instead of the plain echo: {@code headers} and the echo, then
+     * {@code status} with {@code trailers} (the status and trailers alone when {@code trailersOnly}).
+     */
+    public record Answer(Metadata headers, boolean trailersOnly, Status status, Metadata trailers) {}
 
     private TestBackend(String name, InetSocketAddress address, boolean healthService,
                         ServerCredentials credentials) throws IOException {
@@ -112,6 +119,11 @@ public final class TestBackend implements AutoCloseable {
     /** Every call from now on fails with {@code status}; null answers them again. */
     public void failWith(Status status) {
         this.failure = status;
+    }
+
+    /** Every call from now on is answered as {@code answer} says; null echoes again. */
+    public void answerWith(Answer answer) {
+        this.answer = answer;
     }
 
     /** Whether a call with this {@code x-call-id} reached the server (its handler, or its interceptors). */
@@ -197,12 +209,30 @@ public final class TestBackend implements AutoCloseable {
                             call.close(status, identity);
                             return;
                         }
+                        final Answer scripted = TestBackend.this.answer;
+                        if (scripted != null) {
+                            answerAsScripted(scripted);
+                            return;
+                        }
                         call.sendHeaders(identity);
                         call.sendMessage(request);
                         call.close(Status.OK, new Metadata());
                     } catch (IllegalStateException e) {
                         // The call was cancelled or the server killed meanwhile.
                     }
+                }
+
+                private void answerAsScripted(Answer scripted) {
+                    // Copies: grpc-java takes ownership of the metadata it sends.
+                    final Metadata trailers = new Metadata();
+                    trailers.merge(scripted.trailers());
+                    if (!scripted.trailersOnly()) {
+                        final Metadata headers = new Metadata();
+                        headers.merge(scripted.headers());
+                        call.sendHeaders(headers);
+                        call.sendMessage(request);
+                    }
+                    call.close(scripted.status(), trailers);
                 }
             };
         }
