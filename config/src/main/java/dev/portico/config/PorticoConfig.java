@@ -164,7 +164,7 @@ public final class PorticoConfig {
                 endpoints(c, "portico.upstream.endpoints"),
                 bool(c, "portico.upstream.plaintext"),
                 positiveDuration(c, "portico.upstream.connect-timeout"),
-                positiveDuration(c, "portico.upstream.keep-alive-time"));
+                keepAliveTime(c, "portico.upstream.keep-alive-time"));
         final CorsSettings cors = cors(c);
         final LimitSettings limits = new LimitSettings(
                 bytes(c, "portico.limits.max-message-bytes"),
@@ -601,8 +601,9 @@ public final class PorticoConfig {
         final UpstreamChannelSettings channel = new UpstreamChannelSettings(
                 bool(c, p + ".plaintext"),
                 positiveDuration(c, p + ".connect-timeout"),
-                positiveDuration(c, p + ".keep-alive-time"),
+                keepAliveTime(c, p + ".keep-alive-time"),
                 positiveDuration(c, p + ".keep-alive-timeout"),
+                bool(c, p + ".keep-alive-without-calls"),
                 upstreamTls(c, p + ".tls"));
         return new ClusterSettings(name, endpoints, services, channel,
                                    positiveDuration(c, p + ".dns-refresh-interval"),
@@ -610,6 +611,19 @@ public final class PorticoConfig {
                                    bool(c, p + ".panic-mode"),
                                    healthCheck(c, p + ".health-check"),
                                    outlierDetection(c, p + ".outlier-detection"));
+    }
+
+    /**
+     * Rejected below grpc-java's floor rather than raised silently: a value that low only ever comes from
+     * someone expecting more PINGs than grpc-java sends, and servers permit far fewer (gRFC A8).
+     */
+    private static Duration keepAliveTime(Config c, String path) throws InvalidConfigException {
+        final Duration d = positiveDuration(c, path);
+        if (d.compareTo(UpstreamChannelSettings.MIN_KEEP_ALIVE_TIME) < 0) {
+            throw invalid(c, path, "must be at least 10s (grpc-java sends keep-alive PINGs at most every 10s, "
+                                   + "and default gRPC servers permit one per 5m), got " + render(c, path));
+        }
+        return d;
     }
 
     private static UpstreamTlsSettings upstreamTls(Config c, String p) throws InvalidConfigException {

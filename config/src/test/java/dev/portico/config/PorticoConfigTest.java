@@ -29,7 +29,7 @@ class PorticoConfigTest {
         assertThat(s.tls().enabled()).isFalse();
         assertThat(s.tls()).isEqualTo(TlsSettings.disabled());
         assertThat(s.upstream()).isEqualTo(
-                new UpstreamSettings(List.of(), true, Duration.ofSeconds(5), Duration.ofSeconds(30)));
+                new UpstreamSettings(List.of(), true, Duration.ofSeconds(5), Duration.ofMinutes(5)));
         assertThat(s.cors()).isEqualTo(
                 new CorsSettings(List.of("*"), List.of("*"), List.of(), false, Duration.ofHours(2), false));
         assertThat(s.limits()).isEqualTo(new LimitSettings(4 << 20, 8 << 10, 8 << 10, 1000, 4 << 20, 10_000));

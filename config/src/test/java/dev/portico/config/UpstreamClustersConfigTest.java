@@ -38,7 +38,7 @@ class UpstreamClustersConfigTest {
         assertThat(defaults.endpoints()).isEmpty();
         assertThat(defaults.services()).isEmpty();
         assertThat(defaults.channel()).isEqualTo(new UpstreamChannelSettings(
-                true, Duration.ofSeconds(5), Duration.ofSeconds(30), Duration.ofSeconds(10),
+                true, Duration.ofSeconds(5), Duration.ofMinutes(5), Duration.ofSeconds(10), false,
                 UpstreamTlsSettings.defaults()));
         assertThat(defaults.dnsRefreshInterval()).isEqualTo(Duration.ofSeconds(30));
         assertThat(defaults.maxAttempts()).isEqualTo(3);
@@ -298,6 +298,9 @@ class UpstreamClustersConfigTest {
             "outlier-detection.max-ejection-percent = 101 | must be between 0 and 100, got 101",
             "dns-refresh-interval = 0                | must be a positive duration such as 5s or 500ms, got 0",
             "keep-alive-timeout = 0                  | must be a positive duration such as 5s or 500ms, got 0",
+            "keep-alive-time = 9s                    | must be at least 10s (grpc-java sends keep-alive PINGs at most "
+            + "every 10s, and default gRPC servers permit one per 5m), got \"9s\"",
+            "keep-alive-without-calls = 1m           | must be true or false, got \"1m\"",
             "max-attempts = 0                        | must be between 1 and 10, got 0",
             "panic-mode = sometimes                  | must be true or false, got \"sometimes\"",
     })

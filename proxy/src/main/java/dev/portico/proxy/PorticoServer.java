@@ -26,6 +26,7 @@ import dev.portico.proxy.transport.FrontendInitializer;
 import dev.portico.proxy.transport.HandlerNames;
 import dev.portico.proxy.transport.RequestPipeline;
 import dev.portico.upstream.ClusterHealth;
+import dev.portico.upstream.DnsEndpointResolver;
 import dev.portico.upstream.EndpointResolver;
 import dev.portico.upstream.PickResult;
 import dev.portico.upstream.RoutingUpstreamPool;
@@ -109,15 +110,19 @@ public final class PorticoServer implements AutoCloseable {
     }
 
     /**
-     * Opens the upstream pool the settings describe (clusters, DNS through the JVM's resolver, health checks)
-     * and binds the listeners. With {@code demoPage}, GET / serves the web demo page.
+     * Opens the upstream pool the settings describe (clusters, DNS names resolved afresh at every refresh by
+     * {@link DnsEndpointResolver}, health checks) and binds the listeners. With {@code demoPage}, GET / serves
+     * the web demo page.
      */
     public static PorticoServer start(PorticoSettings settings, boolean demoPage)
             throws InterruptedException, SSLException, SchemaException {
-        return start(settings, EndpointResolver.SYSTEM, demoPage);
+        return start(settings, DnsEndpointResolver.system(), demoPage);
     }
 
-    /** Like {@link #start(PorticoSettings, boolean)}, with DNS names resolved by {@code resolver}. */
+    /**
+     * Like {@link #start(PorticoSettings, boolean)}, with DNS names resolved by {@code resolver}, which the
+     * server owns and closes.
+     */
     public static PorticoServer start(PorticoSettings settings, EndpointResolver resolver, boolean demoPage)
             throws InterruptedException, SSLException, SchemaException {
         requireNonNull(settings, "settings");

@@ -106,8 +106,12 @@ final class EndpointChannels {
                 .overrideAuthority(settings.tls().authority().orElse(endpoint.target().toString()))
                 .maxInboundMessageSize(limits.maxMessageBytes())
                 .maxInboundMetadataSize(limits.maxHeaderListBytes())
+                // gRFC A8. On GOAWAY too_many_pings, grpc-netty doubles this channel's keep-alive time (one
+                // AtomicBackoff per built channel, kept across reconnections): the backoff lives as long as the
+                // endpoint's channel does. TooManyPings reports it.
                 .keepAliveTime(settings.keepAliveTime().toNanos(), TimeUnit.NANOSECONDS)
                 .keepAliveTimeout(settings.keepAliveTimeout().toNanos(), TimeUnit.NANOSECONDS)
+                .keepAliveWithoutCalls(settings.keepAliveWithoutCalls())
                 // Portico retries only calls that sent nothing, itself (UpstreamAttempt); grpc-java's retry
                 // buffer would hold request messages in memory.
                 .disableRetry()

@@ -5,6 +5,8 @@ import static java.util.Objects.requireNonNull;
 import dev.portico.config.ClusterSettings;
 import dev.portico.config.HostAndPort;
 import dev.portico.config.LimitSettings;
+import io.grpc.Channel;
+import io.grpc.ClientInterceptors;
 import io.grpc.ConnectivityState;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
@@ -25,6 +27,7 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
@@ -235,7 +238,10 @@ final class EndpointPool {
         log.info("upstream cluster {}: endpoint {} joined", settings.name(), endpoint);
         if (settings.healthCheck().enabled()) {
             member.health = EndpointState.STARTING;
-            member.check = checker.start(endpoint, member.channel, settings.healthCheck(), new Sink(member));
+            // Health checks see too_many_pings first: their Watch is the call that is always in flight.
+            final Channel checked = ClientInterceptors.intercept(member.channel,
+                                                                 TooManyPings.watcher(member::tooManyPings));
+            member.check = checker.start(endpoint, checked, settings.healthCheck(), new Sink(member));
         } else {
             member.health = EndpointState.HEALTHY;
         }
@@ -402,6 +408,7 @@ final class EndpointPool {
         final PickResult.Picked picked;
         /** Counts are atomics, touched by every call's thread. */
         final OutlierDetector.Counters outlier = new OutlierDetector.Counters();
+        final AtomicBoolean tooManyPingsReported = new AtomicBoolean();
         EndpointState health;
         boolean connectionFailing;
         boolean retired;
@@ -426,6 +433,21 @@ final class EndpointPool {
         public void onCallClosed(Status status) {
             if (outliers.record(outlier, status.getCode())) {
                 onControl(() -> considerEjecting(this));
+            }
+            if (TooManyPings.endedBy(status)) {
+                tooManyPings();
+            }
+        }
+
+        /** The endpoint ended a connection with GOAWAY too_many_pings. Any thread; logged once per endpoint. */
+        void tooManyPings() {
+            if (tooManyPingsReported.compareAndSet(false, true)) {
+                log.warn("upstream cluster {}: endpoint {} closed a connection with GOAWAY too_many_pings (its "
+                         + "calls failed): it permits keep-alive PINGs less often than keep-alive-time = {}s "
+                         + "(grpc-java permitKeepAliveTime, grpc-go MinTime). Portico now pings it half as "
+                         + "often (the interval doubles on each such GOAWAY); set keep-alive-time to the "
+                         + "upstream's limit",
+                         settings.name(), endpoint, settings.channel().keepAliveTime().toSeconds());
             }
         }
     }

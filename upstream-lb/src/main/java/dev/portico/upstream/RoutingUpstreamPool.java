@@ -38,6 +38,7 @@ public final class RoutingUpstreamPool implements UpstreamPool {
     private final Map<String, EndpointPool> clusters;
     private final ServiceRouter<EndpointPool> router;
     private final EndpointHealthChecker checker;
+    private final EndpointResolver resolver;
     private final ScheduledExecutorService control;
     private final ExecutorService dns;
     private final List<Runnable> listeners = new CopyOnWriteArrayList<>();
@@ -46,6 +47,7 @@ public final class RoutingUpstreamPool implements UpstreamPool {
     private RoutingUpstreamPool(UpstreamPoolSettings settings, LimitSettings limits,
                                 EndpointHealthChecker checker, EndpointResolver resolver, UpstreamLoops loops) {
         this.checker = checker;
+        this.resolver = resolver;
         this.control = Executors.newSingleThreadScheduledExecutor(daemon("portico-upstream"));
         this.dns = Executors.newSingleThreadExecutor(daemon("portico-dns"));
         final Map<String, EndpointPool> pools = new LinkedHashMap<>();
@@ -69,7 +71,7 @@ public final class RoutingUpstreamPool implements UpstreamPool {
     /**
      * Opens every cluster, its upstream connections on {@code loops} (see {@link UpstreamLoops}): resolves the
      * endpoints (blocking on DNS, once), opens their channels and starts their health checks. The pool owns
-     * {@code checker} and closes it.
+     * {@code checker} and {@code resolver} and closes them.
      */
     public static RoutingUpstreamPool start(UpstreamPoolSettings settings, LimitSettings limits,
                                             EndpointHealthChecker checker, EndpointResolver resolver,
@@ -173,6 +175,7 @@ public final class RoutingUpstreamPool implements UpstreamPool {
         }
         control.shutdownNow();
         dns.shutdownNow();
+        resolver.close();
         final long deadline = System.nanoTime() + CLOSE_GRACE_NANOS;
         for (ManagedChannel channel : channels) {
             try {

@@ -2,6 +2,7 @@ package dev.portico.proxy.testing;
 
 import dev.portico.config.PorticoConfig;
 import dev.portico.proxy.PorticoServer;
+import dev.portico.upstream.DnsEndpointResolver;
 import dev.portico.upstream.EndpointResolver;
 import dev.portico.upstream.EndpointState;
 import io.grpc.CallOptions;
@@ -45,9 +46,9 @@ public final class PoolPortico implements AutoCloseable {
         this.channel = NettyChannelBuilder.forAddress("127.0.0.1", portico.port()).usePlaintext().build();
     }
 
-    /** Portico with {@code hocon} (under the listener and admin settings of a test), DNS by the JVM. */
+    /** Portico with {@code hocon} (under the listener and admin settings of a test), DNS as Portico ships it. */
     public static PoolPortico start(String hocon) throws Exception {
-        return start(hocon, EndpointResolver.SYSTEM);
+        return start(hocon, DnsEndpointResolver.system());
     }
 
     /** Portico with {@code hocon}, resolving DNS names with {@code resolver}. */

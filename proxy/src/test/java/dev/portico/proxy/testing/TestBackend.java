@@ -18,12 +18,14 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.UnaryOperator;
 
 /**
  * A real grpc-java server on a loopback address that answers any unary method of any service by echoing the
@@ -50,6 +52,7 @@ public final class TestBackend implements AutoCloseable {
     private final Set<String> received = ConcurrentHashMap.newKeySet();
     private final AtomicInteger calls = new AtomicInteger();
     private volatile long delayMillis;
+    private volatile long streamPauseMillis;
     private volatile Status failure;
     private volatile Answer answer;
 
@@ -61,6 +64,12 @@ public final class TestBackend implements AutoCloseable {
 
     private TestBackend(String name, InetSocketAddress address, boolean healthService,
                         ServerCredentials credentials) throws IOException {
+        this(name, address, healthService, credentials, builder -> builder);
+    }
+
+    private TestBackend(String name, InetSocketAddress address, boolean healthService,
+                        ServerCredentials credentials, UnaryOperator<NettyServerBuilder> tuning)
+            throws IOException {
         this.name = name;
         this.health = healthService ? new HealthStatusManager() : null;
         final NettyServerBuilder builder = NettyServerBuilder.forAddress(address, credentials)
@@ -68,7 +77,20 @@ public final class TestBackend implements AutoCloseable {
         if (health != null) {
             builder.addService(health.getHealthService());
         }
-        this.server = builder.build().start();
+        this.server = tuning.apply(builder).build().start();
+    }
+
+    /**
+     * A backend on 127.0.0.1 that enforces keep-alive as every default grpc-java server does (PINGs only while
+     * calls are in flight, three too early ones end the connection with GOAWAY too_many_pings), but permitting
+     * one PING per {@code permitKeepAliveTime} instead of the default 5 minutes.
+     */
+    public static TestBackend startPermittingPingsEvery(String name, Duration permitKeepAliveTime)
+            throws IOException {
+        return new TestBackend(name, new InetSocketAddress("127.0.0.1", 0), true,
+                               InsecureServerCredentials.create(),
+                               builder -> builder.permitKeepAliveTime(permitKeepAliveTime.toNanos(),
+                                                                      TimeUnit.NANOSECONDS));
     }
 
     /** A backend with the health service, SERVING, on {@code host} at {@code port} (0: any free port). */
@@ -109,6 +131,14 @@ public final class TestBackend implements AutoCloseable {
     /** Sets one service's status. */
     public void setServing(String service, boolean serving) {
         health.setStatus(service, serving ? ServingStatus.SERVING : ServingStatus.NOT_SERVING);
+    }
+
+    /**
+     * Every call from now on answers its echo at once, then stays quiet for {@code millis}, then sends the echo
+     * again and ends: a server stream that waits for events. 0 answers once, as usual.
+     */
+    public void pauseMidStream(long millis) {
+        this.streamPauseMillis = millis;
     }
 
     /** Every call from now on is answered after {@code millis}. */
@@ -164,7 +194,9 @@ public final class TestBackend implements AutoCloseable {
                 return null; // UNIMPLEMENTED, like a server without the service
             }
             final MethodDescriptor<byte[], byte[]> method = MethodDescriptor.<byte[], byte[]>newBuilder()
-                    .setType(MethodDescriptor.MethodType.UNARY)
+                    // grpc-java's server refuses a second answer to a method it knows as unary.
+                    .setType(streamPauseMillis > 0 ? MethodDescriptor.MethodType.SERVER_STREAMING
+                                                   : MethodDescriptor.MethodType.UNARY)
                     .setFullMethodName(methodName)
                     .setRequestMarshaller(Bytes.INSTANCE)
                     .setResponseMarshaller(Bytes.INSTANCE)
@@ -215,6 +247,20 @@ public final class TestBackend implements AutoCloseable {
                             return;
                         }
                         call.sendHeaders(identity);
+                        call.sendMessage(request);
+                        final long pause = streamPauseMillis;
+                        if (pause > 0) {
+                            DELAYS.schedule(this::answerAgain, pause, TimeUnit.MILLISECONDS);
+                            return;
+                        }
+                        call.close(Status.OK, new Metadata());
+                    } catch (IllegalStateException e) {
+                        // The call was cancelled or the server killed meanwhile.
+                    }
+                }
+
+                private void answerAgain() {
+                    try {
                         call.sendMessage(request);
                         call.close(Status.OK, new Metadata());
                     } catch (IllegalStateException e) {
