@@ -36,5 +36,7 @@ USER 10001
 # 8080: gRPC-Web, Connect and native gRPC (HTTP/1.1, h2c; TLS when configured). 9090: /metrics, /healthz.
 EXPOSE 8080 9090
 # The same launcher (and so the same JVM settings) the packaged-jar tests run (PackagedJarIT) and the README gives.
+# SIGTERM (docker stop) drains gracefully and exits 0; give it more than the grace period: docker stop -t 20.
+STOPSIGNAL SIGTERM
 ENTRYPOINT ["/opt/portico/bin/portico"]
 CMD ["--config", "/etc/portico/portico.conf"]
