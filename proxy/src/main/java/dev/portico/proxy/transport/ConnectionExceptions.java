@@ -13,8 +13,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The last handler of an HTTP/2 connection's pipeline: errors that reach it end the connection (the HTTP/2
- * codec has already answered a protocol error with GOAWAY). What a client caused (bytes that are not
+ * The last handler of an HTTP/2 connection's pipeline: errors that reach it end the connection, except the
+ * HTTP/2 codec's own, which it answers itself. What a client caused (bytes that are not
  * HTTP/2, a reset connection, a TLS failure) is logged in one throttled line; anything else is a bug and
  * keeps its stack trace. Without it Netty logs every such error with a stack trace at the pipeline's tail.
  */
@@ -29,6 +29,13 @@ final class ConnectionExceptions extends ChannelInboundHandlerAdapter {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (cause instanceof Http2Exception) {
+            // The HTTP/2 codec tells us after the fact and answers it itself: GOAWAY with the error's code and
+            // close for a connection error (closing here first would send GOAWAY NO_ERROR instead), RST_STREAM
+            // for a stream error.
+            throttledLog.warn("http2-error", "HTTP/2 error on {}: {}", ctx.channel(), cause);
+            return;
+        }
         if (cause instanceof IOException) {
             log.debug("closing {}: {}", ctx.channel(), cause.toString());
         } else if (causedByClient(cause)) {
@@ -41,7 +48,6 @@ final class ConnectionExceptions extends ChannelInboundHandlerAdapter {
 
     /** Whether {@code cause} is about what the peer sent, rather than a fault of Portico's. */
     static boolean causedByClient(Throwable cause) {
-        return cause instanceof Http2Exception || cause instanceof DecoderException
-               || cause instanceof SSLException;
+        return cause instanceof DecoderException || cause instanceof SSLException;
     }
 }
