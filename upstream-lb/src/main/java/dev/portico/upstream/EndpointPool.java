@@ -569,7 +569,9 @@ final class EndpointPool {
                 if (failingChecks) {
                     onControl(() -> callSucceeded(this));
                 }
-            } else if (TooManyPings.endedBy(status)) {
+            }
+            // RESOURCE_EXHAUSTED: counted as an answer above too (the endpoint is up, only strict).
+            if (TooManyPings.endedBy(status)) {
                 tooManyPings();
             }
         }
