@@ -19,12 +19,14 @@ import java.util.List;
  * @param maxAttempts        1..10 endpoints one call may be tried on; a call is only tried again when nothing
  *                           of it reached an upstream
  * @param panicMode          true: when no endpoint is healthy, calls go to all of them instead of failing
+ * @param waitForReadyTimeout how long a call may wait for an endpoint that is reconnecting, when no other can
+ *                           take it (zero: it fails at once); its deadline bounds the wait too
  * @param healthCheck        active health checks
  * @param outlierDetection   passive ejection
  */
 public record ClusterSettings(String name, List<HostAndPort> endpoints, List<String> services,
                               UpstreamChannelSettings channel, Duration dnsRefreshInterval, int maxAttempts,
-                              boolean panicMode, HealthCheckSettings healthCheck,
+                              boolean panicMode, Duration waitForReadyTimeout, HealthCheckSettings healthCheck,
                               OutlierDetectionSettings outlierDetection) {
 
     /** The name of the cluster that takes the calls no other cluster claims. */
@@ -36,6 +38,7 @@ public record ClusterSettings(String name, List<HostAndPort> endpoints, List<Str
         services = List.copyOf(services);
         requireNonNull(channel, "channel");
         requireNonNull(dnsRefreshInterval, "dnsRefreshInterval");
+        requireNonNull(waitForReadyTimeout, "waitForReadyTimeout");
         requireNonNull(healthCheck, "healthCheck");
         requireNonNull(outlierDetection, "outlierDetection");
         if (maxAttempts < 1) {
@@ -46,12 +49,12 @@ public record ClusterSettings(String name, List<HostAndPort> endpoints, List<Str
     /** The same cluster with other endpoints. */
     public ClusterSettings withEndpoints(List<HostAndPort> newEndpoints) {
         return new ClusterSettings(name, newEndpoints, services, channel, dnsRefreshInterval, maxAttempts,
-                                   panicMode, healthCheck, outlierDetection);
+                                   panicMode, waitForReadyTimeout, healthCheck, outlierDetection);
     }
 
     /** The same cluster over h2c. */
     public ClusterSettings withPlaintext() {
         return new ClusterSettings(name, endpoints, services, channel.asPlaintext(), dnsRefreshInterval,
-                                   maxAttempts, panicMode, healthCheck, outlierDetection);
+                                   maxAttempts, panicMode, waitForReadyTimeout, healthCheck, outlierDetection);
     }
 }

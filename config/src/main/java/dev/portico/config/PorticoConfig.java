@@ -609,6 +609,7 @@ public final class PorticoConfig {
                                    positiveDuration(c, p + ".dns-refresh-interval"),
                                    intBetween(c, p + ".max-attempts", 1, 10),
                                    bool(c, p + ".panic-mode"),
+                                   nonNegativeDuration(c, p + ".wait-for-ready-timeout"),
                                    healthCheck(c, p + ".health-check"),
                                    outlierDetection(c, p + ".outlier-detection"));
     }

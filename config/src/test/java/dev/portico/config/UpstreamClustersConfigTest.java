@@ -43,8 +43,9 @@ class UpstreamClustersConfigTest {
         assertThat(defaults.dnsRefreshInterval()).isEqualTo(Duration.ofSeconds(30));
         assertThat(defaults.maxAttempts()).isEqualTo(3);
         assertThat(defaults.panicMode()).isFalse();
+        assertThat(defaults.waitForReadyTimeout()).isEqualTo(Duration.ofSeconds(5));
         assertThat(defaults.healthCheck()).isEqualTo(new HealthCheckSettings(
-                true, HealthCheckMode.AUTO, "", Duration.ofSeconds(5), Duration.ofSeconds(1), 1, 2,
+                true, HealthCheckMode.AUTO, "", Duration.ofSeconds(5), Duration.ofSeconds(5), 1, 2,
                 UnimplementedHealthRule.HEALTHY_IF_REACHABLE));
         assertThat(defaults.outlierDetection()).isEqualTo(new OutlierDetectionSettings(
                 true, 5, Duration.ofSeconds(10), Duration.ofMinutes(5), 50));
@@ -302,6 +303,7 @@ class UpstreamClustersConfigTest {
             + "every 10s, and default gRPC servers permit one per 5m), got \"9s\"",
             "keep-alive-without-calls = 1m           | must be true or false, got \"1m\"",
             "max-attempts = 0                        | must be between 1 and 10, got 0",
+            "wait-for-ready-timeout = -1s            | must be a non-negative duration such as 5s or 500ms, got \"-1s\"",
             "panic-mode = sometimes                  | must be true or false, got \"sometimes\"",
     })
     void outOfRangeValuesAreRejected(String setting, String problem) {

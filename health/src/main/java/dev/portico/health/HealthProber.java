@@ -27,16 +27,27 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Checks upstream endpoints with the standard {@code grpc.health.v1.Health} service (PROTOCOLS.md B13) and
- * reports verdicts to the pool through {@link EndpointHealthSink}.
+ * reports verdicts to the pool through {@link EndpointHealthSink}, judging the way a careful operator would:
+ * an answer is believed, a missing answer is only a hint.
  *
  * <p>Per endpoint, in {@link HealthCheckMode#AUTO}: a {@code Watch} stream, whose every answer counts at once
- * (the server announces changes itself). A stream that breaks, or brings no first answer within the timeout,
- * counts as one failed check and is opened again after the interval. An endpoint answering {@code Watch} with
- * UNIMPLEMENTED is asked with {@code Check} instead, as in {@link HealthCheckMode#CHECK}: one call per
- * interval, with the timeout as its deadline, results counted against the healthy and unhealthy
- * thresholds. An endpoint's first result decides its first verdict. An endpoint without the health service
- * at all (UNIMPLEMENTED to {@code Check}) follows {@link UnimplementedHealthRule}; {@code NOT_FOUND} (the
- * service name is unknown to it) is unhealthy.
+ * (the server announces changes itself). An endpoint answering {@code Watch} with UNIMPLEMENTED is asked with
+ * {@code Check} instead, as in {@link HealthCheckMode#CHECK}: one call per interval, with the timeout as its
+ * deadline.
+ *
+ * <ul>
+ *   <li>An explicit answer that the endpoint does not serve (NOT_SERVING, SERVICE_UNKNOWN, {@code NOT_FOUND}
+ *       to Check: the service name is unknown to it) is {@link EndpointHealthSink#unhealthy} at once.
+ *   <li>SERVING is {@link EndpointHealthSink#healthy}: at once for a Watch answer or an endpoint's first
+ *       verdict, else after the healthy threshold of Check results in a row.
+ *   <li>No answer (a Check that fails or times out, a Watch that breaks or brings no first answer within the
+ *       timeout) is one failure; {@code unhealthy-threshold} of them in a row are
+ *       {@link EndpointHealthSink#checksFailing}, repeated on each further one. A slow health service under
+ *       load therefore never takes an endpoint out on one late answer, and an endpoint whose first check has
+ *       not answered yet keeps its place meanwhile.
+ *   <li>An endpoint without the health service at all (UNIMPLEMENTED to {@code Check}) follows
+ *       {@link UnimplementedHealthRule}.
+ * </ul>
  *
  * <p><b>Threads:</b> one daemon thread runs every probe; grpc-java calls back on it too, so a probe's state
  * has a single owner.
@@ -115,6 +126,16 @@ public final class HealthProber implements EndpointHealthChecker {
         }
 
         @Override
+        public void checkNow() {
+            run(() -> {
+                if (!closed && call == null) {
+                    cancelTimer();
+                    begin();
+                }
+            });
+        }
+
+        @Override
         public void close() {
             run(() -> {
                 closed = true;
@@ -157,10 +178,12 @@ public final class HealthProber implements EndpointHealthChecker {
                         cancelTimer();
                     }
                     final HealthCheckResponse.ServingStatus status = response.getStatus();
-                    if (status == HealthCheckResponse.ServingStatus.SERVING) {
-                        observe(true, null, true);
-                    } else {
-                        observe(false, "Watch reported " + status + servicePart(), true);
+                    switch (status) {
+                        case SERVING -> serving(true);
+                        case NOT_SERVING, SERVICE_UNKNOWN ->
+                                notServing("Watch reported " + status + servicePart());
+                        // UNKNOWN: the server does not know yet. Wait for its next answer.
+                        case UNKNOWN, UNRECOGNIZED -> { }
                     }
                     watch.request(1);
                 }
@@ -179,8 +202,8 @@ public final class HealthProber implements EndpointHealthChecker {
                         check();
                         return;
                     }
-                    observe(false, timedOut[0] ? "no answer to Watch within " + settings.timeout().toMillis()
-                                                 + " ms" : "Watch ended: " + describe(status), false);
+                    noAnswer(timedOut[0] ? "no answer to Watch within " + settings.timeout().toMillis() + " ms"
+                                         : "Watch ended: " + describe(status));
                     schedule(Probe.this::watch);
                 }
             }, new Metadata());
@@ -226,51 +249,69 @@ public final class HealthProber implements EndpointHealthChecker {
         private void judgeCheck(Status status, HealthCheckResponse response) {
             switch (status.getCode()) {
                 case OK -> {
-                    if (response != null && response.getStatus() == HealthCheckResponse.ServingStatus.SERVING) {
-                        observe(true, null, false);
-                    } else {
-                        observe(false, "Check reported " + (response == null ? "nothing" : response.getStatus())
-                                       + servicePart(), false);
+                    final HealthCheckResponse.ServingStatus serving =
+                            response == null ? HealthCheckResponse.ServingStatus.UNKNOWN : response.getStatus();
+                    switch (serving) {
+                        case SERVING -> serving(false);
+                        case NOT_SERVING, SERVICE_UNKNOWN ->
+                                notServing("Check reported " + serving + servicePart());
+                        case UNKNOWN, UNRECOGNIZED -> noAnswer("Check reported " + serving + servicePart());
                     }
                 }
                 case UNIMPLEMENTED -> {
                     // It answered, so it is up; whether that is enough is the configuration's call.
-                    final boolean reachable =
-                            settings.unimplemented() == UnimplementedHealthRule.HEALTHY_IF_REACHABLE;
-                    observe(reachable, "it does not implement grpc.health.v1.Health", false);
+                    if (settings.unimplemented() == UnimplementedHealthRule.HEALTHY_IF_REACHABLE) {
+                        serving(false);
+                    } else {
+                        notServing("it does not implement grpc.health.v1.Health");
+                    }
                 }
                 // PROTOCOLS.md B13: an unknown service is NOT_FOUND to Check.
-                case NOT_FOUND -> observe(false, "it does not know the service" + servicePart(), false);
-                default -> observe(false, "Check failed: " + describe(status), false);
+                case NOT_FOUND -> notServing("it does not know the service" + servicePart());
+                default -> noAnswer("Check failed: " + describe(status));
             }
         }
 
         // ---- verdicts ----
 
         /**
-         * Counts one result. An immediate result (a Watch answer), or the first result of all, decides at
-         * once; otherwise the verdict flips after the threshold of results in a row.
+         * The endpoint answered SERVING. A Watch answer ({@code announced}) or an endpoint's first verdict
+         * counts at once; Check results flip an unhealthy endpoint after the healthy threshold in a row.
          */
-        private void observe(boolean ok, String reason, boolean immediate) {
+        private void serving(boolean announced) {
             if (closed) {
                 return;
             }
-            if (ok) {
-                failures = 0;
-                successes++;
-                if (!Boolean.TRUE.equals(healthy)
-                    && (healthy == null || immediate || successes >= settings.healthyThreshold())) {
-                    healthy = true;
-                    sink.healthy();
-                }
-            } else {
-                successes = 0;
-                failures++;
-                if (!Boolean.FALSE.equals(healthy)
-                    && (healthy == null || immediate || failures >= settings.unhealthyThreshold())) {
-                    healthy = false;
-                    sink.unhealthy(reason);
-                }
+            failures = 0;
+            successes++;
+            if (!Boolean.TRUE.equals(healthy)
+                && (healthy == null || announced || successes >= settings.healthyThreshold())) {
+                healthy = true;
+                sink.healthy();
+            }
+        }
+
+        /** The endpoint said it does not serve: believed at once, whatever the thresholds. */
+        private void notServing(String reason) {
+            if (closed) {
+                return;
+            }
+            successes = 0;
+            failures = 0;
+            healthy = false;
+            sink.unhealthy(reason);
+        }
+
+        /** A check got no answer: one failure; from the threshold on, each one is reported. */
+        private void noAnswer(String reason) {
+            if (closed) {
+                return;
+            }
+            successes = 0;
+            failures++;
+            if (failures >= settings.unhealthyThreshold()) {
+                healthy = false;
+                sink.checksFailing(reason + (failures > 1 ? " (" + failures + " checks in a row)" : ""));
             }
         }
 

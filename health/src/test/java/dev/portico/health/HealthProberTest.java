@@ -30,9 +30,10 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * The prober against real grpc-java servers with the standard health service: Watch answers count at once,
- * Check results count against the thresholds, servers without the service follow the configured rule, an
- * unreachable endpoint is unhealthy, and a closed check reports nothing more.
+ * The prober against real grpc-java servers with the standard health service: answers that the endpoint does
+ * not serve count at once, SERVING from Check after the healthy threshold, checks without an answer (timeouts,
+ * errors) only after the unhealthy threshold; servers without the service follow the configured rule, and a
+ * closed check reports nothing more.
  */
 class HealthProberTest {
     private static final Duration WAIT = Duration.ofSeconds(3);
@@ -61,6 +62,11 @@ class HealthProberTest {
         @Override
         public void unhealthy(String reason) {
             queue.add("unhealthy: " + reason);
+        }
+
+        @Override
+        public void checksFailing(String reason) {
+            queue.add("failing: " + reason);
         }
 
         String next() throws InterruptedException {
@@ -106,7 +112,8 @@ class HealthProberTest {
 
     private static HealthCheckSettings settings(HealthCheckMode mode, String service, int healthy, int unhealthy,
                                                 UnimplementedHealthRule rule) {
-        return new HealthCheckSettings(true, mode, service, Duration.ofMillis(100), Duration.ofMillis(500),
+        // A generous timeout: on a busy machine even a local answer can take a while.
+        return new HealthCheckSettings(true, mode, service, Duration.ofMillis(100), Duration.ofSeconds(2),
                                        healthy, unhealthy, rule);
     }
 
@@ -160,22 +167,50 @@ class HealthProberTest {
     }
 
     @Test
-    void checkResultsFlipTheVerdictOnlyAfterTheThreshold() throws Exception {
+    void checkAnswersOfNotServingCountAtOnceAndServingAfterTheHealthyThreshold() throws Exception {
         final Backend backend = backend(true);
         final Verdicts verdicts = start(backend.server().getPort(), settings(
                 HealthCheckMode.CHECK, "", 2, 3, UnimplementedHealthRule.HEALTHY_IF_REACHABLE));
         assertThat(verdicts.next()).as("the first result decides").isEqualTo("healthy");
 
-        final long flipped = System.nanoTime();
         backend.health().setStatus("", ServingStatus.NOT_SERVING);
+        // The endpoint said so: no threshold of 3 applies.
         assertThat(verdicts.next()).isEqualTo("unhealthy: Check reported NOT_SERVING");
-        // Three failed checks, 100 ms (+/- 10%) apart: at least two intervals.
-        assertThat(Duration.ofNanos(System.nanoTime() - flipped)).isGreaterThan(Duration.ofMillis(170));
 
         final long back = System.nanoTime();
         backend.health().setStatus("", ServingStatus.SERVING);
         assertThat(verdicts.next()).isEqualTo("healthy");
+        // Two SERVING checks, 100 ms (+/- 10%) apart: at least one interval.
         assertThat(Duration.ofNanos(System.nanoTime() - back)).isGreaterThan(Duration.ofMillis(80));
+    }
+
+    @Test
+    void checksWithoutAnAnswerCountOnlyAfterTheUnhealthyThreshold() throws Exception {
+        final Backend backend = backend(true);
+        final Verdicts verdicts = start(backend.server().getPort(), settings(
+                HealthCheckMode.CHECK, "", 1, 3, UnimplementedHealthRule.HEALTHY_IF_REACHABLE));
+        assertThat(verdicts.next()).isEqualTo("healthy");
+
+        final long killed = System.nanoTime();
+        backend.close();
+
+        assertThat(verdicts.next()).startsWith("failing: Check failed: UNAVAILABLE").endsWith("(3 checks in a row)");
+        // Three failed checks, 100 ms (+/- 10%) apart: at least two intervals.
+        assertThat(Duration.ofNanos(System.nanoTime() - killed)).isGreaterThan(Duration.ofMillis(170));
+        assertThat(verdicts.next()).as("repeated on the next one").endsWith("(4 checks in a row)");
+    }
+
+    @Test
+    void aLateFirstAnswerIsOneFailureNotAVerdict() throws Exception {
+        // A port that accepts connections and never answers: every Watch times out.
+        try (ServerSocket silent = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+            final Verdicts verdicts = start(silent.getLocalPort(), new HealthCheckSettings(
+                    true, HealthCheckMode.AUTO, "", Duration.ofMillis(100), Duration.ofMillis(300), 1, 2,
+                    UnimplementedHealthRule.HEALTHY_IF_REACHABLE));
+
+            assertThat(verdicts.next()).as("after two timeouts, not one")
+                    .isEqualTo("failing: no answer to Watch within 300 ms (2 checks in a row)");
+        }
     }
 
     @Test
@@ -187,7 +222,7 @@ class HealthProberTest {
 
         assertThat(verdicts.next()).isEqualTo("healthy");
         backend.close();
-        assertThat(verdicts.next()).startsWith("unhealthy: Check failed: UNAVAILABLE");
+        assertThat(verdicts.next()).startsWith("failing: Check failed: UNAVAILABLE");
     }
 
     @Test
@@ -201,7 +236,7 @@ class HealthProberTest {
     }
 
     @Test
-    void anUnreachableEndpointIsUnhealthy() throws Exception {
+    void anUnreachableEndpointFailsItsChecks() throws Exception {
         final int dead;
         try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             dead = socket.getLocalPort();
@@ -210,11 +245,11 @@ class HealthProberTest {
         final Verdicts watched = start(dead, settings(
                 HealthCheckMode.AUTO, "", 1, 2, UnimplementedHealthRule.HEALTHY_IF_REACHABLE));
 
-        assertThat(watched.next()).startsWith("unhealthy: Watch ended: UNAVAILABLE");
+        assertThat(watched.next()).startsWith("failing: Watch ended: UNAVAILABLE");
     }
 
     @Test
-    void aBackendThatDiesIsUnhealthyAfterTheThresholdOfBrokenWatches() throws Exception {
+    void aBackendThatDiesFailsItsChecksAfterTheThresholdOfBrokenWatches() throws Exception {
         final Backend backend = backend(true);
         final Verdicts verdicts = start(backend.server().getPort(), settings(
                 HealthCheckMode.AUTO, "", 1, 2, UnimplementedHealthRule.HEALTHY_IF_REACHABLE));
@@ -222,7 +257,7 @@ class HealthProberTest {
 
         backend.close();
 
-        assertThat(verdicts.next()).startsWith("unhealthy: Watch ended: UNAVAILABLE");
+        assertThat(verdicts.next()).startsWith("failing: Watch ended: UNAVAILABLE").endsWith("(2 checks in a row)");
     }
 
     @Test

@@ -26,6 +26,10 @@ public interface EndpointHealthChecker extends AutoCloseable {
         /** Stops checking; no verdict is reported afterwards. */
         @Override
         void close();
+
+        /** Checks now rather than at the next interval, unless a check is in flight: its connection is back. */
+        default void checkNow() {
+        }
     }
 
     /** A checker that finds every endpoint healthy at once: for pools built without the health module. */

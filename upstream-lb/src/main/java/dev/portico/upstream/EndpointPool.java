@@ -13,6 +13,7 @@ import io.grpc.Status;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.EnumMap;
@@ -41,9 +42,18 @@ import org.slf4j.LoggerFactory;
  * its channel shut down gracefully, so calls in flight on it finish.
  *
  * <p>Each endpoint's {@link EndpointState} combines its health checks, its connection (a channel in
- * TRANSIENT_FAILURE counts as unhealthy) and passive ejection. Every change rebuilds an immutable
- * {@link Picker}: round robin over the healthy endpoints, else over those not checked yet, else (panic mode)
- * over all, else a {@link PickResult.NoEndpoint} naming the cluster.
+ * TRANSIENT_FAILURE counts as unhealthy) and passive ejection. Health checks that get no answer take an
+ * endpoint out only while no call to it succeeds, and a call that succeeds puts it back. Every change
+ * rebuilds an immutable {@link Picker}: round robin over the healthy endpoints, else over those not checked
+ * yet, else (panic mode) over all, else over the endpoints that may come back by themselves (reconnecting, or
+ * unanswered checks) with calls that wait for them, else a {@link PickResult.NoEndpoint} naming the cluster.
+ * When only one endpoint can take calls, its calls wait for its connection too, for at most
+ * {@code wait-for-ready-timeout}: there is no other endpoint to fail over to. Calls wait only for endpoints
+ * that were connected before.
+ *
+ * <p>While an endpoint's connection fails, its channel is told to reconnect every health-check interval
+ * (grpc-java's own back-off grows to two minutes), and when it connects again it is checked at once: a
+ * restarted backend is back within one interval of listening again.
  *
  * <p><b>Threads:</b> membership and states change only on the control thread (a single-threaded scheduler
  * shared by all clusters); DNS lookups run on the DNS thread. {@link #pick} reads the published picker from
@@ -64,6 +74,11 @@ final class EndpointPool {
     private final Executor dns;
     private final Runnable onChange;
     private final OutlierDetector outliers;
+    /** {@link Member#lastSuccessNanos} before any call succeeded. */
+    private static final long NEVER = Long.MIN_VALUE;
+    /** A success is noted at most this often per endpoint: a write per call would bounce a cache line. */
+    private static final long SUCCESS_RESOLUTION_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
+
     /** Shared by successive pickers, so that a rebuild does not restart the rotation. */
     private final AtomicInteger next = new AtomicInteger();
     private final PickResult.NoEndpoint exhausted;
@@ -79,6 +94,8 @@ final class EndpointPool {
     private boolean closed;
 
     private volatile Picker picker;
+    /** The picker's endpoints are all coming back: its calls wait for them. */
+    private volatile boolean picksWait;
     private volatile ClusterHealth health;
 
     EndpointPool(ClusterSettings settings, LimitSettings limits, EndpointResolver resolver,
@@ -137,7 +154,8 @@ final class EndpointPool {
             return new PickResult.NoEndpoint("the call failed on " + tried.size()
                                              + " endpoints of upstream cluster " + settings.name());
         }
-        return picker.pick(tried);
+        // A call that waited for an endpoint in vain does not wait again: wait-for-ready-timeout is its bound.
+        return picksWait ? exhausted : picker.pick(tried);
     }
 
     ClusterHealth health() {
@@ -257,6 +275,9 @@ final class EndpointPool {
         if (member.ejectionEnd != null) {
             member.ejectionEnd.cancel(false);
         }
+        if (member.reconnecting != null) {
+            member.reconnecting.cancel(false);
+        }
         member.channel.shutdown();
     }
 
@@ -269,14 +290,28 @@ final class EndpointPool {
         }
         final ConnectivityState now = member.channel.getState(false);
         final boolean failing = now == ConnectivityState.TRANSIENT_FAILURE;
+        if (now == ConnectivityState.READY && !member.everConnected) {
+            member.everConnected = true;
+            publish(); // Its calls may wait for it from now on.
+        }
         if (failing != member.connectionFailing) {
             member.connectionFailing = failing;
             if (failing) {
                 log.warn("upstream cluster {}: endpoint {} cannot be connected to", settings.name(),
                          member.endpoint);
+                // grpc-java waits longer before each attempt (up to two minutes); a backend that restarts
+                // should be found within one interval of listening again.
+                final long interval = settings.healthCheck().interval().toNanos();
+                member.reconnecting = control.scheduleWithFixedDelay(member.channel::resetConnectBackoff,
+                                                                     interval, interval, TimeUnit.NANOSECONDS);
             } else {
                 log.info("upstream cluster {}: endpoint {} is connecting again", settings.name(),
                          member.endpoint);
+                member.reconnecting.cancel(false);
+                member.reconnecting = null;
+                if (member.check != null) {
+                    member.check.checkNow(); // Its health before the outage says little about it now.
+                }
             }
             publish();
         }
@@ -284,7 +319,18 @@ final class EndpointPool {
     }
 
     private void setHealth(Member member, EndpointState state, String reason) {
-        if (member.retired || member.health == state) {
+        setHealth(member, state, reason, false);
+    }
+
+    /** {@code failingChecks}: the verdict comes from checks without an answer, not from the endpoint. */
+    private void setHealth(Member member, EndpointState state, String reason, boolean failingChecks) {
+        member.keptByCalls = false;
+        if (member.retired || member.health == state && member.failingChecks == failingChecks) {
+            return;
+        }
+        member.failingChecks = failingChecks;
+        if (member.health == state) {
+            publish(); // Same state, other cause: whether calls may wait for it changed.
             return;
         }
         if (state == EndpointState.HEALTHY) {
@@ -295,6 +341,38 @@ final class EndpointPool {
         }
         member.health = state;
         publish();
+    }
+
+    /**
+     * The endpoint's checks keep getting no answer. That takes it out only if no call to it succeeded while
+     * they failed: a busy health service must not take a serving endpoint out of rotation.
+     */
+    private void checksFailing(Member member, String reason) {
+        if (member.retired || member.health == EndpointState.UNHEALTHY) {
+            return; // Already out, for this or a better reason (it said so).
+        }
+        final var check = settings.healthCheck();
+        final long window = check.interval().plus(check.timeout()).multipliedBy(check.unhealthyThreshold())
+                .toNanos();
+        final long last = member.lastSuccessNanos;
+        if (last != NEVER && System.nanoTime() - last <= window) {
+            if (!member.keptByCalls) {
+                member.keptByCalls = true;
+                log.info("upstream cluster {}: endpoint {}: health checks get no answer ({}), but calls to it "
+                         + "succeed: it stays in rotation", settings.name(), member.endpoint, reason);
+            }
+            return;
+        }
+        setHealth(member, EndpointState.UNHEALTHY, reason + ", and no call to it succeeded meanwhile", true);
+    }
+
+    /** A call to an endpoint taken out by unanswered checks succeeded: it is back. */
+    private void callSucceeded(Member member) {
+        if (member.failingChecks && !member.retired) {
+            log.info("upstream cluster {}: endpoint {}: a call to it succeeded; back in rotation",
+                     settings.name(), member.endpoint);
+            setHealth(member, EndpointState.HEALTHY, null);
+        }
     }
 
     private void considerEjecting(Member member) {
@@ -325,31 +403,42 @@ final class EndpointPool {
     /** Rebuilds the picker and the health snapshot from the members' states. */
     private void publish() {
         final Map<EndpointState, Integer> counts = new EnumMap<>(EndpointState.class);
-        final List<PickResult.Picked> healthy = new ArrayList<>();
-        final List<PickResult.Picked> starting = new ArrayList<>();
-        final List<PickResult.Picked> all = new ArrayList<>();
+        final List<Member> healthy = new ArrayList<>();
+        final List<Member> starting = new ArrayList<>();
+        final List<Member> comingBack = new ArrayList<>();
+        final List<Member> all = new ArrayList<>();
         for (Member member : members.values()) {
             final EndpointState state = member.state();
             counts.merge(state, 1, Integer::sum);
             switch (state) {
-                case HEALTHY -> healthy.add(member.picked);
-                case STARTING -> starting.add(member.picked);
-                case UNHEALTHY, EJECTED -> { }
+                case HEALTHY -> healthy.add(member);
+                case STARTING -> starting.add(member);
+                case UNHEALTHY -> {
+                    if (member.mayComeBack()) {
+                        comingBack.add(member);
+                    }
+                }
+                case EJECTED -> { }
             }
-            all.add(member.picked);
+            all.add(member);
         }
         final ClusterHealth snapshot = new ClusterHealth(settings.name(), counts);
         boolean panic = false;
+        boolean waiting = false;
         final Picker updated;
         if (!healthy.isEmpty()) {
-            updated = Picker.roundRobin(healthy, next, exhausted);
+            updated = roundRobin(healthy, false);
         } else if (!starting.isEmpty()) {
             // Nothing is known to be healthy yet (start-up, or only new endpoints): try the unchecked ones
             // rather than refuse every call.
-            updated = Picker.roundRobin(starting, next, exhausted);
+            updated = roundRobin(starting, false);
         } else if (settings.panicMode() && !all.isEmpty()) {
             panic = true;
-            updated = Picker.roundRobin(all, next, exhausted);
+            updated = roundRobin(all, false);
+        } else if (!comingBack.isEmpty() && !settings.waitForReadyTimeout().isZero()) {
+            // Nothing said it does not serve: calls wait (bounded) for a reconnection or an answer.
+            waiting = true;
+            updated = roundRobin(comingBack, true);
         } else {
             updated = Picker.none(new PickResult.NoEndpoint(noEndpointReason(snapshot)));
         }
@@ -362,9 +451,24 @@ final class EndpointPool {
                 log.info("upstream cluster {}: out of panic mode", settings.name());
             }
         }
+        picksWait = waiting;
         picker = updated;
         health = snapshot;
         onChange.run();
+    }
+
+    /**
+     * Round robin over {@code candidates}; with {@code waiting}, or a single one, its calls wait for it if it
+     * was ever connected (one that never was is more likely misconfigured than restarting).
+     */
+    private Picker roundRobin(List<Member> candidates, boolean waiting) {
+        final List<PickResult.Picked> picks = new ArrayList<>(candidates.size());
+        for (Member member : candidates) {
+            final boolean wait = (waiting || candidates.size() == 1) && member.waitingPick != null
+                                 && member.everConnected;
+            picks.add(wait ? member.waitingPick : member.picked);
+        }
+        return Picker.roundRobin(picks, next, exhausted);
     }
 
     private String noEndpointReason(ClusterHealth snapshot) {
@@ -406,19 +510,40 @@ final class EndpointPool {
         final Endpoint endpoint;
         final ManagedChannel channel;
         final PickResult.Picked picked;
+        /** The same, with calls that wait for a connection; null when waiting is off. */
+        final PickResult.Picked waitingPick;
         /** Counts are atomics, touched by every call's thread. */
         final OutlierDetector.Counters outlier = new OutlierDetector.Counters();
         final AtomicBoolean tooManyPingsReported = new AtomicBoolean();
+        /** When a call to it last succeeded, to {@link #SUCCESS_RESOLUTION_NANOS}; written by calls. */
+        volatile long lastSuccessNanos = NEVER;
+        /** Out because its checks got no answer (not because it said so): a call that succeeds puts it back. */
+        volatile boolean failingChecks;
         EndpointState health;
         boolean connectionFailing;
+        /** It was connected once: a failing connection is then likelier a restart than a misconfiguration. */
+        boolean everConnected;
+        /** Its checks get no answer but its calls succeed, and that was logged. */
+        boolean keptByCalls;
         boolean retired;
         EndpointHealthChecker.HealthCheck check;
         ScheduledFuture<?> ejectionEnd;
+        /** Resets the channel's reconnect back-off every health-check interval while it cannot connect. */
+        ScheduledFuture<?> reconnecting;
 
         Member(Endpoint endpoint, ManagedChannel channel) {
             this.endpoint = endpoint;
             this.channel = channel;
             this.picked = new PickResult.Picked(endpoint, channel, this);
+            final Duration wait = settings.waitForReadyTimeout();
+            this.waitingPick = wait.isZero() ? null : new PickResult.Picked(endpoint, new WaitForReadyChannel(
+                    channel, wait, "endpoint " + endpoint + " of upstream cluster " + settings.name(), control),
+                    this);
+        }
+
+        /** Not out because it said so: it may be back by itself (a reconnection, an answer). */
+        boolean mayComeBack() {
+            return everConnected && (connectionFailing || failingChecks);
         }
 
         EndpointState state() {
@@ -434,6 +559,18 @@ final class EndpointPool {
             if (outliers.record(outlier, status.getCode())) {
                 onControl(() -> considerEjecting(this));
             }
+            if (OutlierDetector.classify(status.getCode()) == OutlierDetector.Outcome.SUCCESS) {
+                // The endpoint answered: evidence of health as good as a check's.
+                final long now = System.nanoTime();
+                final long last = lastSuccessNanos;
+                if (last == NEVER || now - last > SUCCESS_RESOLUTION_NANOS) {
+                    lastSuccessNanos = now;
+                }
+                if (failingChecks) {
+                    onControl(() -> callSucceeded(this));
+                }
+            }
+            // RESOURCE_EXHAUSTED: counted as an answer above too (the endpoint is up, only strict).
             if (TooManyPings.endedBy(status)) {
                 tooManyPings();
             }
@@ -468,6 +605,11 @@ final class EndpointPool {
         @Override
         public void unhealthy(String reason) {
             onControl(() -> setHealth(member, EndpointState.UNHEALTHY, reason));
+        }
+
+        @Override
+        public void checksFailing(String reason) {
+            onControl(() -> EndpointPool.this.checksFailing(member, reason));
         }
     }
 }

@@ -8,7 +8,11 @@ public enum EndpointState {
     STARTING,
     /** Passed its health checks (or is not checked) and its connection is not failing: takes calls. */
     HEALTHY,
-    /** Failed its health checks, or its connection attempts fail. Takes calls only in panic mode. */
+    /**
+     * Said it does not serve, got no answer to its health checks while no call to it succeeded, or its
+     * connection attempts fail. Takes calls only in panic mode, or, when no endpoint of its cluster is healthy
+     * and it may come back by itself (not because it said so), calls that wait for it a bounded time.
+     */
     UNHEALTHY,
     /** Taken out for a while after its calls kept failing. Takes calls only in panic mode. */
     EJECTED;

@@ -3,8 +3,6 @@ package dev.portico.upstream;
 import static java.util.Objects.requireNonNull;
 
 import io.grpc.CallOptions;
-import io.grpc.ClientStreamTracer;
-import io.grpc.Metadata;
 import io.grpc.Status;
 import java.util.ArrayList;
 import java.util.List;
@@ -15,48 +13,18 @@ import java.util.List;
  * attempt's outcome to its endpoint (passive ejection).
  *
  * <p>"Nothing reached the upstream" means the request headers were never written to a connection and no
- * response came back. grpc-java reports the first through a {@link ClientStreamTracer}'s
- * {@link ClientStreamTracer#outboundHeaders()}, which it calls once the HTTP/2 HEADERS frame was written. A
- * caller that sends request messages only while {@code ClientCall.isReady()} (which stays false until the
- * transport stream exists) has then sent no message either. Such a call was refused, failed to connect, or
- * met a channel that was shut down: no server can have processed it.
+ * response came back. grpc-java reports both to a {@link StreamProgress}: the first once the HTTP/2 HEADERS
+ * frame was written. A caller that sends request messages only while {@code ClientCall.isReady()} (which
+ * stays false until the transport stream exists) has then sent no message either. Such a call was refused,
+ * failed to connect, or met a channel that was shut down: no server can have processed it.
  *
- * <p><b>Threads:</b> the tracer's flags are set on grpc-java's transport threads and read on the call's
+ * <p><b>Threads:</b> its {@link StreamProgress} is set on grpc-java's transport threads and read on the call's
  * thread; everything else belongs to the call's thread.
  */
 public final class UpstreamAttempt {
     private final PickResult.Picked target;
     private final List<Endpoint> tried;
-    private volatile boolean headersSent;
-    private volatile boolean answered;
-    private volatile boolean trailersReceived;
-    private final ClientStreamTracer.Factory tracers = new ClientStreamTracer.Factory() {
-        @Override
-        public ClientStreamTracer newClientStreamTracer(ClientStreamTracer.StreamInfo info, Metadata headers) {
-            return new ClientStreamTracer() {
-                @Override
-                public void outboundHeaders() {
-                    headersSent = true;
-                }
-
-                @Override
-                public void inboundHeaders() {
-                    answered = true;
-                }
-
-                @Override
-                public void inboundHeaders(Metadata responseHeaders) {
-                    answered = true;
-                }
-
-                @Override
-                public void inboundTrailers(Metadata trailers) {
-                    answered = true;
-                    trailersReceived = true;
-                }
-            };
-        }
-    };
+    private final StreamProgress progress = new StreamProgress();
 
     private UpstreamAttempt(PickResult.Picked target, List<Endpoint> tried) {
         this.target = target;
@@ -88,7 +56,7 @@ public final class UpstreamAttempt {
 
     /** {@code options} with this attempt's tracer, which watches the request headers go out. */
     public CallOptions trace(CallOptions options) {
-        return options.withStreamTracerFactory(tracers);
+        return options.withStreamTracerFactory(progress);
     }
 
     /**
@@ -96,7 +64,8 @@ public final class UpstreamAttempt {
      * UNAVAILABLE and nothing of it reached the upstream. A call that may have been processed never is.
      */
     public boolean retryable(Status status) {
-        return status.getCode() == Status.Code.UNAVAILABLE && !headersSent && !answered;
+        return status.getCode() == Status.Code.UNAVAILABLE && !progress.headersSent()
+               && !progress.answered();
     }
 
     /**
@@ -104,7 +73,7 @@ public final class UpstreamAttempt {
      * from grpc-java itself (a transport failure, a reset stream, a non-gRPC answer, a local deadline).
      */
     public boolean statusFromUpstream() {
-        return trailersReceived;
+        return progress.trailersReceived();
     }
 
     /** The attempt ended with {@code status}: counted by its endpoint's passive ejection. */

@@ -63,6 +63,16 @@ class RoutingUpstreamPoolTest {
         return pool(hocon, checker, EndpointResolver.SYSTEM);
     }
 
+    /** A pool of {@code a} and {@code b}, checked by the test's checker and found healthy. */
+    private RoutingUpstreamPool healthyPoolOf(TestServer a, TestServer b) throws Exception {
+        final RoutingUpstreamPool pool = pool("portico.upstream.endpoints = [\"" + a.endpoint() + "\", \""
+                                              + b.endpoint() + "\"]");
+        checker.sink(a.port()).healthy();
+        checker.sink(b.port()).healthy();
+        assertThat(eventually(() -> count(pool, EndpointState.HEALTHY) == 2)).isTrue();
+        return pool;
+    }
+
     private static String who(PickResult pick) {
         assertThat(pick).isInstanceOf(PickResult.Picked.class);
         return TestServer.who(((PickResult.Picked) pick).channel());
@@ -108,14 +118,28 @@ class RoutingUpstreamPoolTest {
     }
 
     @Test
+    void checksWithoutAnAnswerTakeAnEndpointOutOnlyWhileNoCallToItSucceeds() throws Exception {
+        final TestServer a = server("a");
+        final TestServer b = server("b");
+        final RoutingUpstreamPool pool = healthyPoolOf(a, b);
+        PickResult.Picked toA = (PickResult.Picked) pool.pick(WHO);
+        if (toA.endpoint().address().getPort() != a.port()) {
+            toA = (PickResult.Picked) pool.pick(WHO);
+        }
+        toA.onCallClosed(Status.OK); // A call to a succeeded; none to b.
+
+        checker.sink(a.port()).checksFailing("no answer to Watch within 1000 ms");
+        checker.sink(b.port()).checksFailing("no answer to Watch within 1000 ms");
+
+        assertThat(eventually(() -> count(pool, EndpointState.UNHEALTHY) == 1)).isTrue();
+        assertThat(whos(pool, 4)).containsOnly("a");
+    }
+
+    @Test
     void unhealthyEndpointsAreLeftOutAndAllUnhealthyFailsNamingTheCluster() throws Exception {
         final TestServer a = server("a");
         final TestServer b = server("b");
-        final RoutingUpstreamPool pool = pool("portico.upstream.endpoints = [\"" + a.endpoint() + "\", \""
-                                              + b.endpoint() + "\"]");
-        checker.sink(a.port()).healthy();
-        checker.sink(b.port()).healthy();
-        assertThat(eventually(() -> count(pool, EndpointState.HEALTHY) == 2)).isTrue();
+        final RoutingUpstreamPool pool = healthyPoolOf(a, b);
 
         checker.sink(a.port()).unhealthy("NOT_SERVING");
         assertThat(eventually(() -> count(pool, EndpointState.UNHEALTHY) == 1)).isTrue();

@@ -1,5 +1,6 @@
 package dev.portico.proxy.testing;
 
+import io.grpc.ForwardingServerCall;
 import io.grpc.HandlerRegistry;
 import io.grpc.InsecureServerCredentials;
 import io.grpc.Metadata;
@@ -8,6 +9,8 @@ import io.grpc.Server;
 import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
 import io.grpc.ServerCredentials;
+import io.grpc.ServerInterceptor;
+import io.grpc.ServerInterceptors;
 import io.grpc.ServerMethodDefinition;
 import io.grpc.Status;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
@@ -53,6 +56,7 @@ public final class TestBackend implements AutoCloseable {
     private final AtomicInteger calls = new AtomicInteger();
     private volatile long delayMillis;
     private volatile long streamPauseMillis;
+    private volatile long healthDelayMillis;
     private volatile Status failure;
     private volatile Answer answer;
 
@@ -75,7 +79,7 @@ public final class TestBackend implements AutoCloseable {
         final NettyServerBuilder builder = NettyServerBuilder.forAddress(address, credentials)
                 .fallbackHandlerRegistry(new EchoRegistry());
         if (health != null) {
-            builder.addService(health.getHealthService());
+            builder.addService(ServerInterceptors.intercept(health.getHealthService(), new SlowHealth()));
         }
         this.server = tuning.apply(builder).build().start();
     }
@@ -139,6 +143,11 @@ public final class TestBackend implements AutoCloseable {
      */
     public void pauseMidStream(long millis) {
         this.streamPauseMillis = millis;
+    }
+
+    /** Every health answer (Check, and each Watch update) from now on is sent {@code millis} late. */
+    public void delayHealth(long millis) {
+        this.healthDelayMillis = millis;
     }
 
     /** Every call from now on is answered after {@code millis}. */
@@ -281,6 +290,46 @@ public final class TestBackend implements AutoCloseable {
                     call.close(scripted.status(), trailers);
                 }
             };
+        }
+    }
+
+    /** Sends the health service's answers {@link #healthDelayMillis} late, in order, when it is set. */
+    private final class SlowHealth implements ServerInterceptor {
+        @Override
+        public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers,
+                                                           ServerCallHandler<Q, R> next) {
+            return next.startCall(new ForwardingServerCall.SimpleForwardingServerCall<>(call) {
+                @Override
+                public void sendHeaders(Metadata responseHeaders) {
+                    later(() -> super.sendHeaders(responseHeaders));
+                }
+
+                @Override
+                public void sendMessage(R message) {
+                    later(() -> super.sendMessage(message));
+                }
+
+                @Override
+                public void close(Status status, Metadata trailers) {
+                    later(() -> super.close(status, trailers));
+                }
+
+                /** One thread runs every delayed send, so a call's sends keep their order. */
+                private void later(Runnable send) {
+                    final long delay = healthDelayMillis;
+                    if (delay <= 0) {
+                        send.run();
+                        return;
+                    }
+                    DELAYS.schedule(() -> {
+                        try {
+                            send.run();
+                        } catch (IllegalStateException e) {
+                            // The check was cancelled (timed out) or the server killed meanwhile.
+                        }
+                    }, delay, TimeUnit.MILLISECONDS);
+                }
+            }, headers);
         }
     }
 
