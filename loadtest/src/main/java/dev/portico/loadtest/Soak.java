@@ -3,12 +3,15 @@ package dev.portico.loadtest;
 import dev.portico.loadtest.SoakResponse.Ending;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.util.ReferenceCountUtil;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -57,9 +60,16 @@ final class Soak {
     static final long RSS_MARGIN_KIB = 32 * 1024;
     static final double RSS_MARGIN_SHARE = 0.25;
 
+    /**
+     * Netty's own log (java.util.logging here) at WARNING: at INFO it logs every DATA frame that arrives for a
+     * stream the soak reset, which is the soak working as meant. Held so that the setting is not collected.
+     */
+    private static final java.util.logging.Logger NETTY_LOG = java.util.logging.Logger.getLogger("io.netty");
+
     private final Options o;
     private final Path logs;
     private final Servers servers;
+    private final SoakTally warmupTally = new SoakTally();
     private final SoakTally tally = new SoakTally();
     private final List<SoakReport.Sample> samples = Collections.synchronizedList(new ArrayList<>());
     private final List<String> events = Collections.synchronizedList(new ArrayList<>());
@@ -73,6 +83,8 @@ final class Soak {
     /** A restart is under way, or ended less than 5 s ago (nanoTime), for the steady / around-restart split. */
     private volatile boolean restarting;
     private volatile long restartSettlesAt;
+    /** When the last call that ended OK ended (nanoTime). */
+    private volatile long lastOk;
     private EventLoopGroup group;
     private Bootstrap bootstrap;
     private final SoakH2Connection[] h2 = new SoakH2Connection[H2_CONNECTIONS];
@@ -84,6 +96,7 @@ final class Soak {
     }
 
     static int main(Options o) throws Exception {
+        NETTY_LOG.setLevel(java.util.logging.Level.WARNING);
         return new Soak(o).run();
     }
 
@@ -101,6 +114,7 @@ final class Soak {
             backend = servers.startBackend();
             portico = servers.startPortico("soak", false);
             final Thread sampler = startSampler();
+            awaitReady();
 
             phase = "warm-up";
             log("== warm-up: " + WARMUP_SECONDS + " s of the mix without faults");
@@ -137,7 +151,7 @@ final class Soak {
                        + "after: " + Files.readString(Path.of("/proc/loadavg")).trim() + ".");
         result.events = List.copyOf(events);
         result.samples = List.copyOf(samples);
-        final boolean passed = SoakReport.write(o, conditions, tally, result);
+        final boolean passed = SoakReport.write(o, conditions, warmupTally, tally, result);
         System.err.println(passed ? "soak: all checks passed; report in " + o.results()
                                   : "soak: FAILED; see " + o.results().resolve("results.md"));
         return passed ? 0 : 1;
@@ -177,10 +191,9 @@ final class Soak {
                     http1 = SoakHttp1Connection.open(bootstrap, o.porticoPort(), slow);
                 }
                 call(call, http1, lane);
-                if (!slow) {
-                    next = Math.max(System.nanoTime(), next + interval);
-                    TimeUnit.NANOSECONDS.sleep(next - System.nanoTime());
-                }
+                // A slow read that fails fast (backend down) must not turn its lane into a busy loop.
+                next = Math.max(System.nanoTime(), next + (slow ? 1_000_000_000L : interval));
+                TimeUnit.NANOSECONDS.sleep(next - System.nanoTime());
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -220,7 +233,11 @@ final class Soak {
             inFlight.decrementAndGet();
         }
         final boolean aroundRestart = restarting || System.nanoTime() < restartSettlesAt;
-        tally.record(call, ending, aroundRestart, seconds(), (System.nanoTime() - start) / 1_000_000);
+        if ("OK".equals(ending.code())) {
+            lastOk = System.nanoTime();
+        }
+        ("warm-up".equals(phase) ? warmupTally : tally)
+                .record(call, ending, aroundRestart, seconds(), (System.nanoTime() - start) / 1_000_000);
         return ending;
     }
 
@@ -274,7 +291,18 @@ final class Soak {
      */
     private List<Channel> openIdleConnections(SoakReport.Result result) throws Exception {
         final List<Channel> idle = new ArrayList<>();
-        final Bootstrap silent = bootstrap.clone().handler(new ChannelInboundHandlerAdapter());
+        final Bootstrap silent = bootstrap.clone().handler(new ChannelInitializer<Channel>() {
+            @Override
+            protected void initChannel(Channel ch) {
+                // Reads and drops whatever arrives (nothing should: it never asks).
+                ch.pipeline().addLast(new ChannelInboundHandlerAdapter() {
+                    @Override
+                    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                        ReferenceCountUtil.release(msg);
+                    }
+                });
+            }
+        });
         for (int i = 0; i < IDLE_CONNECTIONS; i++) {
             Channel channel = null;
             switch (i % 3) {
@@ -324,23 +352,42 @@ final class Soak {
         final int count = Math.max(2, soakSeconds / 90);
         final Thread thread = new Thread(() -> {
             final long begin = System.nanoTime();
+            final long end = begin + soakSeconds * 1_000_000_000L;
             try {
                 for (int i = 1; i <= count; i++) {
                     final long at = begin + (long) (soakSeconds * 1e9 * i / (count + 1));
+                    if (at > end - 15_000_000_000L) {
+                        event("restart " + i + " of " + count + " skipped: the previous one ran too long");
+                        break;
+                    }
                     TimeUnit.NANOSECONDS.sleep(Math.max(0, at - System.nanoTime()));
                     final boolean kill = i % 2 == 0;
                     restarting = true;
                     event("backend " + (kill ? "SIGKILL" : "SIGTERM") + " (restart " + i + " of " + count + ")");
+                    final long stopping = System.nanoTime();
                     if (kill) {
                         servers.kill(backend);
                     } else {
                         servers.stop(backend);
                     }
+                    event(String.format("backend gone after %.1f s; a new one starts in 2 s",
+                                        (System.nanoTime() - stopping) / 1e9));
                     Thread.sleep(2000);
                     backend = servers.startBackend();
+                    final long up = System.nanoTime();
                     event("backend up again (pid " + backend.pid + ")");
-                    restartSettlesAt = System.nanoTime() + 5_000_000_000L;
+                    restartSettlesAt = up + 5_000_000_000L;
                     restarting = false;
+                    // How long Portico takes to use the new backend: bounded by the load's end.
+                    final long waitUntil = Math.min(up + 60_000_000_000L, end);
+                    while (lastOk < up && System.nanoTime() < waitUntil) {
+                        Thread.sleep(100);
+                    }
+                    event(lastOk >= up ? String.format("first OK call through Portico %.1f s after the new backend "
+                                                       + "answered", (lastOk - up) / 1e9)
+                                       : String.format("no OK call through Portico in the %.0f s between the new "
+                                                       + "backend answering and the end of the load",
+                                                       (waitUntil - up) / 1e9));
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
@@ -351,6 +398,25 @@ final class Soak {
         thread.setDaemon(true);
         thread.start();
         return thread;
+    }
+
+    /** Waits (at most 60 s) until Portico's /readyz says an upstream endpoint is healthy. */
+    private void awaitReady() throws InterruptedException {
+        final HttpClient http = HttpClient.newHttpClient();
+        final long deadline = System.nanoTime() + 60_000_000_000L;
+        while (System.nanoTime() < deadline) {
+            try {
+                if (http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + o.adminPort() + "/readyz"))
+                                      .timeout(Duration.ofSeconds(2)).build(),
+                              HttpResponse.BodyHandlers.discarding()).statusCode() == 200) {
+                    return;
+                }
+            } catch (IOException e) {
+                // not answering yet: asked again below
+            }
+            Thread.sleep(200);
+        }
+        event("Portico was not ready (/readyz) within 60 s; the warm-up starts anyway");
     }
 
     // ---------------------------------------------------------------- after

@@ -39,7 +39,8 @@ final class SoakReport {
     private record Check(String name, String measured, boolean passed) {}
 
     /** Writes the report; true when every check passed. */
-    static boolean write(Options o, List<String> conditions, SoakTally tally, Result r) throws IOException {
+    static boolean write(Options o, List<String> conditions, SoakTally warmup, SoakTally tally, Result r)
+            throws IOException {
         final List<Sample> during = r.samples.stream().filter(s -> s.phase().equals("soak")).toList();
         final long peakRss = during.stream().mapToLong(Sample::rssKiB).max().orElse(-1);
         final long peakFds = during.stream().mapToLong(Sample::fds).max().orElse(-1);
@@ -50,9 +51,13 @@ final class SoakReport {
         final List<Check> checks = new ArrayList<>();
         final long noStatus = tally.count(Ending.Kind.NO_STATUS);
         final long stuck = tally.count(Ending.Kind.STUCK);
+        final long warmupFailed = warmup.count(Ending.Kind.NO_STATUS) + warmup.count(Ending.Kind.STUCK);
         checks.add(new Check("calls that ended with no status", String.format("%,d", noStatus), noStatus == 0));
         checks.add(new Check("calls with no end within " + Soak.CALL_BOUND_SECONDS + " s (stuck)",
                              String.format("%,d", stuck), stuck == 0));
+        checks.add(new Check("warm-up calls with no status or stuck", String.format("%,d of %,d", warmupFailed,
+                                                                                     warmup.sent()),
+                             warmupFailed == 0));
         checks.add(new Check("Portico still running at the end", r.porticoAlive ? "yes" : "no", r.porticoAlive));
         final boolean probesOk = !r.probes.isEmpty() && r.probes.stream().allMatch(p -> p.contains(": OK ("));
         checks.add(new Check("one plain call of every kind after the soak ends OK",
@@ -89,6 +94,10 @@ final class SoakReport {
         }
 
         md.append("\n## Calls\n\n");
+        md.append(String.format("Warm-up (no faults, not counted below): %,d calls, %s.%n%n", warmup.sent(),
+                                warmup.statusSteady().entrySet().stream()
+                                        .map(e -> e.getKey() + " " + String.format("%,d", e.getValue()))
+                                        .collect(Collectors.joining(", "))));
         md.append(String.format("%,d calls sent: %,d ended with a status, %,d cancelled on purpose by the soak, "
                                 + "%,d refused before processing (retry-safe), %,d with no status, %,d stuck, "
                                 + "%,d not sent (no connection).%n%n",
@@ -133,6 +142,8 @@ final class SoakReport {
         md.append("- Backend restarts and other events:\n");
         r.events.forEach(e -> md.append("  - ").append(e).append('\n'));
 
+        md.append("\n## Portico's log\n\n").append(logSummary(o.results().resolve("logs/portico-soak.log")))
+          .append('\n');
         md.append("\n## Portico's resources\n\n| | RSS MiB | open fds | threads |\n|---|---:|---:|---:|\n");
         row(md, "before (idle, after the warm-up)", r.before);
         md.append(String.format("| peak during the soak | %.1f | %d | %d |%n", peakRss / 1024.0, peakFds,
@@ -161,6 +172,28 @@ final class SoakReport {
         Files.writeString(o.results().resolve("samples.tsv"), tsv.toString());
         System.out.println(md);
         return passed;
+    }
+
+    /** Lines by level, stack-trace lines, and the most frequent WARN messages (their text up to a colon). */
+    private static String logSummary(Path log) throws IOException {
+        if (!Files.exists(log)) {
+            return "(no log)";
+        }
+        final List<String> lines = Files.readAllLines(log);
+        final long warn = lines.stream().filter(l -> l.contains(" WARN ")).count();
+        final long error = lines.stream().filter(l -> l.contains(" ERROR ")).count();
+        final long traces = lines.stream().filter(l -> l.matches("\\s+at .*")).count();
+        final String top = lines.stream().filter(l -> l.contains(" WARN ") || l.contains(" ERROR "))
+                .map(l -> l.replaceFirst("^\\S+ ", "").replaceAll("/127\\.0\\.0\\.1:\\d+", "/127.0.0.1:*")
+                        .replaceAll("POST \\S+", "POST *"))
+                .map(l -> l.length() > 160 ? l.substring(0, 160) + "…" : l)
+                .collect(Collectors.groupingBy(l -> l, Collectors.counting())).entrySet().stream()
+                .sorted((a, b) -> Long.compare(b.getValue(), a.getValue())).limit(8)
+                .map(e -> String.format("| %,d | `%s` |", e.getValue(), e.getKey()))
+                .collect(Collectors.joining("\n"));
+        return String.format("%,d lines: %,d WARN, %,d ERROR, %,d stack-trace lines (logs/portico-soak.log).%n%n"
+                             + "| Lines | WARN or ERROR message (addresses and paths folded) |%n|---:|---|%n%s%n",
+                             lines.size(), warn, error, traces, top);
     }
 
     private static void row(StringBuilder md, String label, Sample s) {

@@ -39,7 +39,7 @@ final class SoakTally {
             (aroundRestart ? statusAroundRestarts : statusSteady).computeIfAbsent(ending.code(), k -> new LongAdder())
                     .increment();
         }
-        if (call.fault() == SoakCall.Fault.SLOW_READER && ending.kind() == Ending.Kind.STATUS) {
+        if (call.fault() == SoakCall.Fault.SLOW_READER && "OK".equals(ending.code())) {
             slowReads.increment();
             slowReadTotalMs.add(millis);
             slowReadMaxMs.accumulateAndGet(millis, Math::max);
