@@ -88,6 +88,7 @@ final class Soak {
     private EventLoopGroup group;
     private Bootstrap bootstrap;
     private final SoakH2Connection[] h2 = new SoakH2Connection[H2_CONNECTIONS];
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     private Soak(Options o) throws IOException {
         this.o = o;
@@ -139,7 +140,7 @@ final class Soak {
             closeClientConnections();
             result.after = settle(result.before);
             log("   after: " + result.after);
-            result.callsActiveAfter = callsActive();
+            result.callsActiveAfter = Math.round(sum(metrics(), "portico_calls_active", ""));
             sampler.interrupt();
             sampler.join(10_000);
             result.porticoAlive = portico.alive();
@@ -205,22 +206,17 @@ final class Soak {
     }
 
     /** One call, start to end; recorded in the tally. */
-    private Ending call(SoakCall call, SoakHttp1Connection http1, int lane) throws InterruptedException {
+    private Ending call(SoakCall call, SoakConnection http1, int lane) throws InterruptedException {
         final long start = System.nanoTime();
         inFlight.incrementAndGet();
         Ending ending;
         try {
-            final CompletableFuture<Ending> future;
-            if (call.kind().transport == SoakCall.Transport.HTTP1) {
-                future = http1 == null ? CompletableFuture.completedFuture(
-                        Ending.of(Ending.Kind.NOT_SENT, "connect failed", "HTTP/1.1"))
-                        : http1.start(call, o.porticoPort(), CALL_BOUND_SECONDS);
-            } else {
-                final SoakH2Connection connection = h2Connection(lane % H2_CONNECTIONS);
-                future = connection == null ? CompletableFuture.completedFuture(
-                        Ending.of(Ending.Kind.NOT_SENT, "connect failed", "h2c"))
-                        : connection.start(call, o.porticoPort(), CALL_BOUND_SECONDS);
-            }
+            final SoakConnection connection = call.kind().transport == SoakCall.Transport.HTTP1 ? http1
+                    : h2Connection(lane % H2_CONNECTIONS);
+            final CompletableFuture<Ending> future = connection == null
+                    ? CompletableFuture.completedFuture(Ending.of(Ending.Kind.NOT_SENT, "connect failed",
+                                                                  call.kind().transport.name()))
+                    : connection.start(call, o.porticoPort(), CALL_BOUND_SECONDS);
             // The handlers' own watchdog ends a call at the bound; this only guards against a lost event.
             ending = future.get(CALL_BOUND_SECONDS + 15, TimeUnit.SECONDS);
         } catch (TimeoutException e) {
@@ -306,10 +302,7 @@ final class Soak {
         for (int i = 0; i < IDLE_CONNECTIONS; i++) {
             Channel channel = null;
             switch (i % 3) {
-                case 0 -> {
-                    final var connect = silent.connect("127.0.0.1", o.porticoPort());
-                    channel = connect.await(5, TimeUnit.SECONDS) && connect.isSuccess() ? connect.channel() : null;
-                }
+                case 0 -> channel = SoakConnection.connect(silent, o.porticoPort());
                 case 1 -> {
                     final SoakH2Connection c = SoakH2Connection.open(bootstrap, o.porticoPort());
                     channel = c == null ? null : c.channel();
@@ -376,13 +369,14 @@ final class Soak {
                     backend = servers.startBackend();
                     final long up = System.nanoTime();
                     event("backend up again (pid " + backend.pid + ")");
-                    restartSettlesAt = up + 5_000_000_000L;
-                    restarting = false;
-                    // How long Portico takes to use the new backend: bounded by the load's end.
+                    // How long Portico takes to use the new backend: bounded by the load's end. The restart
+                    // window lasts until then, and 5 s more for the calls that started before.
                     final long waitUntil = Math.min(up + 60_000_000_000L, end);
                     while (lastOk < up && System.nanoTime() < waitUntil) {
                         Thread.sleep(100);
                     }
+                    restartSettlesAt = System.nanoTime() + 5_000_000_000L;
+                    restarting = false;
                     event(lastOk >= up ? String.format("first OK call through Portico %.1f s after the new backend "
                                                        + "answered", (lastOk - up) / 1e9)
                                        : String.format("no OK call through Portico in the %.0f s between the new "
@@ -402,7 +396,6 @@ final class Soak {
 
     /** Waits (at most 60 s) until Portico's /readyz says an upstream endpoint is healthy. */
     private void awaitReady() throws InterruptedException {
-        final HttpClient http = HttpClient.newHttpClient();
         final long deadline = System.nanoTime() + 60_000_000_000L;
         while (System.nanoTime() < deadline) {
             try {
@@ -426,17 +419,12 @@ final class Soak {
         final List<String> lines = new ArrayList<>();
         for (SoakCall.Kind kind : SoakCall.Kind.values()) {
             final SoakCall call = new SoakCall(kind, SoakCall.Fault.NONE, 100);
-            final Ending ending;
-            if (kind.transport == SoakCall.Transport.HTTP1) {
-                final SoakHttp1Connection c = SoakHttp1Connection.open(bootstrap, o.porticoPort(), false);
-                ending = c == null ? Ending.of(Ending.Kind.NOT_SENT, "connect failed", "")
-                        : c.start(call, o.porticoPort(), 30).get(45, TimeUnit.SECONDS);
-                if (c != null) {
-                    c.close();
-                }
-            } else {
-                ending = h2Connection(0) == null ? Ending.of(Ending.Kind.NOT_SENT, "connect failed", "")
-                        : h2Connection(0).start(call, o.porticoPort(), 30).get(45, TimeUnit.SECONDS);
+            final SoakConnection c = kind.transport == SoakCall.Transport.HTTP1
+                    ? SoakHttp1Connection.open(bootstrap, o.porticoPort(), false) : h2Connection(0);
+            final Ending ending = c == null ? Ending.of(Ending.Kind.NOT_SENT, "connect failed", "")
+                    : c.start(call, o.porticoPort(), 30).get(45, TimeUnit.SECONDS);
+            if (c != null && kind.transport == SoakCall.Transport.HTTP1) {
+                c.close();
             }
             lines.add(kind.label + ": " + SoakTally.label(ending) + " (" + ending.detail() + ")");
         }
@@ -456,28 +444,35 @@ final class Soak {
         return sample("after");
     }
 
-    /** Portico's portico_calls_active gauge (summed over its series), or -1 when it is not reported. */
-    private long callsActive() {
+    /** Portico's Prometheus scrape from its admin port, or "" (with an event) when it does not answer. */
+    private String metrics() {
         try {
-            final HttpResponse<String> r = HttpClient.newHttpClient().send(
-                    HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + o.adminPort() + "/metrics"))
-                            .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
-            double sum = 0;
-            boolean found = false;
-            for (String line : r.body().split("\n")) {
-                if (line.startsWith("portico_calls_active")) {
-                    sum += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
-                    found = true;
-                }
-            }
-            return found ? Math.round(sum) : -1;
-        } catch (IOException | NumberFormatException e) {
+            return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + o.adminPort() + "/metrics"))
+                                     .timeout(Duration.ofSeconds(5)).build(),
+                             HttpResponse.BodyHandlers.ofString()).body();
+        } catch (IOException e) {
             event("could not read Portico's metrics: " + e);
-            return -1;
+            return "";
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            return -1;
+            return "";
         }
+    }
+
+    /**
+     * The sum of the samples of {@code metric} whose labels contain {@code label} ("" for all) in a
+     * Prometheus scrape, or -1 when there is none.
+     */
+    static double sum(String scrape, String metric, String label) {
+        double sum = 0;
+        boolean found = false;
+        for (String line : scrape.split("\n")) {
+            if ((line.startsWith(metric + "{") || line.startsWith(metric + " ")) && line.contains(label)) {
+                sum += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+                found = true;
+            }
+        }
+        return found ? sum : -1;
     }
 
     // ---------------------------------------------------------------- sampling
@@ -500,10 +495,22 @@ final class Soak {
         return thread;
     }
 
+    /**
+     * Portico's RSS, fds and threads from /proc, and from its own metrics the JVM heap (used, committed) and
+     * the Netty allocator's direct memory, which together explain most of the RSS.
+     */
     private SoakReport.Sample sample(String label) throws IOException {
+        final String scrape = metrics();
         return new SoakReport.Sample(seconds(), label, portico.rssKiB(), portico.openFds(), portico.threads(),
+                                     mib(sum(scrape, "jvm_memory_used_bytes", "area=\"heap\"")),
+                                     mib(sum(scrape, "jvm_memory_committed_bytes", "area=\"heap\"")),
+                                     mib(sum(scrape, "netty_allocator_memory_used_bytes", "memory_type=\"direct\"")),
                                      inFlight.get(), tally.sent(),
                                      tally.count(Ending.Kind.NO_STATUS) + tally.count(Ending.Kind.STUCK));
+    }
+
+    private static double mib(double bytes) {
+        return bytes < 0 ? -1 : bytes / (1 << 20);
     }
 
     private double seconds() {

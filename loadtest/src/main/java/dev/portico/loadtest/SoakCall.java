@@ -67,7 +67,6 @@ record SoakCall(Kind kind, Fault fault, int payloadBytes) {
         CONNECT_STREAM_HTTP1("Connect server stream, HTTP/1.1", Wire.CONNECT_STREAM, Transport.HTTP1, true),
         GRPC_STREAM_H2C("native gRPC server stream, h2c", Wire.GRPC, Transport.H2C, true);
 
-        static final List<Kind> UNARY = List.of(values()).stream().filter(k -> !k.streaming).toList();
         static final List<Kind> STREAMING = List.of(values()).stream().filter(k -> k.streaming).toList();
 
         final String label;

@@ -36,13 +36,8 @@ import java.util.concurrent.TimeUnit;
  * lanes: each call is a stream of its own (a Netty child channel), so calls on one connection run at once,
  * and a reset or a slow read touches only its own stream.
  */
-final class SoakH2Connection {
-    private final Channel channel;
+final class SoakH2Connection extends SoakConnection {
     private volatile boolean goAwayReceived;
-
-    private SoakH2Connection(Channel channel) {
-        this.channel = channel;
-    }
 
     /** Connects and exchanges SETTINGS (the codec answers Portico's); blocks at most 5 s. */
     static SoakH2Connection open(Bootstrap base, int port) throws InterruptedException {
@@ -63,32 +58,19 @@ final class SoakH2Connection {
                                       });
             }
         });
-        final var connect = bootstrap.connect("127.0.0.1", port);
-        if (!connect.await(5, TimeUnit.SECONDS) || !connect.isSuccess()) {
-            connect.channel().close();
-            return null;
-        }
-        self[0] = new SoakH2Connection(connect.channel());
-        return self[0];
+        self[0] = new SoakH2Connection();
+        self[0].channel = connect(bootstrap, port);
+        return self[0].channel == null ? null : self[0];
     }
 
     /** Open, and no GOAWAY seen: new streams may start here. */
+    @Override
     boolean usable() {
         return channel.isActive() && !goAwayReceived;
     }
 
-    Channel channel() {
-        return channel;
-    }
-
-    void close() {
-        channel.close();
-    }
-
-    /**
-     * Starts {@code call} on a new stream; the future completes with how it ended (never exceptionally).
-     * A call with no end after {@code boundSeconds} is closed and counted as stuck.
-     */
+    /** Starts {@code call} on a new stream of this connection. */
+    @Override
     CompletableFuture<Ending> start(SoakCall call, int port, int boundSeconds) throws Exception {
         final CompletableFuture<Ending> ended = new CompletableFuture<>();
         final byte[] body = call.body();
@@ -211,24 +193,12 @@ final class SoakH2Connection {
             if (reader != null) {
                 reader.cancel(false);
             }
-            final Ending status = response.status(
+            ended.complete(response.ending(
                     failure != null ? failure
                             : reset != null ? "stream reset by Portico (RST_STREAM " + reset + ")"
-                            : "stream closed with the connection");
-            final Ending ending;
-            if (status.kind() == Ending.Kind.STATUS) {
-                ending = status;
-            } else if (stuck) {
-                ending = Ending.of(Ending.Kind.STUCK, "no end within the bound", status.detail());
-            } else if (cancelledOnPurpose) {
-                ending = Ending.of(Ending.Kind.CANCELLED_ON_PURPOSE, "reset by the soak", status.detail());
-            } else if (refused && !response.headSeen()) {
-                ending = Ending.of(Ending.Kind.REFUSED, reset != null ? "RST_STREAM " + reset
-                        : "above GOAWAY's last stream id", status.detail());
-            } else {
-                ending = status;
-            }
-            ended.complete(ending);
+                            : "stream closed with the connection",
+                    stuck, cancelledOnPurpose,
+                    !refused ? null : reset != null ? "RST_STREAM " + reset : "above GOAWAY's last stream id"));
         }
 
         private static Map<String, String> lowerCase(Http2Headers headers) {

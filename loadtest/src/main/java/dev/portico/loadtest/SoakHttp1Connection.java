@@ -33,9 +33,8 @@ import java.util.concurrent.TimeUnit;
  * resets over HTTP/1.1 close the connection (the only way to abandon a call there); the lane opens a new
  * one for its next call. A slow-reader connection reads at most 1 KiB per 10 ms.
  */
-final class SoakHttp1Connection extends ChannelInboundHandlerAdapter {
+final class SoakHttp1Connection extends SoakConnection {
     private final boolean slowReader;
-    private Channel channel;
     /** The call in flight, touched only on the channel's event loop. */
     private Call current;
 
@@ -54,31 +53,20 @@ final class SoakHttp1Connection extends ChannelInboundHandlerAdapter {
                     ch.config().setAutoRead(false);
                     ch.config().setRecvByteBufAllocator(new FixedRecvByteBufAllocator(1024));
                 }
-                ch.pipeline().addLast(new HttpClientCodec(), self);
+                ch.pipeline().addLast(new HttpClientCodec(), self.new ResponseHandler());
             }
         });
-        final var connect = bootstrap.connect("127.0.0.1", port);
-        if (!connect.await(5, TimeUnit.SECONDS) || !connect.isSuccess()) {
-            connect.channel().close();
-            return null;
-        }
-        self.channel = connect.channel();
-        return self;
+        self.channel = connect(bootstrap, port);
+        return self.channel == null ? null : self;
     }
 
+    @Override
     boolean usable() {
         return channel.isActive();
     }
 
-    Channel channel() {
-        return channel;
-    }
-
-    void close() {
-        channel.close();
-    }
-
-    /** Sends {@code call}; the future completes with how it ended (never exceptionally). */
+    /** Sends {@code call} on this connection, which must have no call in flight. */
+    @Override
     CompletableFuture<Ending> start(SoakCall call, int port, int boundSeconds) throws Exception {
         final CompletableFuture<Ending> ended = new CompletableFuture<>();
         final FullHttpRequest request = new DefaultFullHttpRequest(
@@ -116,62 +104,65 @@ final class SoakHttp1Connection extends ChannelInboundHandlerAdapter {
         return ended;
     }
 
-    @Override
-    public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        try {
+    /** Feeds the response to the call in flight. */
+    private final class ResponseHandler extends ChannelInboundHandlerAdapter {
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            try {
+                final Call c = current;
+                if (c == null) {
+                    return;   // nothing asked: an answer out of turn is dropped (the next call would see a mess)
+                }
+                if (msg instanceof HttpResponse head) {
+                    if (!head.decoderResult().isSuccess()) {
+                        c.failure = "malformed response head: " + head.decoderResult().cause();
+                        ctx.close();
+                        return;
+                    }
+                    c.response.head(head.status().code(), lowerCase(head.headers()));
+                    c.keepAlive = HttpUtil.isKeepAlive(head);
+                }
+                if (msg instanceof HttpContent content) {
+                    c.response.data(ByteBufUtil.getBytes(content.content()));
+                    if (c.call.fault() == SoakCall.Fault.CANCEL_MID_STREAM && c.response.messages() > 0
+                        && !(msg instanceof LastHttpContent)) {
+                        c.cancelledOnPurpose = true;
+                        ctx.close();
+                        return;
+                    }
+                }
+                if (msg instanceof LastHttpContent last) {
+                    if (!last.decoderResult().isSuccess()) {
+                        c.failure = "response cut short: " + last.decoderResult().cause();
+                        ctx.close();
+                        return;
+                    }
+                    c.response.trailers(lowerCase(last.trailingHeaders()));
+                    c.response.complete();
+                    finish(c, null);
+                    if (!c.keepAlive) {
+                        ctx.close();
+                    }
+                }
+            } finally {
+                ReferenceCountUtil.release(msg);
+            }
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            if (current != null) {
+                current.failure = "connection error: " + cause;
+            }
+            ctx.close();
+        }
+
+        @Override
+        public void channelInactive(ChannelHandlerContext ctx) {
             final Call c = current;
-            if (c == null) {
-                return;   // nothing asked: an answer out of turn is dropped (the next call would see a mess)
+            if (c != null) {
+                finish(c, c.failure != null ? c.failure : "connection closed before the response ended");
             }
-            if (msg instanceof HttpResponse head) {
-                if (!head.decoderResult().isSuccess()) {
-                    c.failure = "malformed response head: " + head.decoderResult().cause();
-                    ctx.close();
-                    return;
-                }
-                c.response.head(head.status().code(), lowerCase(head.headers()));
-                c.keepAlive = HttpUtil.isKeepAlive(head);
-            }
-            if (msg instanceof HttpContent content) {
-                c.response.data(ByteBufUtil.getBytes(content.content()));
-                if (c.call.fault() == SoakCall.Fault.CANCEL_MID_STREAM && c.response.messages() > 0
-                    && !(msg instanceof LastHttpContent)) {
-                    c.cancelledOnPurpose = true;
-                    ctx.close();
-                    return;
-                }
-            }
-            if (msg instanceof LastHttpContent last) {
-                if (!last.decoderResult().isSuccess()) {
-                    c.failure = "response cut short: " + last.decoderResult().cause();
-                    ctx.close();
-                    return;
-                }
-                c.response.trailers(lowerCase(last.trailingHeaders()));
-                c.response.complete();
-                finish(c, null);
-                if (!c.keepAlive) {
-                    ctx.close();
-                }
-            }
-        } finally {
-            ReferenceCountUtil.release(msg);
-        }
-    }
-
-    @Override
-    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        if (current != null) {
-            current.failure = "connection error: " + cause;
-        }
-        ctx.close();
-    }
-
-    @Override
-    public void channelInactive(ChannelHandlerContext ctx) {
-        final Call c = current;
-        if (c != null) {
-            finish(c, c.failure != null ? c.failure : "connection closed before the response ended");
         }
     }
 
@@ -181,18 +172,7 @@ final class SoakHttp1Connection extends ChannelInboundHandlerAdapter {
         if (c.reader != null) {
             c.reader.cancel(false);
         }
-        final Ending status = c.response.status(otherwise);
-        final Ending ending;
-        if (status.kind() == Ending.Kind.STATUS) {
-            ending = status;
-        } else if (c.stuck) {
-            ending = Ending.of(Ending.Kind.STUCK, "no end within the bound", status.detail());
-        } else if (c.cancelledOnPurpose) {
-            ending = Ending.of(Ending.Kind.CANCELLED_ON_PURPOSE, "connection closed by the soak", status.detail());
-        } else {
-            ending = status;
-        }
-        c.ended.complete(ending);
+        c.ended.complete(c.response.ending(otherwise, c.stuck, c.cancelledOnPurpose, null));
     }
 
     private static Map<String, String> lowerCase(HttpHeaders headers) {

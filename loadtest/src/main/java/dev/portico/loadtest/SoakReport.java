@@ -15,11 +15,13 @@ final class SoakReport {
     private SoakReport() {}
 
     /** One reading of Portico's resources (and the soak's progress) at {@code seconds} since the start. */
-    record Sample(double seconds, String phase, long rssKiB, long fds, int threads, int inFlight, long ended,
-                  long failed) {
+    record Sample(double seconds, String phase, long rssKiB, long fds, int threads, double heapUsedMiB,
+                  double heapCommittedMiB, double directMiB, int inFlight, long ended, long failed) {
         @Override
         public String toString() {
-            return String.format("RSS %.1f MiB, %d fds, %d threads", rssKiB / 1024.0, fds, threads);
+            return String.format("RSS %.1f MiB (heap %.0f of %.0f MiB committed, Netty direct %.0f MiB), %d fds, "
+                                 + "%d threads", rssKiB / 1024.0, heapUsedMiB, heapCommittedMiB, directMiB, fds,
+                                 threads);
         }
     }
 
@@ -104,8 +106,8 @@ final class SoakReport {
                                 tally.sent(), tally.count(Ending.Kind.STATUS),
                                 tally.count(Ending.Kind.CANCELLED_ON_PURPOSE), tally.count(Ending.Kind.REFUSED),
                                 noStatus, stuck, tally.count(Ending.Kind.NOT_SENT)));
-        md.append("Statuses by code (in steady state | within a backend restart: from the stop until 5 s after "
-                  + "the new backend answers):\n\n| Code | Steady | Around restarts |\n|---|---:|---:|\n");
+        md.append("Statuses by code (in steady state | around a backend restart: from the stop until 5 s after "
+                  + "the first OK call through Portico to the new backend):\n\n| Code | Steady | Around restarts |\n|---|---:|---:|\n");
         final Set<String> codes = new LinkedHashSet<>(tally.statusSteady().keySet());
         codes.addAll(tally.statusAroundRestarts().keySet());
         for (String code : codes) {
@@ -144,30 +146,40 @@ final class SoakReport {
 
         md.append("\n## Portico's log\n\n").append(logSummary(o.results().resolve("logs/portico-soak.log")))
           .append('\n');
-        md.append("\n## Portico's resources\n\n| | RSS MiB | open fds | threads |\n|---|---:|---:|---:|\n");
+        md.append("\n## Portico's resources\n\nRSS, fds and threads from /proc; heap (JVM, used / committed) and "
+                  + "Netty's pooled direct memory from Portico's own metrics.\n\n"
+                  + "| | RSS MiB | heap used / committed MiB | Netty direct MiB | open fds | threads |\n"
+                  + "|---|---:|---:|---:|---:|---:|\n");
         row(md, "before (idle, after the warm-up)", r.before);
-        md.append(String.format("| peak during the soak | %.1f | %d | %d |%n", peakRss / 1024.0, peakFds,
+        md.append(String.format("| peak during the soak | %.1f | %.0f / %.0f | %.0f | %d | %d |%n", peakRss / 1024.0,
+                                during.stream().mapToDouble(Sample::heapUsedMiB).max().orElse(-1),
+                                during.stream().mapToDouble(Sample::heapCommittedMiB).max().orElse(-1),
+                                during.stream().mapToDouble(Sample::directMiB).max().orElse(-1), peakFds,
                                 peakThreads));
         row(md, "after (load stopped, connections closed)", r.after);
         md.append("\nDuring (every ").append(sampleStep(during)).append(" s; every sample is in samples.tsv):\n\n"
-                                                                     + "| t s | RSS MiB | fds | threads | calls in "
+                                                                     + "| t s | RSS MiB | heap used / committed MiB "
+                                                                     + "| Netty direct MiB | fds | threads | calls in "
                                                                      + "flight | calls ended | no status or stuck |\n"
-                                                                     + "|---:|---:|---:|---:|---:|---:|---:|\n");
+                                                                     + "|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
         final int step = Math.max(1, during.size() / 24);
         for (int i = 0; i < during.size(); i += step) {
             final Sample s = during.get(i);
-            md.append(String.format("| %.0f | %.1f | %d | %d | %d | %,d | %d |%n", s.seconds(), s.rssKiB() / 1024.0,
+            md.append(String.format("| %.0f | %.1f | %.0f / %.0f | %.0f | %d | %d | %d | %,d | %d |%n", s.seconds(),
+                                    s.rssKiB() / 1024.0, s.heapUsedMiB(), s.heapCommittedMiB(), s.directMiB(),
                                     s.fds(), s.threads(), s.inFlight(), s.ended(), s.failed()));
         }
         md.append("\n## Final calls\n\n");
         r.probes.forEach(p -> md.append("- ").append(p).append('\n'));
         Files.writeString(o.results().resolve("results.md"), md.toString());
 
-        final StringBuilder tsv = new StringBuilder("seconds\tphase\trss_kib\tfds\tthreads\tin_flight\tended\t"
+        final StringBuilder tsv = new StringBuilder("seconds\tphase\trss_kib\tfds\tthreads\theap_used_mib\t"
+                                                    + "heap_committed_mib\tnetty_direct_mib\tin_flight\tended\t"
                                                     + "no_status_or_stuck\n");
         for (Sample s : r.samples) {
-            tsv.append(String.format("%.1f\t%s\t%d\t%d\t%d\t%d\t%d\t%d%n", s.seconds(), s.phase(), s.rssKiB(), s.fds(),
-                                     s.threads(), s.inFlight(), s.ended(), s.failed()));
+            tsv.append(String.format("%.1f\t%s\t%d\t%d\t%d\t%.1f\t%.1f\t%.1f\t%d\t%d\t%d%n", s.seconds(), s.phase(),
+                                     s.rssKiB(), s.fds(), s.threads(), s.heapUsedMiB(), s.heapCommittedMiB(),
+                                     s.directMiB(), s.inFlight(), s.ended(), s.failed()));
         }
         Files.writeString(o.results().resolve("samples.tsv"), tsv.toString());
         System.out.println(md);
@@ -198,9 +210,10 @@ final class SoakReport {
 
     private static void row(StringBuilder md, String label, Sample s) {
         if (s == null) {
-            md.append("| ").append(label).append(" | - | - | - |\n");
+            md.append("| ").append(label).append(" | - | - | - | - | - |\n");
         } else {
-            md.append(String.format("| %s | %.1f | %d | %d |%n", label, s.rssKiB() / 1024.0, s.fds(), s.threads()));
+            md.append(String.format("| %s | %.1f | %.0f / %.0f | %.0f | %d | %d |%n", label, s.rssKiB() / 1024.0,
+                                s.heapUsedMiB(), s.heapCommittedMiB(), s.directMiB(), s.fds(), s.threads()));
         }
     }
 

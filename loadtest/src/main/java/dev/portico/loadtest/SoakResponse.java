@@ -188,6 +188,28 @@ final class SoakResponse {
                 : code != null ? "partial frame at the end of the body" : "ended without a status", describe());
     }
 
+    /**
+     * The call's ending as the soak counts it: its status when one arrived; otherwise stuck, cancelled on
+     * purpose, or refused before processing ({@code refusedHow} non-null, no response head seen), in that
+     * order, when the connection says so; otherwise no status, for the reason {@code otherwise}.
+     */
+    Ending ending(String otherwise, boolean stuck, boolean cancelledOnPurpose, String refusedHow) {
+        final Ending status = status(otherwise);
+        if (status.kind() == Ending.Kind.STATUS) {
+            return status;
+        }
+        if (stuck) {
+            return Ending.of(Ending.Kind.STUCK, "no end within the bound", status.detail());
+        }
+        if (cancelledOnPurpose) {
+            return Ending.of(Ending.Kind.CANCELLED_ON_PURPOSE, "ended by the soak", status.detail());
+        }
+        if (refusedHow != null && !headSeen()) {
+            return Ending.of(Ending.Kind.REFUSED, refusedHow, status.detail());
+        }
+        return status;
+    }
+
     /** What arrived, for the report's examples. */
     String describe() {
         return "HTTP " + (httpStatus < 0 ? "-" : httpStatus) + ", " + bodyBytes + " body bytes, " + messages
