@@ -139,7 +139,8 @@ final class SoakH2Connection extends SoakConnection {
             try {
                 if (msg instanceof Http2HeadersFrame frame) {
                     if (!response.headSeen()) {
-                        response.head(Integer.parseInt(frame.headers().status().toString()), lowerCase(frame.headers()));
+                        response.head(Integer.parseInt(frame.headers().status().toString()),
+                                      lowerCase(frame.headers()));
                     } else {
                         response.trailers(lowerCase(frame.headers()));
                     }
@@ -203,7 +204,8 @@ final class SoakH2Connection extends SoakConnection {
 
         private static Map<String, String> lowerCase(Http2Headers headers) {
             final Map<String, String> out = new HashMap<>();
-            headers.forEach(h -> out.putIfAbsent(h.getKey().toString().toLowerCase(Locale.ROOT), h.getValue().toString()));
+            headers.forEach(h -> out.putIfAbsent(h.getKey().toString().toLowerCase(Locale.ROOT),
+                                                 h.getValue().toString()));
             return out;
         }
     }

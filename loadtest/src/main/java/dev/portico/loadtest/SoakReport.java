@@ -16,12 +16,13 @@ final class SoakReport {
 
     /** One reading of Portico's resources (and the soak's progress) at {@code seconds} since the start. */
     record Sample(double seconds, String phase, long rssKiB, long fds, int threads, double heapUsedMiB,
-                  double heapCommittedMiB, double directMiB, int inFlight, long ended, long failed) {
+                  double heapCommittedMiB, double nonHeapMiB, double directMiB, int inFlight, long ended,
+                  long failed) {
         @Override
         public String toString() {
-            return String.format("RSS %.1f MiB (heap %.0f of %.0f MiB committed, Netty direct %.0f MiB), %d fds, "
-                                 + "%d threads", rssKiB / 1024.0, heapUsedMiB, heapCommittedMiB, directMiB, fds,
-                                 threads);
+            return String.format("RSS %.1f MiB (heap %.0f of %.0f MiB committed, non-heap %.0f MiB, Netty direct "
+                                 + "%.0f MiB), %d fds, %d threads", rssKiB / 1024.0, heapUsedMiB, heapCommittedMiB,
+                                 nonHeapMiB, directMiB, fds, threads);
         }
     }
 
@@ -74,12 +75,23 @@ final class SoakReport {
                                  String.format("%.1f MiB after, %.1f MiB allowed", r.after.rssKiB() / 1024.0,
                                                rssAllowed / 1024.0),
                                  r.after.rssKiB() <= rssAllowed));
+            final double liveAllowed = r.before.heapUsedMiB() + Math.max(Soak.LIVE_HEAP_MARGIN_MIB,
+                                                                         r.before.heapUsedMiB()
+                                                                         * Soak.LIVE_HEAP_MARGIN_SHARE);
+            checks.add(new Check(String.format("live heap (after a full GC) after ≤ before + max(%.0f MiB, %.0f%%)",
+                                               Soak.LIVE_HEAP_MARGIN_MIB, 100 * Soak.LIVE_HEAP_MARGIN_SHARE),
+                                 String.format("%.1f MiB after, %.1f MiB before", r.after.heapUsedMiB(),
+                                               r.before.heapUsedMiB()),
+                                 r.before.heapUsedMiB() >= 0 && r.after.heapUsedMiB() <= liveAllowed));
         } else {
             checks.add(new Check("resources sampled before and after", "missing", false));
         }
         checks.add(new Check("calls in flight in Portico after (portico_calls_active)",
                              r.callsActiveAfter < 0 ? "not reported" : String.valueOf(r.callsActiveAfter),
                              r.callsActiveAfter <= 0));
+        final long leaks = countLines(o.results().resolve("logs/portico-soak.log"), "LEAK:");
+        checks.add(new Check("buffer leaks reported by Netty's leak detector in Portico's log", String.valueOf(leaks),
+                             leaks == 0));
         final boolean passed = checks.stream().allMatch(Check::passed);
 
         final StringBuilder md = new StringBuilder();
@@ -107,7 +119,8 @@ final class SoakReport {
                                 tally.count(Ending.Kind.CANCELLED_ON_PURPOSE), tally.count(Ending.Kind.REFUSED),
                                 noStatus, stuck, tally.count(Ending.Kind.NOT_SENT)));
         md.append("Statuses by code (in steady state | around a backend restart: from the stop until 5 s after "
-                  + "the first OK call through Portico to the new backend):\n\n| Code | Steady | Around restarts |\n|---|---:|---:|\n");
+                  + "the first OK call through Portico to the new backend):\n\n"
+                  + "| Code | Steady | Around restarts |\n|---|---:|---:|\n");
         final Set<String> codes = new LinkedHashSet<>(tally.statusSteady().keySet());
         codes.addAll(tally.statusAroundRestarts().keySet());
         for (String code : codes) {
@@ -146,27 +159,32 @@ final class SoakReport {
 
         md.append("\n## Portico's log\n\n").append(logSummary(o.results().resolve("logs/portico-soak.log")))
           .append('\n');
-        md.append("\n## Portico's resources\n\nRSS, fds and threads from /proc; heap (JVM, used / committed) and "
-                  + "Netty's pooled direct memory from Portico's own metrics.\n\n"
-                  + "| | RSS MiB | heap used / committed MiB | Netty direct MiB | open fds | threads |\n"
-                  + "|---|---:|---:|---:|---:|---:|\n");
-        row(md, "before (idle, after the warm-up)", r.before);
-        md.append(String.format("| peak during the soak | %.1f | %.0f / %.0f | %.0f | %d | %d |%n", peakRss / 1024.0,
-                                during.stream().mapToDouble(Sample::heapUsedMiB).max().orElse(-1),
+        md.append("\n## Portico's resources\n\nRSS, fds and threads from /proc; the JVM heap (used / committed), "
+                  + "non-heap committed (metaspace, code cache) and Netty's direct memory from Portico's own "
+                  + "metrics.\n\n"
+                  + "| | RSS MiB | heap used / committed MiB | non-heap MiB | Netty direct MiB | open fds | threads |\n"
+                  + "|---|---:|---:|---:|---:|---:|---:|\n");
+        row(md, "before (idle after the warm-up; heap after a full GC)", r.before);
+        md.append(String.format("| peak during the soak | %.1f | %.0f / %.0f | %.0f | %.0f | %d | %d |%n",
+                                peakRss / 1024.0, during.stream().mapToDouble(Sample::heapUsedMiB).max().orElse(-1),
                                 during.stream().mapToDouble(Sample::heapCommittedMiB).max().orElse(-1),
+                                during.stream().mapToDouble(Sample::nonHeapMiB).max().orElse(-1),
                                 during.stream().mapToDouble(Sample::directMiB).max().orElse(-1), peakFds,
                                 peakThreads));
-        row(md, "after (load stopped, connections closed)", r.after);
+        row(md, "after (load stopped, connections closed; heap after a full GC)", r.after);
         md.append("\nDuring (every ").append(sampleStep(during)).append(" s; every sample is in samples.tsv):\n\n"
                                                                      + "| t s | RSS MiB | heap used / committed MiB "
-                                                                     + "| Netty direct MiB | fds | threads | calls in "
-                                                                     + "flight | calls ended | no status or stuck |\n"
-                                                                     + "|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+                                                                     + "| non-heap MiB | Netty direct MiB | fds "
+                                                                     + "| threads | calls in flight | calls ended "
+                                                                     + "| no status or stuck |\n"
+                                                                     + "|---:|---:|---:|---:|---:|---:|---:|---:|---:"
+                                                                     + "|---:|\n");
         final int step = Math.max(1, during.size() / 24);
         for (int i = 0; i < during.size(); i += step) {
             final Sample s = during.get(i);
-            md.append(String.format("| %.0f | %.1f | %.0f / %.0f | %.0f | %d | %d | %d | %,d | %d |%n", s.seconds(),
-                                    s.rssKiB() / 1024.0, s.heapUsedMiB(), s.heapCommittedMiB(), s.directMiB(),
+            md.append(String.format("| %.0f | %.1f | %.0f / %.0f | %.0f | %.0f | %d | %d | %d | %,d | %d |%n",
+                                    s.seconds(), s.rssKiB() / 1024.0, s.heapUsedMiB(), s.heapCommittedMiB(),
+                                    s.nonHeapMiB(), s.directMiB(),
                                     s.fds(), s.threads(), s.inFlight(), s.ended(), s.failed()));
         }
         md.append("\n## Final calls\n\n");
@@ -174,16 +192,27 @@ final class SoakReport {
         Files.writeString(o.results().resolve("results.md"), md.toString());
 
         final StringBuilder tsv = new StringBuilder("seconds\tphase\trss_kib\tfds\tthreads\theap_used_mib\t"
-                                                    + "heap_committed_mib\tnetty_direct_mib\tin_flight\tended\t"
+                                                    + "heap_committed_mib\tnon_heap_mib\tnetty_direct_mib\tin_flight\t"
+                                                    + "ended\t"
                                                     + "no_status_or_stuck\n");
         for (Sample s : r.samples) {
-            tsv.append(String.format("%.1f\t%s\t%d\t%d\t%d\t%.1f\t%.1f\t%.1f\t%d\t%d\t%d%n", s.seconds(), s.phase(),
-                                     s.rssKiB(), s.fds(), s.threads(), s.heapUsedMiB(), s.heapCommittedMiB(),
-                                     s.directMiB(), s.inFlight(), s.ended(), s.failed()));
+            tsv.append(String.format("%.1f\t%s\t%d\t%d\t%d\t%.1f\t%.1f\t%.1f\t%.1f\t%d\t%d\t%d%n", s.seconds(),
+                                     s.phase(), s.rssKiB(), s.fds(), s.threads(), s.heapUsedMiB(),
+                                     s.heapCommittedMiB(), s.nonHeapMiB(), s.directMiB(), s.inFlight(), s.ended(),
+                                     s.failed()));
         }
         Files.writeString(o.results().resolve("samples.tsv"), tsv.toString());
         System.out.println(md);
         return passed;
+    }
+
+    private static long countLines(Path log, String containing) throws IOException {
+        if (!Files.exists(log)) {
+            return 0;
+        }
+        try (var lines = Files.lines(log)) {
+            return lines.filter(l -> l.contains(containing)).count();
+        }
     }
 
     /** Lines by level, stack-trace lines, and the most frequent WARN messages (their text up to a colon). */
@@ -210,10 +239,11 @@ final class SoakReport {
 
     private static void row(StringBuilder md, String label, Sample s) {
         if (s == null) {
-            md.append("| ").append(label).append(" | - | - | - | - | - |\n");
+            md.append("| ").append(label).append(" | - | - | - | - | - | - |\n");
         } else {
-            md.append(String.format("| %s | %.1f | %.0f / %.0f | %.0f | %d | %d |%n", label, s.rssKiB() / 1024.0,
-                                s.heapUsedMiB(), s.heapCommittedMiB(), s.directMiB(), s.fds(), s.threads()));
+            md.append(String.format("| %s | %.1f | %.0f / %.0f | %.0f | %.0f | %d | %d |%n", label, s.rssKiB() / 1024.0,
+                                s.heapUsedMiB(), s.heapCommittedMiB(), s.nonHeapMiB(), s.directMiB(), s.fds(),
+                                s.threads()));
         }
     }
 
