@@ -32,7 +32,7 @@ while [ $# -gt 0 ]; do
     --no-build) build=0 ;;
     --server-cpu) server_cpu="$2"; pass+=("$1" "$2"); shift ;;
     --load-cpu) load_cpu="$2"; pass+=("$1" "$2"); shift ;;
-    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
     *) pass+=("$1") ;;
   esac
   shift

@@ -57,10 +57,10 @@ final class Soak {
     /** Pass rule: fds may end this many above the idle count before the fault phase. */
     static final int FD_MARGIN = 8;
     /**
-     * Pass rule: RSS may end this much above before (the larger of the two). Before is taken after a warm-up
-     * without faults, when the heap is already fully committed; what may still grow is the JIT's code cache
-     * (bin/portico reserves 48 MiB) and metaspace as the fault paths (errors, resets, restarts) get compiled.
-     * Leaks are what the live-heap and fd rules look for.
+     * Pass rule: RSS may end this much above before (the larger of the two). Before is taken after a short
+     * warm-up without faults: the heap is committed but not all of it touched yet (RSS counts touched pages
+     * only), and the JIT's code cache (bin/portico reserves 48 MiB) and metaspace still grow as the fault
+     * paths (errors, resets, restarts) get compiled. Leaks are what the live-heap and fd rules look for.
      */
     static final long RSS_MARGIN_KIB = 48 * 1024;
     static final double RSS_MARGIN_SHARE = 0.25;
@@ -113,7 +113,19 @@ final class Soak {
         Files.createDirectories(logs);
         servers.requireFreePorts();
         final Instant started = Instant.now();
-        final List<String> conditions = Conditions.collect(o).subList(1, 6);
+        final List<String> general = Conditions.collect(o);
+        final List<String> conditions = new ArrayList<>(List.of(
+                general.get(1),
+                "Pinning (taskset): backend and Portico on CPU " + o.serverCpu() + ", the soak's client on CPU "
+                + o.loadCpu() + "; other users of the machine are not pinned away (see the load average).",
+                "Portico: " + o.porticoBuild() + "; started as `bin/portico --config FILE` (its launcher's JVM "
+                + "settings); the config sets only the listen, admin and upstream addresses: every other setting "
+                + "is Portico's default. Ports: backend " + o.backendPort() + ", Portico " + o.porticoPort()
+                + ", admin " + o.adminPort() + ".",
+                general.get(4), general.get(5),
+                String.format("Load: %d lanes at %d calls/s in all (paced; fewer when the machine cannot keep up), "
+                              + "%d slow-reader lanes, %d idle connections, %d h2c connections shared by the lanes.",
+                              MIXED_LANES, RATE, SLOW_LANES, IDLE_CONNECTIONS, H2_CONNECTIONS)));
         Runtime.getRuntime().addShutdownHook(new Thread(servers::close, "soak-cleanup"));
         group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
         bootstrap = new Bootstrap().group(group).channel(NioSocketChannel.class)

@@ -112,10 +112,10 @@ final class SoakReport {
                                 warmup.statusSteady().entrySet().stream()
                                         .map(e -> e.getKey() + " " + String.format("%,d", e.getValue()))
                                         .collect(Collectors.joining(", "))));
-        md.append(String.format("%,d calls sent: %,d ended with a status, %,d cancelled on purpose by the soak, "
+        md.append(String.format("%,d calls sent (%.0f a second): %,d ended with a status, %,d cancelled on purpose by the soak, "
                                 + "%,d refused before processing (retry-safe), %,d with no status, %,d stuck, "
                                 + "%,d not sent (no connection).%n%n",
-                                tally.sent(), tally.count(Ending.Kind.STATUS),
+                                tally.sent(), tally.sent() / (double) o.soakSeconds(), tally.count(Ending.Kind.STATUS),
                                 tally.count(Ending.Kind.CANCELLED_ON_PURPOSE), tally.count(Ending.Kind.REFUSED),
                                 noStatus, stuck, tally.count(Ending.Kind.NOT_SENT)));
         md.append("Statuses by code (in steady state | around a backend restart: from the stop until 5 s after "
