@@ -2,11 +2,14 @@
 # Portico load test: one command, see loadtest/README.md.
 #
 #   loadtest/run.sh [--quick] [--no-build] [runner options]
+#   loadtest/run.sh --soak [--soak-duration 10m] [--no-build]
 #
 # Builds Portico and the kit, installs h2load and wrk from Debian if they are missing, starts the benchmark
 # backend and Portico pinned to one CPU with the load tools on another, runs every scenario with its
 # direct-gRPC baseline, checks every run's counts against the backend's, and writes
 # loadtest/results/<UTC timestamp>[-quick]/{results.md,chart.svg,samples.tsv,logs/}.
+# --soak runs the soak instead (README "Soak"): mixed protocols with client resets, slow readers, idle
+# connections and backend restarts for --soak-duration (default 3m), into loadtest/results/<UTC timestamp>-soak/.
 # Exit status: 0 when every check passed, 1 when any measurement failed its checks, 2 on a setup error.
 #
 # Runner options (passed through): --repeats N, --seconds N, --warmup N, --open-streams N,
@@ -17,6 +20,7 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(dirname "$here")"
 quick=0
+soak=0
 build=1
 pass=()
 server_cpu=0
@@ -24,10 +28,11 @@ load_cpu=1
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) quick=1; pass+=("--quick") ;;
+    --soak) soak=1; pass+=("--soak") ;;
     --no-build) build=0 ;;
     --server-cpu) server_cpu="$2"; pass+=("$1" "$2"); shift ;;
     --load-cpu) load_cpu="$2"; pass+=("$1" "$2"); shift ;;
-    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
     *) pass+=("$1") ;;
   esac
   shift
@@ -36,10 +41,12 @@ done
 say() { printf 'run.sh: %s\n' "$*" >&2; }
 die() { say "$*"; exit 2; }
 
-# ---- tools
+# ---- tools (the soak brings its own client)
 missing=()
-command -v h2load >/dev/null || missing+=(nghttp2-client)
-command -v wrk >/dev/null || missing+=(wrk)
+if [ "$soak" -eq 0 ]; then
+  command -v h2load >/dev/null || missing+=(nghttp2-client)
+  command -v wrk >/dev/null || missing+=(wrk)
+fi
 if [ ${#missing[@]} -gt 0 ]; then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
@@ -47,7 +54,9 @@ if [ ${#missing[@]} -gt 0 ]; then
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
-for tool in h2load wrk curl taskset openssl java mvn git sha256sum; do
+tools=(curl taskset openssl java mvn git sha256sum)
+[ "$soak" -eq 1 ] || tools+=(h2load wrk)
+for tool in "${tools[@]}"; do
   command -v "$tool" >/dev/null || die "$tool is required"
 done
 ncpu="$(nproc --all)"
@@ -94,6 +103,7 @@ build_desc="$build_desc; jar built $(date -u -r "$portico_jar" +%Y-%m-%dT%H:%M:%
 stamp="$(date -u +%Y%m%dT%H%M%SZ)"
 results="$here/results/$stamp"
 [ "$quick" -eq 0 ] || results="$results-quick"
+[ "$soak" -eq 0 ] || results="$results-soak"
 mkdir -p "$results"
 
 # If the runner dies without cleaning up, end the servers it started: only those PIDs, and only if they

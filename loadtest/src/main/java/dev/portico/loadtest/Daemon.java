@@ -137,6 +137,13 @@ final class Daemon implements AutoCloseable {
         }
     }
 
+    /** Open file descriptors (sockets included): the entries of /proc/PID/fd. */
+    long openFds() throws IOException {
+        try (var fds = Files.list(Path.of("/proc/" + pid + "/fd"))) {
+            return fds.count();
+        }
+    }
+
     private long statusNumber(String field) throws IOException {
         for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
             if (line.startsWith(field)) {
@@ -146,7 +153,17 @@ final class Daemon implements AutoCloseable {
         throw new IOException(field + " missing from /proc/" + pid + "/status");
     }
 
-    /** SIGTERM, then SIGKILL after 15 s; returns the exit code. */
+    /** SIGKILL, and wait (at most 10 s) until the process is gone. */
+    void kill() {
+        process.destroyForcibly();
+        try {
+            process.waitFor(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** SIGTERM, then SIGKILL after 15 s. */
     @Override
     public void close() {
         if (!process.isAlive()) {

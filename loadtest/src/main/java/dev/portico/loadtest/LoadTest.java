@@ -1,13 +1,6 @@
 package dev.portico.loadtest;
 
 import java.io.IOException;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
-import java.net.Socket;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -34,13 +27,12 @@ final class LoadTest {
 
     private final Options o;
     private final Path logs;
-    private final Path pidFile;
     private final BackendClient backendClient;
     private final List<Sample> samples = new ArrayList<>();
     private final List<String> probes = new ArrayList<>();
     /** Pairs measured again because the machine was busy with other work. */
     private final List<String> remeasured = new ArrayList<>();
-    private final List<Daemon> running = new ArrayList<>();
+    private final Servers servers;
     /** "scenario / variant" pairs whose first call has been checked. */
     private final Set<String> probed = new HashSet<>();
     /** Calls per measured direct-gRPC run, per scenario (calibrated once). */
@@ -49,11 +41,11 @@ final class LoadTest {
     /** RSS of the current Portico right after start-up, before any call. */
     private long porticoIdleRss = -1;
 
-    private LoadTest(Options o) {
+    private LoadTest(Options o) throws IOException {
         this.o = o;
         this.logs = o.results().resolve("logs");
-        this.pidFile = o.work().resolve("pids");
         this.backendClient = new BackendClient(o.statsPort());
+        this.servers = new Servers(o, logs);
     }
 
     public static void main(String[] args) throws Exception {
@@ -65,22 +57,19 @@ final class LoadTest {
             System.exit(2);
             return;
         }
-        System.exit(new LoadTest(options).run());
+        System.exit(options.soak() ? Soak.main(options) : new LoadTest(options).run());
     }
 
     private int run() throws Exception {
         Files.createDirectories(logs);
         Files.createDirectories(o.work());
-        Files.deleteIfExists(pidFile);
         writeBodies();
-        for (int port : new int[] {o.backendPort(), o.statsPort(), o.porticoPort(), o.adminPort()}) {
-            requireFree(port);
-        }
+        servers.requireFreePorts();
         final Instant started = Instant.now();
         final List<String> conditions = Conditions.collect(o);
-        Runtime.getRuntime().addShutdownHook(new Thread(this::stopAll, "loadtest-cleanup"));
+        Runtime.getRuntime().addShutdownHook(new Thread(servers::close, "loadtest-cleanup"));
         try {
-            backend = startBackend();
+            backend = servers.startBackend();
             final List<Scenario> all = Scenario.all(o);
             final List<Scenario> paired = all.stream().filter(sc -> sc.kind() != Scenario.Kind.OPEN_STREAMS).toList();
             boolean backendWarm = false;
@@ -108,7 +97,7 @@ final class LoadTest {
                 }
             }
         } finally {
-            stopAll();
+            servers.close();
         }
         conditions.add("Run took " + Duration.between(started, Instant.now()).toSeconds() + " s; load average "
                        + "after: " + Files.readString(Path.of("/proc/loadavg")).trim() + ".");
@@ -156,7 +145,8 @@ final class LoadTest {
         Daemon portico = null;
         final List<Scenario> ready = new ArrayList<>();
         try {
-            portico = startPortico(variant.id, variant.tls());
+            portico = servers.startPortico(variant.id, variant.tls());
+            porticoIdleRss = portico.rssKiB();
             for (Scenario scenario : scenarios) {
                 try {
                     probe(scenario, Variant.DIRECT, scenario.bodyFile(Variant.DIRECT));
@@ -188,7 +178,7 @@ final class LoadTest {
             }
         }
         if (portico != null) {
-            stop(portico);
+            servers.stop(portico);
         }
     }
 
@@ -281,7 +271,8 @@ final class LoadTest {
         Daemon portico = null;
         try {
             if (!variant.direct()) {
-                portico = startPortico(scenario.id() + "-" + variant.id, variant.tls());
+                portico = servers.startPortico(scenario.id() + "-" + variant.id, variant.tls());
+                porticoIdleRss = portico.rssKiB();
             }
             probe(scenario, variant, "hold-64-probe" + variant.format.bodySuffix);
             for (int rep = 1; rep <= o.repeats(); rep++) {
@@ -293,7 +284,7 @@ final class LoadTest {
             failed(scenario, variant, e);
         } finally {
             if (portico != null) {
-                stop(portico);
+                servers.stop(portico);
             }
         }
     }
@@ -526,110 +517,6 @@ final class LoadTest {
 
     private static String cpu(Sample s) {
         return Double.isNaN(s.porticoCpuSeconds) ? "-" : String.format("%.0f%%", 100 * s.porticoCpuShare());
-    }
-
-    // ---------------------------------------------------------------- processes
-
-    private Daemon startBackend() throws IOException, InterruptedException {
-        final Daemon daemon = Daemon.start("backend", List.of(
-                "taskset", "-c", String.valueOf(o.serverCpu()), o.javaBin(), "-jar", o.kitJar().toString(),
-                "backend", "--port", String.valueOf(o.backendPort()), "--stats-port", String.valueOf(o.statsPort())),
-                logs.resolve("backend.log"), pidFile);
-        running.add(daemon);
-        final long deadline = System.nanoTime() + 60_000_000_000L;
-        while (!backendClient.up()) {
-            if (!daemon.alive() || System.nanoTime() > deadline) {
-                throw new IllegalStateException("the backend did not start; see " + daemon.log);
-            }
-            Thread.sleep(100);
-        }
-        log("backend up (pid " + daemon.pid + ", CPU " + o.serverCpu() + ")");
-        return daemon;
-    }
-
-    /** A fresh Portico, started by bin/portico, with only the ports, upstream and TLS configured. */
-    private Daemon startPortico(String name, boolean tls) throws IOException, InterruptedException {
-        final Path config = o.work().resolve(tls ? "portico-tls.conf" : "portico.conf");
-        final StringBuilder conf = new StringBuilder()
-                .append("portico {\n")
-                .append("  listen { host = \"127.0.0.1\", port = ").append(o.porticoPort()).append(" }\n")
-                .append("  upstream.endpoints = [\"127.0.0.1:").append(o.backendPort()).append("\"]\n")
-                .append("  admin { host = \"127.0.0.1\", port = ").append(o.adminPort()).append(" }\n");
-        if (tls) {
-            conf.append("  tls { cert-chain-file = \"").append(o.tlsCert()).append("\", private-key-file = \"")
-                .append(o.tlsKey()).append("\" }\n");
-        }
-        Files.writeString(config, conf.append("}\n"));
-        requireFree(o.porticoPort());
-        requireFree(o.adminPort());
-        final Daemon daemon = Daemon.start("portico", List.of(
-                // Through bin/portico, so that Portico runs with the JVM settings it ships with.
-                "taskset", "-c", String.valueOf(o.serverCpu()), "env", "PORTICO_JAR=" + o.porticoJar(),
-                o.launcher().toString(), "--config", config.toString()),
-                logs.resolve("portico-" + name + ".log"), pidFile);
-        running.add(daemon);
-        final HttpClient http = HttpClient.newHttpClient();
-        final long deadline = System.nanoTime() + 60_000_000_000L;
-        while (true) {
-            if (!daemon.alive()) {
-                throw new CheckFailed("Portico did not start (exit); see " + daemon.log.getFileName());
-            }
-            if (System.nanoTime() > deadline) {
-                throw new CheckFailed("Portico did not become ready in 60 s; see " + daemon.log.getFileName());
-            }
-            if (accepts(o.porticoPort()) && healthy(http)) {
-                break;
-            }
-            Thread.sleep(100);
-        }
-        porticoIdleRss = daemon.rssKiB();
-        log("   Portico up (pid " + daemon.pid + ", CPU " + o.serverCpu() + ", RSS " + porticoIdleRss / 1024
-            + " MiB)");
-        return daemon;
-    }
-
-    private boolean healthy(HttpClient http) {
-        try {
-            final HttpResponse<String> r = http.send(
-                    HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + o.adminPort() + "/healthz"))
-                            .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.ofString());
-            return r.statusCode() == 200;
-        } catch (IOException e) {
-            return false;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return false;
-        }
-    }
-
-    private static boolean accepts(int port) {
-        try (Socket socket = new Socket()) {
-            socket.connect(new InetSocketAddress("127.0.0.1", port), 500);
-            return true;
-        } catch (IOException e) {
-            return false;
-        }
-    }
-
-    private static void requireFree(int port) {
-        try (ServerSocket socket = new ServerSocket()) {
-            socket.bind(new InetSocketAddress("127.0.0.1", port));
-        } catch (IOException e) {
-            throw new IllegalStateException("port " + port + " on 127.0.0.1 is in use (choose others with "
-                                            + "--backend-port, --stats-port, --portico-port, --admin-port)", e);
-        }
-    }
-
-    private void stop(Daemon daemon) {
-        daemon.close();
-        running.remove(daemon);
-    }
-
-    private synchronized void stopAll() {
-        for (Daemon daemon : new ArrayList<>(running)) {
-            daemon.close();
-        }
-        running.clear();
     }
 
     private static void log(String line) {

@@ -12,7 +12,7 @@ record Options(boolean quick, Path porticoJar, Path launcher, Path kitJar, Path 
                Path results, Path work, int serverCpu, int loadCpu, int repeats, int seconds,
                int warmupSeconds, int openStreams, Pattern only, int backendPort, int statsPort,
                int porticoPort, int adminPort, String javaBin, String porticoBuild, double noiseLimit,
-               int noiseRetries) {
+               int noiseRetries, boolean soak, int soakSeconds) {
 
     static Options parse(String[] args) {
         boolean quick = false;
@@ -39,10 +39,16 @@ record Options(boolean quick, Path porticoJar, Path launcher, Path kitJar, Path 
         String porticoBuild = "build not described";
         double noiseLimit = 0.25;
         Integer noiseRetries = null;
+        boolean soak = false;
+        int soakSeconds = 180;
         for (int i = 0; i < args.length; i++) {
             final String arg = args[i];
             if (arg.equals("--quick")) {
                 quick = true;
+                continue;
+            }
+            if (arg.equals("--soak")) {
+                soak = true;
                 continue;
             }
             if (i + 1 == args.length) {
@@ -73,6 +79,7 @@ record Options(boolean quick, Path porticoJar, Path launcher, Path kitJar, Path 
                 case "--portico-build" -> porticoBuild = value;
                 case "--noise-limit" -> noiseLimit = Integer.parseInt(value) / 100.0;
                 case "--noise-retries" -> noiseRetries = Integer.parseInt(value);
+                case "--soak-duration" -> soakSeconds = seconds(value);
                 default -> throw new IllegalArgumentException("unknown argument " + arg);
             }
         }
@@ -89,12 +96,27 @@ record Options(boolean quick, Path porticoJar, Path launcher, Path kitJar, Path 
                 warmup != null ? warmup : quick ? 120 : 180,
                 openStreams != null ? openStreams : quick ? 1000 : 10_000,
                 only, backendPort, statsPort, porticoPort, adminPort, javaBin, porticoBuild, noiseLimit,
-                noiseRetries != null ? noiseRetries : quick ? 1 : 2);
+                noiseRetries != null ? noiseRetries : quick ? 1 : 2, soak, soakSeconds);
         if (options.repeats < 1 || options.seconds < 1 || options.warmupSeconds < 1 || options.openStreams < 1
-            || options.openStreams > 50_000 || options.noiseRetries < 0 || options.noiseLimit <= 0) {
-            throw new IllegalArgumentException(
-                    "repeats, seconds, warmup >= 1; open-streams 1..50000; noise-retries >= 0; noise-limit > 0");
+            || options.openStreams > 50_000 || options.noiseRetries < 0 || options.noiseLimit <= 0
+            || options.soakSeconds < 30 || options.soakSeconds > 24 * 3600) {
+            throw new IllegalArgumentException("repeats, seconds, warmup >= 1; open-streams 1..50000; "
+                                               + "noise-retries >= 0; noise-limit > 0; soak-duration 30s..24h");
         }
         return options;
+    }
+
+    /** A duration such as {@code 180}, {@code 180s}, {@code 10m} or {@code 2h}, in seconds. */
+    private static int seconds(String value) {
+        final var m = Pattern.compile("(\\d{1,6})([smh]?)").matcher(value);
+        if (!m.matches()) {
+            throw new IllegalArgumentException("--soak-duration takes N, Ns, Nm or Nh, not " + value);
+        }
+        final int n = Integer.parseInt(m.group(1));
+        return switch (m.group(2)) {
+            case "m" -> n * 60;
+            case "h" -> n * 3600;
+            default -> n;
+        };
     }
 }
