@@ -1,5 +1,7 @@
 package dev.portico.config;
 
+import static java.util.Objects.requireNonNull;
+
 /**
  * Size limits that bound per-connection and per-call memory ({@code portico.limits}). All values are positive.
  *
@@ -9,7 +11,13 @@ package dev.portico.config;
  * @param maxConcurrentStreams HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS per client connection
  * @param maxRequestBodyBytes  bound for bodies Portico must aggregate (Connect unary POST and GET)
  * @param maxCallsInFlight     calls proxied at once across the process; more are shed at once
+ * @param resetFlood           bounds on HTTP/2 stream resets per connection and per client IP
  */
 public record LimitSettings(int maxMessageBytes, int maxHeaderListBytes, int maxInitialLineBytes,
-                            int maxConcurrentStreams, int maxRequestBodyBytes, int maxCallsInFlight) {
+                            int maxConcurrentStreams, int maxRequestBodyBytes, int maxCallsInFlight,
+                            ResetFloodSettings resetFlood) {
+
+    public LimitSettings {
+        requireNonNull(resetFlood, "resetFlood");
+    }
 }

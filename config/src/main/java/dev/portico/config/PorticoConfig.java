@@ -172,7 +172,12 @@ public final class PorticoConfig {
                 bytes(c, "portico.limits.max-initial-line-bytes"),
                 intBetween(c, "portico.limits.max-concurrent-streams", 1, Integer.MAX_VALUE),
                 bytes(c, "portico.limits.max-request-body-bytes"),
-                intBetween(c, "portico.limits.max-calls-in-flight", 1, Integer.MAX_VALUE));
+                intBetween(c, "portico.limits.max-calls-in-flight", 1, Integer.MAX_VALUE),
+                new ResetFloodSettings(
+                        intBetween(c, "portico.limits.reset-flood.max-resets", 1, Integer.MAX_VALUE),
+                        positiveDuration(c, "portico.limits.reset-flood.window"),
+                        nonNegativeDuration(c, "portico.limits.reset-flood.penalty"),
+                        intBetween(c, "portico.limits.reset-flood.max-tracked-clients", 1, Integer.MAX_VALUE)));
         final DeadlineSettings deadlines = deadlines(c);
         final FlowControlSettings flowControl = flowControl(c);
         final AdminSettings admin = new AdminSettings(

@@ -32,7 +32,8 @@ class PorticoConfigTest {
                 new UpstreamSettings(List.of(), true, Duration.ofSeconds(5), Duration.ofMinutes(5)));
         assertThat(s.cors()).isEqualTo(
                 new CorsSettings(List.of("*"), List.of("*"), List.of(), false, Duration.ofHours(2), false));
-        assertThat(s.limits()).isEqualTo(new LimitSettings(4 << 20, 8 << 10, 8 << 10, 1000, 4 << 20, 10_000));
+        assertThat(s.limits()).isEqualTo(new LimitSettings(4 << 20, 8 << 10, 8 << 10, 1000, 4 << 20, 10_000,
+                new ResetFloodSettings(200, Duration.ofSeconds(30), Duration.ofSeconds(60), 100_000)));
         assertThat(s.deadlines()).isEqualTo(new DeadlineSettings(Duration.ZERO, Duration.ZERO, false));
         assertThat(s.flowControl()).isEqualTo(new FlowControlSettings(32 << 10, 64 << 10, 1 << 20, 16 << 20));
         assertThat(s.admin()).isEqualTo(new AdminSettings(true, "0.0.0.0", 9090));
@@ -69,6 +70,7 @@ class PorticoConfigTest {
                   }
                   limits.max-message-bytes = 1 MiB
                   limits.max-concurrent-streams = 64
+                  limits.reset-flood { max-resets = 50, window = 10s, penalty = 0, max-tracked-clients = 7 }
                   deadlines { max = 30s, default = 5s, ignore-client-timeout = true }
                   flow-control { write-buffer-low-water-mark = 8 KiB, write-buffer-high-water-mark = 16 KiB }
                   admin { enabled = false, port = 0 }
@@ -101,6 +103,8 @@ class PorticoConfigTest {
         assertThat(s.limits().maxMessageBytes()).isEqualTo(1 << 20);
         assertThat(s.limits().maxConcurrentStreams()).isEqualTo(64);
         assertThat(s.limits().maxRequestBodyBytes()).isEqualTo(4 << 20);
+        assertThat(s.limits().resetFlood())
+                .isEqualTo(new ResetFloodSettings(50, Duration.ofSeconds(10), Duration.ZERO, 7));
         assertThat(s.deadlines())
                 .isEqualTo(new DeadlineSettings(Duration.ofSeconds(30), Duration.ofSeconds(5), true));
         assertThat(s.flowControl()).isEqualTo(new FlowControlSettings(8 << 10, 16 << 10, 1 << 20, 16 << 20));

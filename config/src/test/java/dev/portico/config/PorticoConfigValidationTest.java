@@ -191,6 +191,27 @@ class PorticoConfigValidationTest {
     }
 
     @Test
+    void resetFloodMaxResetsMustBePositive() {
+        assertRejected("portico.limits.reset-flood.max-resets = 0")
+                .hasMessage("portico.limits.reset-flood.max-resets (config text: 1): must be between 1 and "
+                            + Integer.MAX_VALUE + ", got 0");
+    }
+
+    @Test
+    void resetFloodWindowMustBePositive() {
+        assertRejected("portico.limits.reset-flood.window = 0s")
+                .hasMessageStartingWith("portico.limits.reset-flood.window (config text: 1): must be a positive "
+                                        + "duration");
+    }
+
+    @Test
+    void resetFloodPenaltyMustNotBeNegative() {
+        assertRejected("portico.limits.reset-flood.penalty = -1s")
+                .hasMessageStartingWith("portico.limits.reset-flood.penalty (config text: 1): must be a "
+                                        + "non-negative duration");
+    }
+
+    @Test
     void lowWaterMarkAboveHighWaterMarkIsRejected() {
         assertRejected("portico.flow-control {\n write-buffer-low-water-mark = 128 KiB\n}")
                 .hasMessage("portico.flow-control.write-buffer-low-water-mark (config text: 2): "

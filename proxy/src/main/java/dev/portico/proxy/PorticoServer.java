@@ -16,6 +16,7 @@ import dev.portico.proxy.cors.CorsHandler;
 import dev.portico.proxy.cors.CorsPolicy;
 import dev.portico.proxy.demo.DemoPageHandler;
 import dev.portico.proxy.health.LocalHealthPool;
+import dev.portico.proxy.metrics.Http2Metrics;
 import dev.portico.proxy.metrics.MethodTagger;
 import dev.portico.proxy.metrics.ProxyMetrics;
 import dev.portico.proxy.protocol.ProtocolDetector;
@@ -25,6 +26,7 @@ import dev.portico.proxy.transport.Drain;
 import dev.portico.proxy.transport.FrontendInitializer;
 import dev.portico.proxy.transport.HandlerNames;
 import dev.portico.proxy.transport.RequestPipeline;
+import dev.portico.proxy.transport.ResetFloodGuard;
 import dev.portico.upstream.ClusterHealth;
 import dev.portico.upstream.DnsEndpointResolver;
 import dev.portico.upstream.EndpointResolver;
@@ -162,6 +164,8 @@ public final class PorticoServer implements AutoCloseable {
         final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         final ProxyMetrics metrics = new ProxyMetrics(new MethodTagger(1000));
         metrics.bindTo(registry);
+        final Http2Metrics http2Metrics = new Http2Metrics();
+        http2Metrics.bindTo(registry);
         new UpstreamMetrics(upstream).bindTo(registry);
         new JvmMemoryMetrics().bindTo(registry);
         if (ByteBufAllocator.DEFAULT instanceof ByteBufAllocatorMetricProvider allocator) {
@@ -198,7 +202,9 @@ public final class PorticoServer implements AutoCloseable {
         try {
             final SslContext ssl = settings.tls().enabled() ? sslContext(settings.tls()) : null;
             final FrontendInitializer frontend =
-                    new FrontendInitializer(ssl, settings.limits(), settings.flowControl(), requestPipeline);
+                    new FrontendInitializer(ssl, settings.limits(), settings.flowControl(), requestPipeline,
+                                            new ResetFloodGuard(settings.limits().resetFlood(), http2Metrics),
+                                            http2Metrics);
             final ChannelGroup clients = new DefaultChannelGroup("clients", GlobalEventExecutor.INSTANCE);
             final Channel listener = new ServerBootstrap()
                     .group(group)

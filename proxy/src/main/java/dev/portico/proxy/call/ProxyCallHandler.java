@@ -32,6 +32,7 @@ import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
+import io.netty.handler.codec.http2.Http2Exception;
 import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.util.ReferenceCountUtil;
 import java.time.Duration;
@@ -313,6 +314,9 @@ public final class ProxyCallHandler extends ChannelInboundHandlerAdapter impleme
         if (cause instanceof java.io.IOException) {
             // A client resetting its connection is ordinary (browsers, keep-alive pools): no stack trace.
             log.debug("closing {}: {}", context.channel(), cause.toString());
+        } else if (cause instanceof Http2Exception) {
+            // The client broke HTTP/2 on this stream (flow control, frame order): the stream alone is reset.
+            throttledLog.warn("http2-stream-error", "resetting {}: {}", context.channel(), cause);
         } else if (cause instanceof DecoderException) {
             // Bytes a client sent that the HTTP codec could not take: the client's mistake, said in one line.
             throttledLog.warn("undecodable-input", "closing {}: {}", context.channel(), cause);

@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import dev.portico.config.FlowControlSettings;
 import dev.portico.config.LimitSettings;
+import dev.portico.proxy.metrics.Http2Metrics;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
@@ -20,7 +21,6 @@ import io.netty.handler.codec.http2.CleartextHttp2ServerUpgradeHandler;
 import io.netty.handler.codec.http2.DefaultHttp2WindowUpdateFrame;
 import io.netty.handler.codec.http2.Http2CodecUtil;
 import io.netty.handler.codec.http2.Http2FrameCodec;
-import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
 import io.netty.handler.codec.http2.Http2MultiplexHandler;
 import io.netty.handler.codec.http2.Http2ServerUpgradeCodec;
 import io.netty.handler.codec.http2.Http2Settings;
@@ -52,18 +52,28 @@ public final class FrontendInitializer extends ChannelInitializer<SocketChannel>
     private final LimitSettings limits;
     private final FlowControlSettings flowControl;
     private final RequestPipeline requestPipeline;
+    private final ResetFloodGuard resetFloods;
+    private final Http2Metrics http2Metrics;
 
     /** {@code sslContext} is null for cleartext. */
     public FrontendInitializer(SslContext sslContext, LimitSettings limits, FlowControlSettings flowControl,
-                               RequestPipeline requestPipeline) {
+                               RequestPipeline requestPipeline, ResetFloodGuard resetFloods,
+                               Http2Metrics http2Metrics) {
         this.sslContext = sslContext;
         this.limits = requireNonNull(limits, "limits");
         this.flowControl = requireNonNull(flowControl, "flowControl");
         this.requestPipeline = requireNonNull(requestPipeline, "requestPipeline");
+        this.resetFloods = requireNonNull(resetFloods, "resetFloods");
+        this.http2Metrics = requireNonNull(http2Metrics, "http2Metrics");
     }
 
     @Override
     protected void initChannel(SocketChannel ch) {
+        if (resetFloods.refuses(ch.remoteAddress())) {
+            // The client IP is penalised for a reset flood: closed before it costs anything more.
+            ch.close();
+            return;
+        }
         ch.config().setWriteBufferWaterMark(waterMark());
         if (sslContext != null) {
             // Flushes are merged above TLS, so that one record carries what several calls wrote.
@@ -116,11 +126,11 @@ public final class FrontendInitializer extends ChannelInitializer<SocketChannel>
     }
 
     private Http2FrameCodec newHttp2Codec() {
-        return Http2FrameCodecBuilder.forServer()
-                .initialSettings(Http2Settings.defaultSettings()
+        return new ServerHttp2CodecBuilder(Http2Settings.defaultSettings()
                         .maxConcurrentStreams(limits.maxConcurrentStreams())
                         .maxHeaderListSize(limits.maxHeaderListBytes())
-                        .initialWindowSize(flowControl.http2InitialWindowBytes()))
+                        .initialWindowSize(flowControl.http2InitialWindowBytes()),
+                resetFloods, http2Metrics)
                 .build();
     }
 

@@ -14,8 +14,10 @@ import io.netty.handler.codec.http2.Http2StreamChannel;
  *
  * <p>Netty enforces the advertised limit itself by not creating the stream at all; the client's DATA for
  * it, already in flight, then names a stream that never existed and Netty ends the whole connection
- * (netty/netty#12065), killing the calls within the limit. So Netty's own limit is lifted once the client
- * acknowledged the settings, and this handler counts instead. Confined to the connection's event loop.
+ * (netty/netty#12065), killing the calls within the limit. So Netty's own limit is lifted, from the start
+ * (Netty 4.2 applies it before the client acknowledged the SETTINGS) and again when the client acknowledges
+ * them, and this handler counts instead. Refusals are not counted as the client's resets beyond a limit's
+ * worth ({@link ResetBudget}). Confined to the connection's event loop.
  */
 final class StreamLimit extends ChannelInboundHandlerAdapter {
     private final Http2FrameCodec codec;
@@ -25,6 +27,7 @@ final class StreamLimit extends ChannelInboundHandlerAdapter {
     StreamLimit(Http2FrameCodec codec, int maxStreams) {
         this.codec = codec;
         this.maxStreams = maxStreams;
+        codec.connection().remote().maxActiveStreams(Integer.MAX_VALUE);
     }
 
     @Override

@@ -57,8 +57,10 @@ public final class RawHttp2Connection implements AutoCloseable {
     /** RFC 9113 section 7 error codes the tests look for. */
     public static final long NO_ERROR = 0x0;
     public static final long PROTOCOL_ERROR = 0x1;
+    public static final long STREAM_CLOSED = 0x5;
     public static final long REFUSED_STREAM = 0x7;
     public static final long CANCEL = 0x8;
+    public static final long ENHANCE_YOUR_CALM = 0xb;
 
     private final Channel channel;
     private final String authority;
@@ -69,6 +71,8 @@ public final class RawHttp2Connection implements AutoCloseable {
     private GoAway goAway;
     private final List<GoAway> goAways = new ArrayList<>();
     private boolean closed;
+    /** The sum of the server's WINDOW_UPDATE increments for the connection (stream 0). */
+    private long connectionWindowCredit;
     private int nextStreamId = 1;
 
     private RawHttp2Connection(Channel channel, String authority, FrameHandler handler) {
@@ -79,6 +83,18 @@ public final class RawHttp2Connection implements AutoCloseable {
 
     /** Connects with prior knowledge (h2c) and waits for the server's SETTINGS, which it acknowledges. */
     public static RawHttp2Connection connect(int port) throws InterruptedException {
+        final RawHttp2Connection connection = tryConnect(port);
+        if (connection == null) {
+            throw new AssertionError("the server closed the connection before its SETTINGS");
+        }
+        return connection;
+    }
+
+    /**
+     * Like {@link #connect}, but returns null if the server closed the connection before its SETTINGS: it
+     * refused the connection.
+     */
+    public static RawHttp2Connection tryConnect(int port) throws InterruptedException {
         final FrameHandler handler = new FrameHandler();
         final Channel channel = new Bootstrap()
                 .group(GROUP)
@@ -90,6 +106,8 @@ public final class RawHttp2Connection implements AutoCloseable {
                 .channel();
         final RawHttp2Connection connection = new RawHttp2Connection(channel, "127.0.0.1:" + port, handler);
         handler.owner = connection;
+        // Also when the server closed the connection before this point (it refused the connection).
+        channel.closeFuture().addListener(f -> connection.connectionEvent(() -> connection.closed = true));
         connection.onLoop(() -> {
             // RFC 9113 section 3.4: the client preface is the magic string and a SETTINGS frame.
             handler.ctx.write(Http2CodecUtil.connectionPrefaceBuf());
@@ -97,10 +115,13 @@ public final class RawHttp2Connection implements AutoCloseable {
             handler.ctx.flush();
             return null;
         });
-        if (!connection.await(() -> connection.serverSettings != null || connection.closed, CONNECT_TIMEOUT)
-            || connection.serverSettings == null) {
+        if (!connection.await(() -> connection.serverSettings != null || connection.closed, CONNECT_TIMEOUT)) {
             connection.close();
-            throw new AssertionError("no SETTINGS from the server");
+            throw new AssertionError("no SETTINGS from the server within " + CONNECT_TIMEOUT);
+        }
+        if (connection.serverSettings == null) {
+            connection.close();
+            return null;
         }
         return connection;
     }
@@ -152,6 +173,22 @@ public final class RawHttp2Connection implements AutoCloseable {
         });
     }
 
+    /**
+     * Opens {@code count} streams and resets each right behind its HEADERS (rapid reset, CVE-2023-44487), all
+     * in one write, so that the server reads each HEADERS and its RST_STREAM together.
+     */
+    public void openAndReset(Http2Headers headers, int count) throws InterruptedException {
+        onLoop(() -> {
+            for (int i = 0; i < count; i++) {
+                final int streamId = newStream();
+                handler.writer.writeHeaders(handler.ctx, streamId, headers, 0, false, handler.ctx.newPromise());
+                handler.writer.writeRstStream(handler.ctx, streamId, CANCEL, handler.ctx.newPromise());
+            }
+            handler.ctx.flush();
+            return null;
+        });
+    }
+
     public void reset(int streamId, long errorCode) throws InterruptedException {
         onLoop(() -> {
             handler.writer.writeRstStream(handler.ctx, streamId, errorCode, handler.ctx.newPromise());
@@ -196,6 +233,19 @@ public final class RawHttp2Connection implements AutoCloseable {
             record = streams.get(streamId);
         }
         return !await(() -> !record.headers.isEmpty() || record.data.size() > 0 || record.ended(), time);
+    }
+
+    /**
+     * What the server has credited back to the connection's flow-control window so far (WINDOW_UPDATE on
+     * stream 0), including its initial enlargement of the window.
+     */
+    public synchronized long connectionWindowCredit() {
+        return connectionWindowCredit;
+    }
+
+    /** Waits until the server credited back at least {@code bytes} to the connection window. */
+    public boolean awaitConnectionWindowCredit(long bytes, Duration timeout) throws InterruptedException {
+        return await(() -> connectionWindowCredit >= bytes, timeout);
     }
 
     public synchronized Http2Settings serverSettings() {
@@ -335,7 +385,7 @@ public final class RawHttp2Connection implements AutoCloseable {
 
         @Override
         public void channelInactive(ChannelHandlerContext context) throws Exception {
-            owner.connectionEvent(() -> owner.closed = true);
+            // Recorded by the close future's listener, which also sees a close before `owner` was set.
             super.channelInactive(context);
         }
 
@@ -404,6 +454,13 @@ public final class RawHttp2Connection implements AutoCloseable {
             public void onPingRead(ChannelHandlerContext context, long data) {
                 writer.writePing(context, true, data, context.newPromise());
                 context.flush();
+            }
+
+            @Override
+            public void onWindowUpdateRead(ChannelHandlerContext context, int streamId, int windowSizeIncrement) {
+                if (streamId == 0) {
+                    owner.connectionEvent(() -> owner.connectionWindowCredit += windowSizeIncrement);
+                }
             }
 
             @Override

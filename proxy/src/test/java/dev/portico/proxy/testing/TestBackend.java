@@ -22,6 +22,8 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
@@ -34,8 +36,8 @@ import java.util.function.UnaryOperator;
  * A real grpc-java server on a loopback address that answers any unary method of any service by echoing the
  * request bytes, and says who it is in the {@code x-backend} response header (or trailer, when it fails the
  * call). It records the {@code x-call-id} of every call it receives, and can be made slow, made to fail calls,
- * flipped to NOT_SERVING, closed gracefully or killed. It serves {@code grpc.health.v1.Health} unless started
- * without it; it never serves reflection.
+ * made to hold calls unanswered until released, flipped to NOT_SERVING, closed gracefully or killed. It serves
+ * {@code grpc.health.v1.Health} unless started without it; it never serves reflection.
  */
 public final class TestBackend implements AutoCloseable {
     public static final Metadata.Key<String> BACKEND =
@@ -54,6 +56,9 @@ public final class TestBackend implements AutoCloseable {
     private final Server server;
     private final Set<String> received = ConcurrentHashMap.newKeySet();
     private final AtomicInteger calls = new AtomicInteger();
+    private final AtomicInteger callsSeen = new AtomicInteger();
+    /** Answers held back by {@link #hold()}, or null when calls are answered. Guarded by {@code this}. */
+    private List<Runnable> held;
     private volatile long delayMillis;
     private volatile long streamPauseMillis;
     private volatile long healthDelayMillis;
@@ -77,7 +82,8 @@ public final class TestBackend implements AutoCloseable {
         this.name = name;
         this.health = healthService ? new HealthStatusManager() : null;
         final NettyServerBuilder builder = NettyServerBuilder.forAddress(address, credentials)
-                .fallbackHandlerRegistry(new EchoRegistry());
+                .fallbackHandlerRegistry(new EchoRegistry())
+                .intercept(new CallCounter());
         if (health != null) {
             builder.addService(ServerInterceptors.intercept(health.getHealthService(), new SlowHealth()));
         }
@@ -175,6 +181,45 @@ public final class TestBackend implements AutoCloseable {
         return calls.get();
     }
 
+    /**
+     * Calls that reached the server (counted by a server interceptor, before any handler runs, so a call the
+     * client cancels at once is counted too), health checks not counted.
+     */
+    public int callsSeen() {
+        return callsSeen.get();
+    }
+
+    /** From now on calls get no answer until {@link #release()}: a test fills a stream limit with them. */
+    public synchronized void hold() {
+        if (held == null) {
+            held = new ArrayList<>();
+        }
+    }
+
+    /** Calls held unanswered by {@link #hold()} so far. */
+    public synchronized int held() {
+        return held == null ? 0 : held.size();
+    }
+
+    /** Answers the calls held so far, and every call from now on at once again. */
+    public void release() {
+        final List<Runnable> answers;
+        synchronized (this) {
+            answers = held == null ? List.of() : held;
+            held = null;
+        }
+        answers.forEach(DELAYS::execute);
+    }
+
+    /** Holds {@code answer} if calls are held; returns false if it should run now. */
+    private synchronized boolean heldBack(Runnable answer) {
+        if (held == null) {
+            return false;
+        }
+        held.add(answer);
+        return true;
+    }
+
     /** Closes the server gracefully: GOAWAY, calls in flight finish, new connections are refused. */
     public void shutdownGracefully() {
         server.shutdown();
@@ -234,6 +279,9 @@ public final class TestBackend implements AutoCloseable {
                 @Override
                 public void onHalfClose() {
                     final long delay = delayMillis;
+                    if (heldBack(this::answer)) {
+                        return;
+                    }
                     if (delay > 0) {
                         DELAYS.schedule(this::answer, delay, TimeUnit.MILLISECONDS);
                     } else {
@@ -330,6 +378,18 @@ public final class TestBackend implements AutoCloseable {
                     }, delay, TimeUnit.MILLISECONDS);
                 }
             }, headers);
+        }
+    }
+
+    /** Counts the calls that reach the server, whatever becomes of them. */
+    private final class CallCounter implements ServerInterceptor {
+        @Override
+        public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers,
+                                                          ServerCallHandler<Q, R> next) {
+            if (!call.getMethodDescriptor().getFullMethodName().startsWith("grpc.")) {
+                callsSeen.incrementAndGet();
+            }
+            return next.startCall(call, headers);
         }
     }
 
