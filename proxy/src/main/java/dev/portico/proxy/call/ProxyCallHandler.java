@@ -33,6 +33,7 @@ import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.netty.handler.codec.http2.Http2Exception;
+import io.netty.handler.codec.http2.Http2ResetFrame;
 import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.util.ReferenceCountUtil;
 import java.time.Duration;
@@ -225,7 +226,9 @@ public final class ProxyCallHandler extends ChannelInboundHandlerAdapter impleme
         if (pick instanceof PickResult.Picked picked) {
             call = new ProxyCall(ctx, protocol, meta, picked, runtime, this);
             active.add(call);
-            call.start();
+            // Rapid reset (CVE-2023-44487): the upstream call starts once the loop is done with the read that
+            // carried this head, so a RST_STREAM right behind it cancels the call before it costs one.
+            ctx.executor().execute(call::start);
             return;
         }
         active.release(null);
@@ -299,6 +302,16 @@ public final class ProxyCallHandler extends ChannelInboundHandlerAdapter impleme
             call.onWritabilityChanged();
         }
         context.fireChannelWritabilityChanged();
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext context, Object evt) {
+        if (evt instanceof Http2ResetFrame && call != null) {
+            // The client reset the stream: cancel now rather than when the stream channel closes, a loop turn
+            // later, so that a call whose start is still queued (see startCall) never starts upstream.
+            call.cancel();
+        }
+        context.fireUserEventTriggered(evt);
     }
 
     @Override
