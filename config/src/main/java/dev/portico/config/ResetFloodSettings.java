@@ -12,8 +12,8 @@ import java.time.Duration;
  *                          ENHANCE_YOUR_CALM and is closed: RST_STREAM frames from the client, and those
  *                          Portico sends for the client's errors; positive
  * @param window            the period {@code maxResets} counts over; positive
- * @param penalty           for how long, after one of its connections went over {@code maxResets}, a client IP's
- *                          new connections are closed at once; zero for no penalty
+ * @param penalty           for how long, after one of its connections went over {@code maxResets}, a client
+ *                          IP's new connections are closed at once; zero for no penalty
  * @param maxTrackedClients how many penalised client IPs are remembered at once (bounded memory: past it,
  *                          some are forgotten before their penalty ends); positive
  */

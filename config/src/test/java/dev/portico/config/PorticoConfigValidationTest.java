@@ -200,8 +200,8 @@ class PorticoConfigValidationTest {
     @Test
     void resetFloodWindowMustBePositive() {
         assertRejected("portico.limits.reset-flood.window = 0s")
-                .hasMessageStartingWith("portico.limits.reset-flood.window (config text: 1): must be a positive "
-                                        + "duration");
+                .hasMessageStartingWith("portico.limits.reset-flood.window (config text: 1): "
+                                        + "must be a positive duration");
     }
 
     @Test

@@ -16,6 +16,7 @@ import io.grpc.stub.ClientCalls;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.IntSupplier;
@@ -23,7 +24,6 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-
 
 /**
  * The streams of one HTTP/2 connection are independent (RFC 9113 section 5.4.2): a stream Portico refuses
@@ -63,7 +63,7 @@ class StreamIndependenceTest {
     }
 
     @Test
-    void twoThousandCallsOnALimitOfAThousand_theFirstThousandSucceedAndTheRestAreRefusedAlone() throws Exception {
+    void twoThousandCallsOnALimitOfAThousandServeTheFirstThousandAndRefuseTheRestAlone() throws Exception {
         backend.hold();
         try (RawHttp2Connection h2 = RawHttp2Connection.connect(portico.port())) {
             final List<Integer> streams = new ArrayList<>();
@@ -75,7 +75,8 @@ class StreamIndependenceTest {
             // RFC 9113 section 5.1.2: the streams over the limit get REFUSED_STREAM and nothing else.
             for (int stream : streams.subList(MAX_CONCURRENT_STREAMS, streams.size())) {
                 final RawHttp2Connection.StreamResult refused = h2.await(stream, TIMEOUT);
-                assertThat(refused.resetCode()).as("stream %d", stream).isEqualTo(RawHttp2Connection.REFUSED_STREAM);
+                assertThat(refused.resetCode()).as("stream %d", stream)
+                                               .isEqualTo(RawHttp2Connection.REFUSED_STREAM);
                 assertThat(refused.headers()).isEmpty();
             }
             awaitValue(backend::held, MAX_CONCURRENT_STREAMS);
@@ -113,9 +114,9 @@ class StreamIndependenceTest {
                 h2.sendData(stream, chunk, true);
                 if (i % 4 == 3) {
                     // Within the window, as a client would be: wait for credit before sending more.
+                    final long sent = (long) (i + 1) * chunk.length;
                     assertThat(h2.awaitConnectionWindowCredit(
-                            creditBefore + (long) (i + 1) * chunk.length - CONNECTION_WINDOW_BYTES / 2, TIMEOUT))
-                            .isTrue();
+                            creditBefore + sent - CONNECTION_WINDOW_BYTES / 2, TIMEOUT)).isTrue();
                 }
             }
             // The server returns credit in batches, once half the window was used (RFC 9113 section 6.9
@@ -137,7 +138,7 @@ class StreamIndependenceTest {
             final byte[] framed = GrpcWeb.frame(0, large);
             for (int offset = 0; offset < framed.length; offset += chunk.length) {
                 final int end = Math.min(framed.length, offset + chunk.length);
-                h2.sendData(later, java.util.Arrays.copyOfRange(framed, offset, end), end == framed.length);
+                h2.sendData(later, Arrays.copyOfRange(framed, offset, end), end == framed.length);
             }
             final GrpcWebResponse response = GrpcWebResponse.of(h2.await(later, TIMEOUT).toResponse(),
                                                                 GrpcWeb.PROTO);
@@ -153,8 +154,8 @@ class StreamIndependenceTest {
             final int before = h2.send(h2.post(UNARY, GrpcWeb.headers(GrpcWeb.PROTO)), body("before"));
             // RFC 9113 section 8.2.2: connection-specific header fields make a request malformed, a stream
             // error of type PROTOCOL_ERROR. Its body follows right behind.
-            final int bad = h2.send(h2.post(UNARY, GrpcWeb.headers(GrpcWeb.PROTO).add("connection", "keep-alive")),
-                                    body("bad"));
+            final int bad = h2.send(
+                    h2.post(UNARY, GrpcWeb.headers(GrpcWeb.PROTO).add("connection", "keep-alive")), body("bad"));
             final int after = h2.send(h2.post(UNARY, GrpcWeb.headers(GrpcWeb.PROTO)), body("after"));
 
             assertThat(h2.await(bad, TIMEOUT).resetCode()).isEqualTo(RawHttp2Connection.PROTOCOL_ERROR);

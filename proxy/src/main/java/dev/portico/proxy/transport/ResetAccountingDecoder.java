@@ -38,12 +38,12 @@ final class ResetAccountingDecoder extends DecoratingHttp2ConnectionDecoder {
                     throws Http2Exception {
                 metrics.resetReceived();
                 final Http2Stream stream = connection().stream(streamId);
-                if (stream != null && stream.state().localSideOpen()
-                    && budget.exceededBy(ResetBudget.Kind.RESET)) {
-                    encoder.endFlooded(ctx);
-                    return;
-                }
+                final boolean counted = stream != null && stream.state().localSideOpen();
+                // The reset still reaches its stream, so that its call is cancelled before it starts.
                 super.onRstStreamRead(ctx, streamId, errorCode);
+                if (counted && budget.exceededBy(ResetBudget.Kind.RESET)) {
+                    encoder.endFlooded(ctx);
+                }
             }
         });
     }

@@ -25,8 +25,8 @@ final class ResetAccountingEncoder extends DecoratingHttp2ConnectionEncoder {
     private final Http2Metrics metrics;
     private Http2LifecycleManager lifecycleManager;
 
-    ResetAccountingEncoder(Http2ConnectionEncoder delegate, ServerHttp2Connection connection, ResetBudget budget,
-                           ResetFloodGuard floods, Http2Metrics metrics) {
+    ResetAccountingEncoder(Http2ConnectionEncoder delegate, ServerHttp2Connection connection,
+                           ResetBudget budget, ResetFloodGuard floods, Http2Metrics metrics) {
         super(delegate);
         this.connection = connection;
         this.budget = budget;

@@ -11,7 +11,7 @@ import io.netty.handler.codec.http2.Http2Exception;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
-import org.slf4j.Logger;
+import java.time.Duration;
 import org.slf4j.LoggerFactory;
 
 /**
@@ -23,7 +23,9 @@ import org.slf4j.LoggerFactory;
  * Thread-safe; shared by all connections.
  */
 public final class ResetFloodGuard {
-    private static final Logger log = LoggerFactory.getLogger(ResetFloodGuard.class);
+    /** Flooding clients are logged at most once per interval, with a count. */
+    private static final ThrottledLog log =
+            new ThrottledLog(LoggerFactory.getLogger(ResetFloodGuard.class), Duration.ofSeconds(10));
 
     private final ResetFloodSettings settings;
     private final Http2Metrics metrics;
@@ -57,9 +59,8 @@ public final class ResetFloodGuard {
     /** A connection from {@code remote} went over its reset budget and is being closed. */
     void floodedBy(SocketAddress remote) {
         final InetAddress ip = ip(remote);
-        // One line per flooding connection, and the penalty keeps their number down.
-        log.warn("closing the HTTP/2 connection from {}: more than {} stream resets within {}{}", remote,
-                 settings.maxResets(), settings.window(),
+        log.warn("reset-flood", "closing the HTTP/2 connection from {}: more than {} stream resets within {}{}",
+                 remote, settings.maxResets(), settings.window(),
                  penalised == null ? "" : "; its new connections are refused for " + settings.penalty());
         if (penalised != null && ip != null) {
             penalised.put(ip, Boolean.TRUE);

@@ -457,9 +457,9 @@ public final class RawHttp2Connection implements AutoCloseable {
             }
 
             @Override
-            public void onWindowUpdateRead(ChannelHandlerContext context, int streamId, int windowSizeIncrement) {
+            public void onWindowUpdateRead(ChannelHandlerContext context, int streamId, int increment) {
                 if (streamId == 0) {
-                    owner.connectionEvent(() -> owner.connectionWindowCredit += windowSizeIncrement);
+                    owner.connectionEvent(() -> owner.connectionWindowCredit += increment);
                 }
             }
 
