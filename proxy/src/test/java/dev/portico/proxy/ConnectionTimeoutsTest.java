@@ -208,6 +208,24 @@ class ConnectionTimeoutsTest {
         }
     }
 
+    @Test
+    void wholeHttp2RequestsPassTheBodyTimerUntouched() throws Exception {
+        try (RawHttp2Connection client = RawHttp2Connection.connect(fixture.port())) {
+            // A Connect unary body in one DATA frame: timed while it arrives, then the timer is gone.
+            final int unary = client.send(client.post(ECHO, ConnectWire.unaryHeaders("proto")),
+                                          EchoRequest.newBuilder().setMessage("whole").build().toByteArray());
+            final RawHttp2Connection.StreamResult result = client.await(unary, PATIENCE);
+            assertThat(result.status()).isEqualTo(200);
+            assertThat(EchoResponse.parseFrom(result.data()).getMessage()).isEqualTo("whole");
+            // A request in one HEADERS frame with END_STREAM (no body at all) is answered too.
+            final int get = client.send(client.headers("GET", ECHO + "?encoding=proto&message=",
+                                                       new DefaultHttpHeaders()), null);
+            assertThat(client.await(get, PATIENCE).status()).isPositive();
+            assertThat(client.snapshot(get).resetCode()).isNull();
+            assertThat(client.isOpen()).isTrue();
+        }
+    }
+
     @ParameterizedTest
     @EnumSource(value = Transport.class, names = {"HTTP1", "H2C"})
     void aQuietServerStreamOutlivesEveryTimeout(Transport transport) throws Exception {

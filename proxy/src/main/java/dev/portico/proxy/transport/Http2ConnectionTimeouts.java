@@ -53,6 +53,7 @@ final class Http2ConnectionTimeouts extends ChannelInboundHandlerAdapter {
 
             @Override
             public void onStreamClosed(Http2Stream stream) {
+                streamSeen = true; // Also for a stream that was open before this listener (h2c upgrade).
                 quietSince = System.nanoTime();
                 timer.update();
             }

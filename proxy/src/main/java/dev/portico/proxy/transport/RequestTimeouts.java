@@ -114,9 +114,8 @@ final class RequestTimeouts extends ChannelDuplexHandler {
     @Override
     public void channelRead(ChannelHandlerContext context, Object msg) {
         if (msg instanceof HttpRequest request) {
-            onHead(request);
-        }
-        if (msg instanceof HttpContent) {
+            onHead(request); // A FullHttpRequest (HTTP/2 HEADERS with END_STREAM) is a whole request.
+        } else if (msg instanceof HttpContent) {
             onBodyBytes(msg instanceof LastHttpContent);
         }
         context.fireChannelRead(msg);
@@ -145,7 +144,9 @@ final class RequestTimeouts extends ChannelDuplexHandler {
         }
         if (last) {
             requestOpen = false;
-            if (phase == Phase.BODY) {
+            if (scope == Scope.HTTP2_STREAM) {
+                ctx.pipeline().remove(this); // The stream's request is complete: nothing left to time.
+            } else if (phase == Phase.BODY) {
                 enter(responseEnded ? Phase.IDLE : Phase.UNTIMED);
             }
         }
