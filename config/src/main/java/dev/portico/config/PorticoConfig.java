@@ -158,7 +158,15 @@ public final class PorticoConfig {
         final ListenSettings listen = new ListenSettings(
                 nonEmptyString(c, "portico.listen.host"),
                 intBetween(c, "portico.listen.port", 0, 65535),
-                nonNegativeDuration(c, "portico.listen.shutdown-grace-period"));
+                nonNegativeDuration(c, "portico.listen.shutdown-grace-period"),
+                new TimeoutSettings(
+                        nonNegativeDuration(c, "portico.listen.timeouts.request-head"),
+                        nonNegativeDuration(c, "portico.listen.timeouts.idle"),
+                        nonNegativeDuration(c, "portico.listen.timeouts.request-body-idle"),
+                        nonNegativeDuration(c, "portico.listen.timeouts.request-body")),
+                new ConnectionLimitSettings(
+                        intBetween(c, "portico.listen.max-connections", 1, Integer.MAX_VALUE),
+                        intBetween(c, "portico.listen.max-connections-per-ip", 0, Integer.MAX_VALUE)));
         final TlsSettings tls = tls(c);
         final UpstreamSettings upstream = new UpstreamSettings(
                 endpoints(c, "portico.upstream.endpoints"),

@@ -25,7 +25,11 @@ class PorticoConfigTest {
     void defaultsComeFromReferenceConf() throws Exception {
         final PorticoSettings s = PorticoConfig.parse("");
 
-        assertThat(s.listen()).isEqualTo(new ListenSettings("0.0.0.0", 8080, Duration.ofSeconds(10)));
+        assertThat(s.listen()).isEqualTo(new ListenSettings(
+                "0.0.0.0", 8080, Duration.ofSeconds(10),
+                new TimeoutSettings(Duration.ofSeconds(60), Duration.ofSeconds(75), Duration.ofSeconds(60),
+                                    Duration.ofSeconds(120)),
+                new ConnectionLimitSettings(10000, 0)));
         assertThat(s.tls().enabled()).isFalse();
         assertThat(s.tls()).isEqualTo(TlsSettings.disabled());
         assertThat(s.upstream()).isEqualTo(
@@ -92,7 +96,9 @@ class PorticoConfigTest {
 
         final PorticoSettings s = load(file, Map.of(), new Properties());
 
-        assertThat(s.listen()).isEqualTo(new ListenSettings("127.0.0.1", 0, Duration.ofMillis(500)));
+        assertThat(s.listen().host()).isEqualTo("127.0.0.1");
+        assertThat(s.listen().port()).isZero();
+        assertThat(s.listen().shutdownGracePeriod()).isEqualTo(Duration.ofMillis(500));
         assertThat(s.upstream().endpoints())
                 .containsExactly(new HostAndPort("backend-a", 50051), new HostAndPort("::1", 50052));
         assertThat(s.upstream().plaintext()).isFalse();

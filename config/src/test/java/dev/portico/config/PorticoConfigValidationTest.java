@@ -212,6 +212,27 @@ class PorticoConfigValidationTest {
     }
 
     @Test
+    void maxConnectionsMustBePositive() {
+        assertRejected("portico.listen.max-connections = 0")
+                .hasMessage("portico.listen.max-connections (config text: 1): must be between 1 and "
+                            + Integer.MAX_VALUE + ", got 0");
+    }
+
+    @Test
+    void maxConnectionsPerIpMayBeZeroButNotNegative() throws Exception {
+        assertThat(PorticoConfig.parse("portico.listen.max-connections-per-ip = 0").listen().connectionLimits()
+                                .maxConnectionsPerIp()).isZero();
+        assertRejected("portico.listen.max-connections-per-ip = -1")
+                .hasMessage("portico.listen.max-connections-per-ip (config text: 1): must be between 0 and "
+                            + Integer.MAX_VALUE + ", got -1");
+    }
+
+    @Test
+    void zeroTurnsATimeoutOff() throws Exception {
+        assertThat(PorticoConfig.parse("portico.listen.timeouts.idle = 0").listen().timeouts().idle()).isZero();
+    }
+
+    @Test
     void lowWaterMarkAboveHighWaterMarkIsRejected() {
         assertRejected("portico.flow-control {\n write-buffer-low-water-mark = 128 KiB\n}")
                 .hasMessage("portico.flow-control.write-buffer-low-water-mark (config text: 2): "
@@ -221,7 +242,10 @@ class PorticoConfigValidationTest {
 
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"portico.cors.max-age = -1s", "portico.listen.shutdown-grace-period = -1s",
-                            "portico.deadlines.max = -5s", "portico.deadlines.default = -1ms"})
+                            "portico.deadlines.max = -5s", "portico.deadlines.default = -1ms",
+                            "portico.listen.timeouts.request-head = -1s", "portico.listen.timeouts.idle = -1s",
+                            "portico.listen.timeouts.request-body-idle = -1s",
+                            "portico.listen.timeouts.request-body = -1s"})
     void negativeDurationsAreRejected(String hocon) {
         final String key = hocon.substring(0, hocon.indexOf(' '));
         assertRejected(hocon)

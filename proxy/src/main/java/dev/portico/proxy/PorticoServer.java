@@ -2,6 +2,8 @@ package dev.portico.proxy;
 
 import static java.util.Objects.requireNonNull;
 
+import com.sun.management.UnixOperatingSystemMXBean;
+import dev.portico.config.ConnectionLimitSettings;
 import dev.portico.config.PorticoSettings;
 import dev.portico.config.TlsKeyMaterial;
 import dev.portico.config.TlsSettings;
@@ -16,17 +18,24 @@ import dev.portico.proxy.cors.CorsHandler;
 import dev.portico.proxy.cors.CorsPolicy;
 import dev.portico.proxy.demo.DemoPageHandler;
 import dev.portico.proxy.health.LocalHealthPool;
+import dev.portico.proxy.metrics.ConnectionMetrics;
 import dev.portico.proxy.metrics.Http2Metrics;
 import dev.portico.proxy.metrics.MethodTagger;
 import dev.portico.proxy.metrics.ProxyMetrics;
+import dev.portico.proxy.protocol.ConnectUnaryProtocol;
 import dev.portico.proxy.protocol.ProtocolDetector;
 import dev.portico.proxy.schema.SchemaException;
 import dev.portico.proxy.schema.SchemaRegistry;
+import dev.portico.proxy.transport.ConnectionLimiter;
 import dev.portico.proxy.transport.Drain;
 import dev.portico.proxy.transport.FrontendInitializer;
 import dev.portico.proxy.transport.HandlerNames;
 import dev.portico.proxy.transport.RequestPipeline;
 import dev.portico.proxy.transport.ResetFloodGuard;
+import dev.portico.proxy.transport.ThrottledLog;
+import dev.portico.proxy.transport.TimeoutPolicy;
+import dev.portico.proxy.wire.MediaType;
+import dev.portico.proxy.wire.ProtocolException;
 import dev.portico.upstream.ClusterHealth;
 import dev.portico.upstream.DnsEndpointResolver;
 import dev.portico.upstream.EndpointResolver;
@@ -58,6 +67,9 @@ import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http2.Http2SecurityUtil;
 import io.netty.handler.ssl.ApplicationProtocolConfig;
 import io.netty.handler.ssl.ApplicationProtocolNames;
@@ -65,11 +77,14 @@ import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SupportedCipherSuiteFilter;
 import io.netty.util.concurrent.GlobalEventExecutor;
+import java.lang.management.ManagementFactory;
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Predicate;
 import javax.net.ssl.SSLException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -82,6 +97,10 @@ import org.slf4j.LoggerFactory;
  */
 public final class PorticoServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(PorticoServer.class);
+    /** Client mistakes and connection events of one kind are logged at most once per interval. */
+    private static final Duration CLIENT_LOG_INTERVAL = Duration.ofSeconds(10);
+    /** File descriptors kept free of client connections by {@link #withinFileLimit}. */
+    private static final long FILE_DESCRIPTOR_RESERVE = 256;
 
     private final PorticoSettings settings;
     private final UpstreamPool upstream;
@@ -184,8 +203,9 @@ public final class PorticoServer implements AutoCloseable {
         // Calls to grpc.health.v1.Health are Portico's own to answer; schema lookups above still ask upstream.
         final UpstreamPool calls = settings.health().grpcHealthService()
                 ? new LocalHealthPool(upstream, readiness, group) : upstream;
+        final ProtocolDetector protocols = new ProtocolDetector(settings.connect(), schemas::knownTypes);
         final ProxyRuntime runtime = new ProxyRuntime(
-                calls, new MethodDescriptors(10_000), new ProtocolDetector(settings.connect(), schemas::knownTypes),
+                calls, new MethodDescriptors(10_000), protocols,
                 schemas, settings.limits(), settings.deadlines(), settings.connect(), settings.compression(),
                 settings.errors(), metrics, new ActiveCalls(settings.limits().maxCallsInFlight()));
         final ActiveCalls activeCalls = runtime.activeCalls();
@@ -201,15 +221,24 @@ public final class PorticoServer implements AutoCloseable {
         boolean ok = false;
         try {
             final SslContext ssl = settings.tls().enabled() ? sslContext(settings.tls()) : null;
-            final FrontendInitializer frontend =
-                    new FrontendInitializer(ssl, settings.limits(), settings.flowControl(), requestPipeline,
-                                            new ResetFloodGuard(settings.limits().resetFlood(), http2Metrics),
-                                            http2Metrics);
+            final ConnectionMetrics connectionMetrics = new ConnectionMetrics();
+            connectionMetrics.bindTo(registry);
+            // Timeouts and limits of client connections, under one name so that they can be tuned together.
+            final ThrottledLog connectionLog = new ThrottledLog(
+                    LoggerFactory.getLogger("dev.portico.proxy.connections"), CLIENT_LOG_INTERVAL);
+            final TimeoutPolicy timeouts = new TimeoutPolicy(
+                    settings.listen().timeouts(), connectUnary(protocols), connectionMetrics, connectionLog);
+            final FrontendInitializer frontend = new FrontendInitializer(
+                    ssl, settings.limits(), settings.flowControl(), requestPipeline,
+                    new ResetFloodGuard(settings.limits().resetFlood(), http2Metrics), http2Metrics, timeouts);
+            final ConnectionLimiter limiter = new ConnectionLimiter(
+                    withinFileLimit(settings.listen().connectionLimits()), connectionMetrics, connectionLog);
             final ChannelGroup clients = new DefaultChannelGroup("clients", GlobalEventExecutor.INSTANCE);
             final Channel listener = new ServerBootstrap()
                     .group(group)
                     .channel(channelType)
                     .option(ChannelOption.SO_BACKLOG, 1024)
+                    .handler(limiter)
                     .childOption(ChannelOption.TCP_NODELAY, true)
                     .childHandler(new ChannelInitializer<SocketChannel>() {
                         @Override
@@ -238,6 +267,41 @@ public final class PorticoServer implements AutoCloseable {
                 schemas.close();
             }
         }
+    }
+
+    /** Whether a request's body must arrive whole before its call can go on, over HTTP/2: Connect unary. */
+    private static Predicate<HttpRequest> connectUnary(ProtocolDetector protocols) {
+        return request -> {
+            final String contentType = request.headers().get(HttpHeaderNames.CONTENT_TYPE);
+            if (!HttpMethod.POST.equals(request.method()) || contentType == null) {
+                return false;
+            }
+            try {
+                return protocols.detectPost(MediaType.parse(contentType)).orElse(null)
+                        instanceof ConnectUnaryProtocol;
+            } catch (ProtocolException e) {
+                return false; // Not a media type: the call handler answers 415 at once.
+            }
+        };
+    }
+
+    /**
+     * {@code limits}, with max-connections lowered to leave room under the process's file-descriptor limit
+     * for the upstream connections, the admin listener and files: with no descriptor left, good clients
+     * could not connect at all, and every accept would fail.
+     */
+    private static ConnectionLimitSettings withinFileLimit(ConnectionLimitSettings limits) {
+        if (!(ManagementFactory.getOperatingSystemMXBean() instanceof UnixOperatingSystemMXBean unix)) {
+            return limits;
+        }
+        final long room = unix.getMaxFileDescriptorCount() - FILE_DESCRIPTOR_RESERVE;
+        if (room <= 0 || limits.maxConnections() <= room) {
+            return limits;
+        }
+        log.warn("portico.listen.max-connections = {} is above what the file-descriptor limit ({}) leaves room "
+                 + "for; using {}. Raise the limit (ulimit -n, LimitNOFILE) to allow more",
+                 limits.maxConnections(), unix.getMaxFileDescriptorCount(), room);
+        return new ConnectionLimitSettings((int) room, limits.maxConnectionsPerIp());
     }
 
     private static SslContext sslContext(TlsSettings tls) throws SSLException {

@@ -3,18 +3,16 @@ package dev.portico.proxy;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.protobuf.ByteString;
-import dev.portico.demo.v1.DemoServiceGrpc;
 import dev.portico.demo.v1.EchoRequest;
 import dev.portico.demo.v1.EchoResponse;
 import dev.portico.demo.v1.StreamRequest;
 import dev.portico.proxy.testing.GrpcWeb;
 import dev.portico.proxy.testing.PorticoFixture;
+import dev.portico.proxy.testing.StallingService;
 import dev.portico.proxy.testing.TestHttpClient;
 import dev.portico.proxy.testing.Transport;
 import io.grpc.Server;
 import io.grpc.netty.NettyServerBuilder;
-import io.grpc.stub.ServerCallStreamObserver;
-import io.grpc.stub.StreamObserver;
 import io.netty.handler.codec.http.HttpMethod;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -120,53 +118,5 @@ class FlowControlTest {
             Thread.sleep(500);
         }
         throw new AssertionError("still changing after 10 s: " + last);
-    }
-
-    /** ClientStream that takes no message until released, then counts them all; Echo answers at once. */
-    private static final class StallingService extends DemoServiceGrpc.DemoServiceImplBase {
-        private final AtomicInteger received;
-        private final CountDownLatch release;
-
-        StallingService(AtomicInteger received, CountDownLatch release) {
-            this.received = received;
-            this.release = release;
-        }
-
-        @Override
-        public void echo(EchoRequest request, StreamObserver<EchoResponse> responses) {
-            responses.onNext(EchoResponse.newBuilder().setMessage(request.getMessage()).build());
-            responses.onCompleted();
-        }
-
-        @Override
-        public StreamObserver<EchoRequest> clientStream(StreamObserver<EchoResponse> responses) {
-            final ServerCallStreamObserver<EchoResponse> observer = (ServerCallStreamObserver<EchoResponse>) responses;
-            observer.disableAutoRequest();
-            new Thread(() -> {
-                try {
-                    release.await();
-                    observer.request(Integer.MAX_VALUE);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            }, "stalling-service-release").start();
-            return new StreamObserver<>() {
-                @Override
-                public void onNext(EchoRequest value) {
-                    received.incrementAndGet();
-                }
-
-                @Override
-                public void onError(Throwable t) {
-                    // The test fails on its own assertions; nothing to add here.
-                }
-
-                @Override
-                public void onCompleted() {
-                    responses.onNext(EchoResponse.newBuilder().setIndex(received.get()).build());
-                    responses.onCompleted();
-                }
-            };
-        }
     }
 }

@@ -112,7 +112,7 @@ class ResetFloodTest {
         assertThat(metrics.sum("portico_http2_resets_received_total"))
                 .isGreaterThanOrEqualTo(served * MAX_RESETS);
         assertThat(metrics.sum("portico_reset_flood_penalties_total")).isGreaterThanOrEqualTo(served);
-        assertThat(metrics.value("portico_connections_refused_total", Map.of("reason", "reset_flood"))
+        assertThat(metrics.value("portico_connections_rejected_total", Map.of("reason", "reset_flood"))
                           .orElse(0)).isGreaterThanOrEqualTo(refused);
     }
 

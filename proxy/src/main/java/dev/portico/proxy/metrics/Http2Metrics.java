@@ -13,7 +13,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * Portico reset, by RST_STREAM error code in lower case: {@code refused_stream} over
  * {@code max-concurrent-streams}, {@code protocol_error} for malformed request headers, ...),
  * {@code portico.http2.resets.received} (RST_STREAM frames from clients), {@code portico.reset.flood.penalties}
- * (client IPs penalised for a reset flood) and {@code portico.connections.refused{reason="reset_flood"}}.
+ * (client IPs penalised for a reset flood) and {@code portico.connections.rejected{reason="reset_flood"}}.
  * Tags are bounded: the reason is one of the fourteen HTTP/2 error codes. Thread-safe; counts nothing before
  * {@link #bindTo}.
  */
@@ -32,8 +32,8 @@ public final class Http2Metrics implements MeterBinder {
         penalties = Counter.builder("portico.reset.flood.penalties")
                 .description("Client IPs whose new connections were refused for a while after a reset flood")
                 .register(meterRegistry);
-        connectionsRefused = Counter.builder("portico.connections.refused")
-                .description("Client connections closed as soon as they were accepted, by reason")
+        connectionsRefused = Counter.builder("portico.connections.rejected")
+                .description(ConnectionMetrics.CONNECTIONS_REJECTED_HELP)
                 .tag("reason", "reset_flood")
                 .register(meterRegistry);
         registry = meterRegistry;

@@ -54,17 +54,19 @@ public final class FrontendInitializer extends ChannelInitializer<SocketChannel>
     private final RequestPipeline requestPipeline;
     private final ResetFloodGuard resetFloods;
     private final Http2Metrics http2Metrics;
+    private final TimeoutPolicy timeouts;
 
     /** {@code sslContext} is null for cleartext. */
     public FrontendInitializer(SslContext sslContext, LimitSettings limits, FlowControlSettings flowControl,
                                RequestPipeline requestPipeline, ResetFloodGuard resetFloods,
-                               Http2Metrics http2Metrics) {
+                               Http2Metrics http2Metrics, TimeoutPolicy timeouts) {
         this.sslContext = sslContext;
         this.limits = requireNonNull(limits, "limits");
         this.flowControl = requireNonNull(flowControl, "flowControl");
         this.requestPipeline = requireNonNull(requestPipeline, "requestPipeline");
         this.resetFloods = requireNonNull(resetFloods, "resetFloods");
         this.http2Metrics = requireNonNull(http2Metrics, "http2Metrics");
+        this.timeouts = requireNonNull(timeouts, "timeouts");
     }
 
     @Override
@@ -119,6 +121,8 @@ public final class FrontendInitializer extends ChannelInitializer<SocketChannel>
 
     private void addHttp1RequestHandlers(ChannelPipeline pipeline) {
         pipeline.addLast(HandlerNames.FLOW_CONTROL, new OneMessagePerRead());
+        pipeline.addLast(HandlerNames.REQUEST_TIMEOUTS,
+                         new RequestTimeouts(RequestTimeouts.Scope.HTTP1_CONNECTION, timeouts));
         pipeline.addLast(HandlerNames.EXPECT_CONTINUE, new HttpServerExpectContinueHandler());
         pipeline.addLast(HandlerNames.KEEP_ALIVE, new HttpServerKeepAliveHandler());
         pipeline.addLast(HandlerNames.HTTP1_DRAIN, new Http1Drain());
@@ -137,14 +141,15 @@ public final class FrontendInitializer extends ChannelInitializer<SocketChannel>
     private void addHttp2Handlers(ChannelPipeline pipeline) {
         final Http2FrameCodec codec = newHttp2Codec();
         final StreamLimit limit = new StreamLimit(codec, limits.maxConcurrentStreams());
-        pipeline.addLast(codec, newHttp2Activation(), new Http2Drain(codec), limit, newMultiplexer(limit),
-                         ConnectionExceptions.INSTANCE);
+        pipeline.addLast(codec, new Http2ConnectionTimeouts(codec, timeouts), newHttp2Activation(),
+                         new Http2Drain(codec), limit, newMultiplexer(limit), ConnectionExceptions.INSTANCE);
     }
 
     private Http2ServerUpgradeCodec http2UpgradeCodec() {
         final Http2FrameCodec codec = newHttp2Codec();
         final StreamLimit limit = new StreamLimit(codec, limits.maxConcurrentStreams());
-        return new Http2ServerUpgradeCodec(codec, newHttp2Activation(), new Http2Drain(codec), limit,
+        return new Http2ServerUpgradeCodec(codec, new Http2ConnectionTimeouts(codec, timeouts),
+                                           newHttp2Activation(), new Http2Drain(codec), limit,
                                            newMultiplexer(limit), ConnectionExceptions.INSTANCE);
     }
 
@@ -158,6 +163,10 @@ public final class FrontendInitializer extends ChannelInitializer<SocketChannel>
                 stream.config().setAutoRead(false);
                 stream.config().setWriteBufferWaterMark(waterMark());
                 stream.pipeline().addLast(new Http2StreamFrameToHttpObjectCodec(true));
+                if (timeouts.timesBodies()) {
+                    stream.pipeline().addLast(
+                            new RequestTimeouts(RequestTimeouts.Scope.HTTP2_STREAM, timeouts));
+                }
                 requestPipeline.addTo(stream.pipeline());
             }
         });

@@ -7,6 +7,7 @@ import dev.portico.proxy.PorticoServer;
 import dev.portico.proxy.demo.DemoBackend;
 import io.netty.handler.ssl.util.SelfSignedCertificate;
 import java.security.cert.CertificateException;
+import java.time.Duration;
 
 /**
  * A real Portico in front of a real grpc-java backend (the demo service), both on 127.0.0.1 with
@@ -101,6 +102,22 @@ public final class PorticoFixture implements AutoCloseable {
 
     public PorticoServer portico() {
         return portico;
+    }
+
+    /**
+     * Waits until every upstream cluster has a healthy endpoint: on a busy machine the first health answer
+     * can take longer than the check's timeout, and calls fail UNAVAILABLE meanwhile. Fails after
+     * {@code timeout}.
+     */
+    public PorticoFixture awaitReady(Duration timeout) throws InterruptedException {
+        final long deadline = System.nanoTime() + timeout.toNanos();
+        while (!portico.readiness().check().ready()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("not ready after " + timeout + ": " + portico.readiness().check());
+            }
+            Thread.sleep(20);
+        }
+        return this;
     }
 
     public TestHttpClient connect(Transport transport) throws InterruptedException {

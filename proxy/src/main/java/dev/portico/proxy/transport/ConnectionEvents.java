@@ -1,0 +1,22 @@
+package dev.portico.proxy.transport;
+
+/**
+ * What the transport reports about client connections (to metrics). Called from any event loop; an
+ * implementation must be thread-safe and must not block.
+ */
+public interface ConnectionEvents {
+    /** A connection was accepted (whether it is then kept or rejected). */
+    void accepted();
+
+    /** An accepted connection was closed at once, over a connection limit ({@code reason} says which). */
+    void rejected(CloseReason reason);
+
+    /** A connection that was kept has closed. */
+    void closed(CloseReason reason);
+
+    /** Accepting a connection failed (for example EMFILE, too many open files). */
+    void acceptFailed();
+
+    /** A timeout ended a connection (HTTP/1.1, HTTP/2) or a stream (HTTP/2 request body). */
+    void timedOut(TimeoutKind kind);
+}

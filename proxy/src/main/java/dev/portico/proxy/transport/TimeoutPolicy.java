@@ -1,0 +1,70 @@
+package dev.portico.proxy.transport;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.portico.config.TimeoutSettings;
+import io.netty.channel.Channel;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http2.Http2StreamChannel;
+import java.time.Duration;
+import java.util.function.Predicate;
+
+/**
+ * What the timeout handlers share: the configured timeouts (in nanoseconds, 0 for "never"), which HTTP/2
+ * requests have a body Portico must have whole, and where an expiry is reported. Immutable; thread-safe.
+ *
+ * @param wholeBodyOverHttp2 whether an HTTP/2 request's body must arrive whole before its call can go on
+ *                           (Connect unary POST); every HTTP/1.1 request's body is timed
+ */
+public record TimeoutPolicy(TimeoutSettings settings, Predicate<HttpRequest> wholeBodyOverHttp2,
+                            ConnectionEvents events, ThrottledLog log) {
+
+    public TimeoutPolicy {
+        requireNonNull(settings, "settings");
+        requireNonNull(wholeBodyOverHttp2, "wholeBodyOverHttp2");
+        requireNonNull(events, "events");
+        requireNonNull(log, "log");
+    }
+
+    long requestHeadNanos() {
+        return settings.requestHead().toNanos();
+    }
+
+    long idleNanos() {
+        return settings.idle().toNanos();
+    }
+
+    long requestBodyIdleNanos() {
+        return settings.requestBodyIdle().toNanos();
+    }
+
+    long requestBodyNanos() {
+        return settings.requestBody().toNanos();
+    }
+
+    /** Whether a body can time out at all. */
+    boolean timesBodies() {
+        return requestBodyIdleNanos() > 0 || requestBodyNanos() > 0;
+    }
+
+    /**
+     * Reports that {@code kind} expired on {@code channel} (a connection, or an HTTP/2 stream) and marks
+     * a connection's close reason; the caller then ends it. {@code what} names what was waited for and the
+     * key that bounds it.
+     */
+    void expired(Channel channel, TimeoutKind kind, String what) {
+        events.timedOut(kind);
+        final Channel connection = channel instanceof Http2StreamChannel ? channel.parent() : channel;
+        if (connection == channel) {
+            connection.attr(CloseReason.ATTRIBUTE).set(kind.closeReason());
+        }
+        log.warn(kind.closeReason().tag().replace('_', '-'), "{}; client {}", what, connection.remoteAddress());
+    }
+
+    /** {@code portico.listen.timeouts.<key> = <value>}, for log lines. */
+    static String setting(String key, long nanos) {
+        final Duration d = Duration.ofNanos(nanos);
+        return "portico.listen.timeouts." + key + " = "
+               + (d.toMillis() % 1000 == 0 ? d.toSeconds() + "s" : d.toMillis() + "ms");
+    }
+}
