@@ -28,7 +28,6 @@ import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -41,7 +40,6 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -96,20 +94,10 @@ class CardinalityTest {
         upstreamMessages.set(0);
     }
 
-    static Stream<Arguments> grpcWebModes() {
-        final List<Arguments> combinations = new ArrayList<>();
-        for (Transport transport : List.of(Transport.HTTP1, Transport.H2C)) {
-            for (String mode : List.of(GrpcWeb.PROTO, GrpcWeb.TEXT)) {
-                combinations.add(Arguments.of(transport, mode));
-            }
-        }
-        return combinations.stream();
-    }
-
     // ---- gRPC-Web, binary and text ----
 
     @ParameterizedTest(name = "{0} {1}")
-    @MethodSource("grpcWebModes")
+    @MethodSource("dev.portico.proxy.testing.GrpcWeb#transportsAndModes")
     void grpcWebTwoMessagesToAUnaryMethodAreUnimplementedAndNoneGoesUpstream(Transport transport, String mode)
             throws Exception {
         final TestHttpClient.Response response = call(withSchema, transport, ECHO, GrpcWeb.headers(mode),
@@ -120,7 +108,7 @@ class CardinalityTest {
     }
 
     @ParameterizedTest(name = "{0} {1}")
-    @MethodSource("grpcWebModes")
+    @MethodSource("dev.portico.proxy.testing.GrpcWeb#transportsAndModes")
     void grpcWebNoMessageToAServerStreamingMethodIsUnimplemented(Transport transport, String mode)
             throws Exception {
         final TestHttpClient.Response response = call(withSchema, transport, SERVER_STREAM, GrpcWeb.headers(mode),
