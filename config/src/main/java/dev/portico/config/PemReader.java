@@ -151,7 +151,7 @@ final class PemReader {
         final String mismatch = "does not belong to the first certificate (" + leaf.getSubjectX500Principal()
                                 + ", " + publicKey.getAlgorithm() + " key)";
         if (!key.getAlgorithm().equals(publicKey.getAlgorithm())) {
-            throw new UnreadablePem("is a " + key.getAlgorithm() + " key and " + mismatch, null);
+            throw new UnreadablePem("(" + key.getAlgorithm() + " key) " + mismatch, null);
         }
         final byte[] challenge = "portico key check".getBytes(StandardCharsets.US_ASCII);
         try {
