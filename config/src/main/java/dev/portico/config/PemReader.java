@@ -63,7 +63,8 @@ final class PemReader {
                     continue; // EC PARAMETERS, certificates: what may sit beside a key
                 }
                 if (found != null) {
-                    throw new UnreadablePem("holds more than one private key; keep only the certificate's", null);
+                    throw new UnreadablePem("holds more than one private key; keep only the certificate's",
+                                            null);
                 }
                 found = info;
             }
@@ -89,7 +90,7 @@ final class PemReader {
         if (object instanceof PKCS8EncryptedPrivateKeyInfo encrypted) {
             try {
                 return encrypted.decryptPrivateKeyInfo(new JceOpenSSLPKCS8DecryptorProviderBuilder()
-                                                               .setProvider(Decryption.PROVIDER).build(need(password)));
+                        .setProvider(Decryption.PROVIDER).build(need(password)));
             } catch (OperatorCreationException | PKCSException e) {
                 throw new UnreadablePem("cannot decrypt the encrypted PKCS#8 private key (wrong password?): "
                                         + e.getMessage(), e);
@@ -150,7 +151,7 @@ final class PemReader {
         final String mismatch = "does not belong to the first certificate (" + leaf.getSubjectX500Principal()
                                 + ", " + publicKey.getAlgorithm() + " key)";
         if (!key.getAlgorithm().equals(publicKey.getAlgorithm())) {
-            throw new UnreadablePem("is a " + key.getAlgorithm() + " key and " + mismatch, null);
+            throw new UnreadablePem("(" + key.getAlgorithm() + " key) " + mismatch, null);
         }
         final byte[] challenge = "portico key check".getBytes(StandardCharsets.US_ASCII);
         try {

@@ -15,15 +15,12 @@ import io.grpc.Metadata;
 import io.grpc.Status;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -82,18 +79,8 @@ class BinaryMetadataOutTest {
         backend.answerWith(null);
     }
 
-    static Stream<Arguments> transportsAndModes() {
-        final List<Arguments> combinations = new ArrayList<>();
-        for (Transport transport : List.of(Transport.HTTP1, Transport.H2C)) {
-            for (String mode : List.of(GrpcWeb.PROTO, GrpcWeb.TEXT)) {
-                combinations.add(Arguments.of(transport, mode));
-            }
-        }
-        return combinations.stream();
-    }
-
     @ParameterizedTest(name = "{0} {1}")
-    @MethodSource("transportsAndModes")
+    @MethodSource("dev.portico.proxy.testing.GrpcWeb#transportsAndModes")
     void grpcWebHeadersAndTrailerFrameCarryUnpaddedBinaryValues(Transport transport, String mode)
             throws Exception {
         backend.answerWith(failingAfterTheEcho(false));
@@ -111,7 +98,7 @@ class BinaryMetadataOutTest {
     }
 
     @ParameterizedTest(name = "{0} {1}")
-    @MethodSource("transportsAndModes")
+    @MethodSource("dev.portico.proxy.testing.GrpcWeb#transportsAndModes")
     void grpcWebTrailersOnlyHeadersCarryUnpaddedBinaryValues(Transport transport, String mode) throws Exception {
         backend.answerWith(failingAfterTheEcho(true));
         final TestHttpClient.Response response = call(transport, GrpcWeb.headers(mode),

@@ -57,16 +57,6 @@ class MetadataTest {
         }
     }
 
-    static Stream<Arguments> transportsAndModes() {
-        final List<Arguments> combinations = new ArrayList<>();
-        for (Transport transport : List.of(Transport.HTTP1, Transport.H2C)) {
-            for (String mode : List.of(GrpcWeb.PROTO, GrpcWeb.TEXT)) {
-                combinations.add(Arguments.of(transport, mode));
-            }
-        }
-        return combinations.stream();
-    }
-
     static Stream<Arguments> transportsAndContentTypes() {
         final List<Arguments> combinations = new ArrayList<>();
         for (Transport transport : List.of(Transport.HTTP1, Transport.H2C)) {
@@ -176,7 +166,7 @@ class MetadataTest {
     // ---- Upstream headers and trailers back to the client ----
 
     @ParameterizedTest(name = "{0} {1}")
-    @MethodSource("transportsAndModes")
+    @MethodSource("dev.portico.proxy.testing.GrpcWeb#transportsAndModes")
     void responseHeadersComeBackAsHeadersAndTrailersInTheTrailerFrame(Transport transport, String mode)
             throws Exception {
         final HttpHeaders headers = GrpcWeb.headers(mode)
@@ -224,7 +214,7 @@ class MetadataTest {
     }
 
     @ParameterizedTest(name = "{0} {1}")
-    @MethodSource("transportsAndModes")
+    @MethodSource("dev.portico.proxy.testing.GrpcWeb#transportsAndModes")
     void anErrorBeforeAnyMessageIsTrailersOnlyWithAnEmptyBody(Transport transport, String mode)
             throws Exception {
         try (TestHttpClient client = fixture.connect(transport)) {
@@ -243,7 +233,7 @@ class MetadataTest {
     }
 
     @ParameterizedTest(name = "{0} {1}")
-    @MethodSource("transportsAndModes")
+    @MethodSource("dev.portico.proxy.testing.GrpcWeb#transportsAndModes")
     void anErrorAfterMessagesEndsWithATrailerFrameCarryingTheStatus(Transport transport, String mode)
             throws Exception {
         try (TestHttpClient client = fixture.connect(transport)) {

@@ -2,13 +2,12 @@ package dev.portico.proxy;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.google.protobuf.DescriptorProtos.FileDescriptorSet;
-import com.google.protobuf.Descriptors.FileDescriptor;
 import dev.portico.demo.v1.Demo;
 import dev.portico.demo.v1.EchoRequest;
 import dev.portico.demo.v1.EchoResponse;
 import dev.portico.proxy.demo.DemoService;
 import dev.portico.proxy.testing.ConnectWire;
+import dev.portico.proxy.testing.DescriptorSets;
 import dev.portico.proxy.testing.GrpcWeb;
 import dev.portico.proxy.testing.PorticoFixture;
 import dev.portico.proxy.testing.TestHttpClient;
@@ -21,8 +20,6 @@ import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Base64;
-import java.util.LinkedHashSet;
-import java.util.Set;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -85,7 +82,7 @@ class SchemaSourcesTest {
     @Test
     void aDescriptorSetFileGivesTheSchemaWhenTheUpstreamHasNoReflection() throws Exception {
         final Path set = dir.resolve("demo.binpb");
-        Files.write(set, descriptorSet(Demo.getDescriptor()).toByteArray());
+        Files.write(set, DescriptorSets.withImports(Demo.getDescriptor()).toByteArray());
         try (PorticoFixture portico = PorticoFixture.startInFrontOf(withoutReflection.getPort(),
                 "portico.schema { reflection = false, descriptor-sets = [\"" + set + "\"] }");
              TestHttpClient client = portico.connect(Transport.H2C)) {
@@ -122,21 +119,5 @@ class SchemaSourcesTest {
 
     private static String base64Url(byte[] bytes) {
         return Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
-    }
-
-    /** The file and its imports, dependencies first, as protoc --include_imports writes them. */
-    private static FileDescriptorSet descriptorSet(FileDescriptor file) {
-        final Set<FileDescriptor> ordered = new LinkedHashSet<>();
-        addWithImports(file, ordered);
-        final FileDescriptorSet.Builder set = FileDescriptorSet.newBuilder();
-        ordered.forEach(f -> set.addFile(f.toProto()));
-        return set.build();
-    }
-
-    private static void addWithImports(FileDescriptor file, Set<FileDescriptor> ordered) {
-        for (FileDescriptor dependency : file.getDependencies()) {
-            addWithImports(dependency, ordered);
-        }
-        ordered.add(file);
     }
 }

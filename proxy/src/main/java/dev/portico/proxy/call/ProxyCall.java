@@ -9,6 +9,7 @@ import dev.portico.proxy.protocol.DeferredResponse;
 import dev.portico.proxy.protocol.JsonTranscoder;
 import dev.portico.proxy.protocol.RequestMeta;
 import dev.portico.proxy.schema.MethodSchema;
+import dev.portico.proxy.schema.RpcKind;
 import dev.portico.proxy.transport.ThrottledLog;
 import dev.portico.proxy.wire.Base64StreamDecoder;
 import dev.portico.proxy.wire.BodyEncoding;
@@ -106,6 +107,10 @@ public final class ProxyCall implements UpstreamCall.Listener {
     private UpstreamAttempt attempt;
     private CallOptions upstreamOptions;
     private JsonTranscoder transcoder;
+    /** The method's kind, when its schema is known. */
+    private RpcKind kind;
+    /** For {@link #takesOneRequest()}: the request message, until the body ends. */
+    private ByteBuf heldRequest;
     private boolean headSent;
     private boolean bodyEnded;
     /** The deframer was told the body ended. */
@@ -151,7 +156,10 @@ public final class ProxyCall implements UpstreamCall.Listener {
     public void start() {
         assert ctx.executor().inEventLoop();
         if (meta.codec() == Codec.PROTO && !meta.isGet()) {
-            startUpstream(Optional.empty());
+            // Binary calls need no schema, and do not wait for one: a known schema (descriptor sets, or one
+            // reflection cached) decides the request's cardinality at once; otherwise this starts the lookup
+            // in the background for the calls that follow, and this call goes as it is.
+            startUpstream(runtime.schemas().lookup(meta.fullMethodName()).getNow(Optional.empty()));
             return;
         }
         runtime.schemas().lookup(meta.fullMethodName()).whenComplete((schema, error) -> ctx.executor().execute(
@@ -235,6 +243,10 @@ public final class ProxyCall implements UpstreamCall.Listener {
                         + ", or set portico.connect.allow-get-without-schema = true");
             }
         }
+        if (schema.isPresent()) {
+            kind = schema.get().kind();
+            protocol.checkKind(meta.fullMethodName(), kind);
+        }
         if (meta.codec() == Codec.JSON) {
             if (schema.isEmpty()) {
                 throw new ProtocolException(RpcCode.UNIMPLEMENTED, "cannot transcode JSON for "
@@ -302,6 +314,7 @@ public final class ProxyCall implements UpstreamCall.Listener {
         }
         state = State.CLOSED;
         releaseBuffers();
+        releaseHeldRequest();
         if (upstream != null) {
             upstream.cancel("client cancelled the call", null);
         }
@@ -329,6 +342,7 @@ public final class ProxyCall implements UpstreamCall.Listener {
             }
             if (inputEnded) {
                 // A message is wanted and none is left: the whole request went upstream.
+                sendHeldRequest();
                 state = State.HALF_CLOSED;
                 upstream.halfClose();
             } else {
@@ -336,6 +350,37 @@ public final class ProxyCall implements UpstreamCall.Listener {
             }
         } catch (ProtocolException e) {
             fail(e);
+        }
+    }
+
+    /**
+     * The method takes exactly one request message (its schema is known and its request is not a stream):
+     * that message is held until the body ends, so that a body with none or more than one is refused before
+     * any message goes upstream.
+     */
+    private boolean takesOneRequest() {
+        return kind != null && kind.takesOneRequest();
+    }
+
+    /** For a method that takes one request message, at the body's end: that message goes upstream now. */
+    private void sendHeldRequest() throws ProtocolException {
+        if (!takesOneRequest()) {
+            return;
+        }
+        if (heldRequest == null) {
+            // Connect protocol: a unary or server-streaming call without its request is unimplemented.
+            throw new ProtocolException(RpcCode.UNIMPLEMENTED, meta.fullMethodName() + " is a "
+                    + kind.label() + " method and takes exactly one request message; the request had none");
+        }
+        final ByteBuf message = heldRequest;
+        heldRequest = null;
+        upstream.send(message);
+    }
+
+    private void releaseHeldRequest() {
+        if (heldRequest != null) {
+            heldRequest.release();
+            heldRequest = null;
         }
     }
 
@@ -531,6 +576,7 @@ public final class ProxyCall implements UpstreamCall.Listener {
         }
         state = State.CLOSED;
         deframer.close();
+        releaseHeldRequest();
         DeferredResponse deferred = null;
         if (protocol.defersHead()) {
             deferred = new DeferredResponse(deferredHeaders == null ? new Metadata() : deferredHeaders,
@@ -607,7 +653,17 @@ public final class ProxyCall implements UpstreamCall.Listener {
                 if (transcoder != null) {
                     binary = transcoder.toBinary(binary);
                 }
-                upstream.send(binary);
+                if (!takesOneRequest()) {
+                    upstream.send(binary);
+                } else if (heldRequest == null) {
+                    heldRequest = binary;
+                } else {
+                    binary.release();
+                    // Refused at the second message: neither goes upstream.
+                    throw new ProtocolException(RpcCode.UNIMPLEMENTED, meta.fullMethodName() + " is a "
+                            + kind.label() + " method and takes exactly one request message; the request had "
+                            + "more than one");
+                }
             } catch (ProtocolException e) {
                 deframeFailure = e;
             }

@@ -1,5 +1,6 @@
 package dev.portico.proxy.protocol;
 
+import dev.portico.proxy.schema.RpcKind;
 import dev.portico.proxy.wire.BodyEncoding;
 import dev.portico.proxy.wire.Deframer;
 import dev.portico.proxy.wire.MediaType;
@@ -52,6 +53,15 @@ public sealed interface ClientProtocol permits GrpcProtocol, ConnectUnaryProtoco
      */
     HttpObject encodeEnd(ByteBufAllocator alloc, RequestMeta meta, CallOutcome outcome, boolean headSent,
                          DeferredResponse deferred);
+
+    /**
+     * Checks that this protocol may call a method of {@code kind} (known from its schema): the gRPC family
+     * carries every kind; Connect has a unary protocol for unary methods and a streaming one for the others.
+     *
+     * @throws ProtocolException UNIMPLEMENTED, saying which protocol the method needs
+     */
+    default void checkKind(String fullMethodName, RpcKind kind) throws ProtocolException {
+    }
 
     /**
      * The answer to a request whose path is not {@code /package.Service/Method}, when the protocol has one

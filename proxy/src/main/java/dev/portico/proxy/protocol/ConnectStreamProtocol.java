@@ -3,6 +3,7 @@ package dev.portico.proxy.protocol;
 import static java.util.Objects.requireNonNull;
 
 import com.google.protobuf.TypeRegistry;
+import dev.portico.proxy.schema.RpcKind;
 import dev.portico.proxy.wire.BodyEncoding;
 import dev.portico.proxy.wire.Deframer;
 import dev.portico.proxy.wire.EnvelopeFormat;
@@ -11,6 +12,7 @@ import dev.portico.proxy.wire.MediaType;
 import dev.portico.proxy.wire.MessageDeframer;
 import dev.portico.proxy.wire.MessageFramer;
 import dev.portico.proxy.wire.ProtocolException;
+import dev.portico.proxy.wire.RpcCode;
 import io.grpc.Metadata;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
@@ -39,6 +41,15 @@ public final class ConnectStreamProtocol implements ClientProtocol {
     /** {@code errorDetailTypes}: the message types known now, to render error details' debug JSON. */
     public ConnectStreamProtocol(Supplier<TypeRegistry> errorDetailTypes) {
         this.errorDetailTypes = requireNonNull(errorDetailTypes, "errorDetailTypes");
+    }
+
+    @Override
+    public void checkKind(String fullMethodName, RpcKind kind) throws ProtocolException {
+        // Connect protocol: unary methods use the unary protocol (application/proto or application/json).
+        if (kind == RpcKind.UNARY) {
+            throw new ProtocolException(RpcCode.UNIMPLEMENTED, fullMethodName + " is a unary method: call it "
+                    + "with the Connect unary protocol (application/proto or application/json), not a stream");
+        }
     }
 
     @Override

@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import com.google.protobuf.TypeRegistry;
 import dev.portico.config.ConnectSettings;
+import dev.portico.proxy.schema.RpcKind;
 import dev.portico.proxy.wire.BodyEncoding;
 import dev.portico.proxy.wire.Compression;
 import dev.portico.proxy.wire.Deframer;
@@ -52,6 +53,15 @@ public final class ConnectUnaryProtocol implements ClientProtocol {
     public ConnectUnaryProtocol(ConnectSettings settings, Supplier<TypeRegistry> errorDetailTypes) {
         this.settings = requireNonNull(settings, "settings");
         this.errorDetailTypes = requireNonNull(errorDetailTypes, "errorDetailTypes");
+    }
+
+    @Override
+    public void checkKind(String fullMethodName, RpcKind kind) throws ProtocolException {
+        if (kind != RpcKind.UNARY) {
+            throw new ProtocolException(RpcCode.UNIMPLEMENTED, fullMethodName + " is a " + kind.label()
+                    + " method: call it with the Connect streaming protocol (application/connect+proto or "
+                    + "application/connect+json), not the unary one");
+        }
     }
 
     @Override

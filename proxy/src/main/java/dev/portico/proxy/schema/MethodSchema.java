@@ -31,6 +31,11 @@ public record MethodSchema(Descriptors.MethodDescriptor method, TypeRegistry typ
         return method.getOutputType();
     }
 
+    /** Whether requests and responses are streams. */
+    public RpcKind kind() {
+        return RpcKind.of(method.isClientStreaming(), method.isServerStreaming());
+    }
+
     /**
      * Whether the method declares {@code option idempotency_level = NO_SIDE_EFFECTS;}, which is what makes it
      * callable with Connect GET (Connect protocol: "Unary-Get-Request").

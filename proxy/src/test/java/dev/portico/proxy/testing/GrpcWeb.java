@@ -11,6 +11,8 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.params.provider.Arguments;
 
 /**
  * gRPC-Web as a test client writes and reads it, written out independently of Portico's own codecs so
@@ -105,6 +107,17 @@ public final class GrpcWeb {
             }
         }
         return new Body(messages, trailers, trailerFrames);
+    }
+
+    /** Every test transport without TLS × both modes ({@link #PROTO}, {@link #TEXT}), for parameterised tests. */
+    public static Stream<Arguments> transportsAndModes() {
+        final List<Arguments> combinations = new ArrayList<>();
+        for (Transport transport : List.of(Transport.HTTP1, Transport.H2C)) {
+            for (String mode : List.of(PROTO, TEXT)) {
+                combinations.add(Arguments.of(transport, mode));
+            }
+        }
+        return combinations.stream();
     }
 
     /** Request headers of a gRPC-Web client in the given mode. */

@@ -27,13 +27,15 @@ import org.bouncycastle.jce.provider.BouncyCastleProvider;
 import org.bouncycastle.openssl.PKCS8Generator;
 import org.bouncycastle.openssl.jcajce.JcaPEMWriter;
 import org.bouncycastle.openssl.jcajce.JcaPKCS8Generator;
+import org.bouncycastle.openssl.jcajce.JcePEMEncryptorBuilder;
 import org.bouncycastle.openssl.jcajce.JceOpenSSLPKCS8EncryptorBuilder;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 import org.bouncycastle.util.io.pem.PemObject;
 
 /**
  * Keys and certificates made at test time with BouncyCastle, written as PEM in each form tools write keys:
- * PKCS#8 plain and encrypted, PKCS#1 (RSA) and SEC1 (EC, with or without its EC PARAMETERS block).
+ * PKCS#8 plain and encrypted, PKCS#1 (RSA) and SEC1 (EC, with or without its EC PARAMETERS block), and
+ * those two with OpenSSL's legacy encryption.
  */
 public final class TestKeys {
     private static final BouncyCastleProvider BC = new BouncyCastleProvider();
@@ -52,7 +54,13 @@ public final class TestKeys {
         /** {@code BEGIN PRIVATE KEY}. */
         PKCS8,
         /** {@code BEGIN ENCRYPTED PRIVATE KEY}: PBES2, AES-256-CBC, as openssl writes it. */
-        ENCRYPTED_PKCS8
+        ENCRYPTED_PKCS8,
+        /** PKCS#1 or SEC1 with OpenSSL's legacy {@code Proc-Type: 4,ENCRYPTED} header (AES-256-CBC). */
+        ENCRYPTED_TRADITIONAL;
+
+        public boolean encrypted() {
+            return this == ENCRYPTED_PKCS8 || this == ENCRYPTED_TRADITIONAL;
+        }
     }
 
     /** A key pair and the certificate issued for it. */
@@ -99,6 +107,8 @@ public final class TestKeys {
                     writeTraditional(writer, key);
                 }
                 case PKCS8 -> writer.writeObject(new JcaPKCS8Generator(key, null));
+                case ENCRYPTED_TRADITIONAL -> writer.writeObject(traditional(key), new JcePEMEncryptorBuilder(
+                        "AES-256-CBC").setProvider(BC).build(password.toCharArray()));
                 case ENCRYPTED_PKCS8 -> writer.writeObject(new JcaPKCS8Generator(
                         key, new JceOpenSSLPKCS8EncryptorBuilder(PKCS8Generator.AES_256_CBC)
                                 .setProvider(BC).setPassword(password.toCharArray()).build()));
@@ -107,17 +117,22 @@ public final class TestKeys {
         return out.toString();
     }
 
-    /**
-     * PKCS#1 for RSA (BouncyCastle's own writer); for EC, SEC1 with the named curve inside, as openssl and
-     * Go's {@code x509.MarshalECPrivateKey} write it (BouncyCastle's writer would leave the curve out).
-     */
     private static void writeTraditional(JcaPEMWriter writer, PrivateKey key) throws IOException {
+        writer.writeObject(traditional(key));
+    }
+
+    /**
+     * The key as BouncyCastle's writer turns into PKCS#1 (RSA) or SEC1 (EC); for EC with the named curve
+     * inside the SEC1 structure, as openssl and Go's {@code x509.MarshalECPrivateKey} write it (the JDK's
+     * encoding, which BouncyCastle would copy, leaves the curve out).
+     */
+    private static PrivateKeyInfo traditional(PrivateKey key) throws IOException {
+        final PrivateKeyInfo info = PrivateKeyInfo.getInstance(key.getEncoded());
         if (key instanceof ECPrivateKey ec) {
-            writer.writeObject(new PemObject("EC PRIVATE KEY", new org.bouncycastle.asn1.sec.ECPrivateKey(
-                    ec.getParams().getOrder().bitLength(), ec.getS(), curveOf(key)).getEncoded()));
-        } else {
-            writer.writeObject(key);
+            return new PrivateKeyInfo(info.getPrivateKeyAlgorithm(), new org.bouncycastle.asn1.sec.ECPrivateKey(
+                    ec.getParams().getOrder().bitLength(), ec.getS(), curveOf(key)));
         }
+        return info;
     }
 
     private static ASN1Primitive curveOf(PrivateKey key) {
