@@ -158,8 +158,8 @@ class StreamIndependenceTest {
             final int before = h2.send(h2.post(UNARY, GrpcWeb.headers(GrpcWeb.PROTO)), body("before"));
             // RFC 9113 section 8.2.2: connection-specific header fields make a request malformed, a stream
             // error of type PROTOCOL_ERROR. Its body follows right behind.
-            final int bad = h2.send(
-                    h2.post(UNARY, GrpcWeb.headers(GrpcWeb.PROTO).add("connection", "keep-alive")), body("bad"));
+            final int bad = h2.send(h2.post(UNARY, GrpcWeb.headers(GrpcWeb.PROTO).add("connection", "close")),
+                                    body("bad"));
             final int after = h2.send(h2.post(UNARY, GrpcWeb.headers(GrpcWeb.PROTO)), body("after"));
 
             assertThat(h2.await(bad, TIMEOUT).resetCode()).isEqualTo(RawHttp2Connection.PROTOCOL_ERROR);
