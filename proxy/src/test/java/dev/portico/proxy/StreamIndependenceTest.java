@@ -6,6 +6,7 @@ import com.google.common.util.concurrent.ListenableFuture;
 import dev.portico.proxy.testing.GrpcWeb;
 import dev.portico.proxy.testing.GrpcWebResponse;
 import dev.portico.proxy.testing.PorticoFixture;
+import dev.portico.proxy.testing.PrometheusScrape;
 import dev.portico.proxy.testing.RawHttp2Connection;
 import dev.portico.proxy.testing.TestBackend;
 import io.grpc.CallOptions;
@@ -18,6 +19,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.IntSupplier;
 import org.junit.jupiter.api.AfterAll;
@@ -91,6 +93,7 @@ class StreamIndependenceTest {
                                   TIMEOUT), "after");
             assertThat(h2.isOpen()).isTrue();
         }
+        assertThat(refusedStreams("refused_stream")).isGreaterThanOrEqualTo(MAX_CONCURRENT_STREAMS);
     }
 
     @Test
@@ -150,15 +153,17 @@ class StreamIndependenceTest {
 
     @Test
     void aStreamWithAConnectionHeaderIsResetAloneAndItsNeighboursFinish() throws Exception {
+        final double protocolErrorsBefore = refusedStreams("protocol_error");
         try (RawHttp2Connection h2 = RawHttp2Connection.connect(portico.port())) {
             final int before = h2.send(h2.post(UNARY, GrpcWeb.headers(GrpcWeb.PROTO)), body("before"));
             // RFC 9113 section 8.2.2: connection-specific header fields make a request malformed, a stream
             // error of type PROTOCOL_ERROR. Its body follows right behind.
-            final int bad = h2.send(
-                    h2.post(UNARY, GrpcWeb.headers(GrpcWeb.PROTO).add("connection", "keep-alive")), body("bad"));
+            final int bad = h2.send(h2.post(UNARY, GrpcWeb.headers(GrpcWeb.PROTO).add("connection", "close")),
+                                    body("bad"));
             final int after = h2.send(h2.post(UNARY, GrpcWeb.headers(GrpcWeb.PROTO)), body("after"));
 
             assertThat(h2.await(bad, TIMEOUT).resetCode()).isEqualTo(RawHttp2Connection.PROTOCOL_ERROR);
+            assertThat(refusedStreams("protocol_error")).isEqualTo(protocolErrorsBefore + 1);
             assertEchoed(h2.await(before, TIMEOUT), "before");
             assertEchoed(h2.await(after, TIMEOUT), "after");
             assertThat(h2.goAway()).isNull();
@@ -193,6 +198,12 @@ class StreamIndependenceTest {
         } finally {
             channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
         }
+    }
+
+    /** {@code portico_http2_streams_refused_total} for {@code reason}, 0 if none was counted yet. */
+    private static double refusedStreams(String reason) throws Exception {
+        return PrometheusScrape.fetch(portico.adminPort())
+                .value("portico_http2_streams_refused_total", Map.of("reason", reason)).orElse(0);
     }
 
     private static byte[] body(String text) {
