@@ -204,10 +204,13 @@ public final class PorticoServer implements AutoCloseable {
         final UpstreamPool calls = settings.health().grpcHealthService()
                 ? new LocalHealthPool(upstream, readiness, group) : upstream;
         final ProtocolDetector protocols = new ProtocolDetector(settings.connect(), schemas::knownTypes);
+        final ConnectionMetrics connectionMetrics = new ConnectionMetrics();
+        connectionMetrics.bindTo(registry);
         final ProxyRuntime runtime = new ProxyRuntime(
                 calls, new MethodDescriptors(10_000), protocols,
                 schemas, settings.limits(), settings.deadlines(), settings.connect(), settings.compression(),
-                settings.errors(), metrics, new ActiveCalls(settings.limits().maxCallsInFlight()));
+                settings.errors(), metrics, new ActiveCalls(settings.limits().maxCallsInFlight()),
+                settings.listen().timeouts(), connectionMetrics);
         final ActiveCalls activeCalls = runtime.activeCalls();
         activeCalls.bindTo(registry);
         final CorsPolicy cors = new CorsPolicy(settings.cors());
@@ -221,8 +224,6 @@ public final class PorticoServer implements AutoCloseable {
         boolean ok = false;
         try {
             final SslContext ssl = settings.tls().enabled() ? sslContext(settings.tls()) : null;
-            final ConnectionMetrics connectionMetrics = new ConnectionMetrics();
-            connectionMetrics.bindTo(registry);
             // Timeouts and limits of client connections, under one name so that they can be tuned together.
             final ThrottledLog connectionLog = new ThrottledLog(
                     LoggerFactory.getLogger("dev.portico.proxy.connections"), CLIENT_LOG_INTERVAL);

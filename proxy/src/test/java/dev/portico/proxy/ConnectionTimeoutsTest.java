@@ -257,6 +257,33 @@ class ConnectionTimeoutsTest {
     }
 
     @Test
+    void aGrpcWebMessageThatStopsHalfwayOverHttp2EndsOnlyItsCall() throws Exception {
+        final double before = timeouts("request_body");
+        try (RawHttp2Connection client = RawHttp2Connection.connect(fixture.port())) {
+            final int stalled = client.open(client.post(CLIENT_STREAM, GrpcWeb.headers(GrpcWeb.PROTO)));
+            // A frame header announcing 100 bytes, then 10 of them, then nothing: a call slot held by a client
+            // that owes the rest of a message.
+            final byte[] header = {0, 0, 0, 0, 100};
+            client.sendData(stalled, GrpcWeb.concat(header, new byte[10]), false);
+            final long start = System.nanoTime();
+
+            final RawHttp2Connection.StreamResult result = client.await(stalled, PATIENCE);
+            assertThat(since(start)).isBetween(REQUEST_BODY_IDLE.minusMillis(100),
+                                               REQUEST_BODY_IDLE.plus(PATIENCE));
+            assertThat(result.toResponse().headers().get("grpc-status")).isEqualTo("1"); // CANCELLED
+            assertThat(result.toResponse().headers().get("grpc-message")).contains("request-body-idle");
+            assertThat(timeouts("request_body")).isEqualTo(before + 1);
+
+            // The connection and its other streams carry on.
+            final int next = client.send(client.post(ECHO, GrpcWeb.headers(GrpcWeb.PROTO)),
+                                         GrpcWeb.frame(EchoRequest.newBuilder().setMessage("next").build()));
+            final GrpcWeb.Body body = GrpcWeb.parse(client.await(next, PATIENCE).data());
+            assertThat(body.messages(EchoResponse.parser()).get(0).getMessage()).isEqualTo("next");
+            assertThat(client.isOpen()).isTrue();
+        }
+    }
+
+    @Test
     void aBodyHeldBackByTheUpstreamIsNotTimedOut() throws Exception {
         final AtomicInteger received = new AtomicInteger();
         final CountDownLatch release = new CountDownLatch(1);

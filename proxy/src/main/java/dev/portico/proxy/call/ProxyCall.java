@@ -11,6 +11,7 @@ import dev.portico.proxy.protocol.RequestMeta;
 import dev.portico.proxy.schema.MethodSchema;
 import dev.portico.proxy.schema.RpcKind;
 import dev.portico.proxy.transport.ThrottledLog;
+import dev.portico.proxy.transport.TimeoutKind;
 import dev.portico.proxy.wire.Base64StreamDecoder;
 import dev.portico.proxy.wire.BodyEncoding;
 import dev.portico.proxy.wire.Compression;
@@ -30,9 +31,11 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.util.concurrent.EventExecutor;
 import java.time.Duration;
 import java.util.Optional;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -134,6 +137,10 @@ public final class ProxyCall implements UpstreamCall.Listener {
     /** A flush is queued on the event loop. */
     private boolean flushScheduled;
     private final Runnable flushTask = this::flushNow;
+    /** Since when Portico has been asking the client for more body, or -1 when it is not waiting. */
+    private long bodyAskedNanos = -1;
+    /** The pending check for a client stalling in the middle of its body (see {@link #askForBody}). */
+    private ScheduledFuture<?> bodyStallCheck;
 
     public ProxyCall(ChannelHandlerContext ctx, ClientProtocol protocol, RequestMeta meta,
                      PickResult.Picked target, ProxyRuntime runtime, EndListener endListener) {
@@ -266,6 +273,7 @@ public final class ProxyCall implements UpstreamCall.Listener {
     }
 
     private void feed(ByteBuf bytes, boolean last) {
+        bodyAskedNanos = -1;
         if (state == State.HALF_CLOSED || state == State.CLOSED) {
             bytes.release();
             return;
@@ -346,11 +354,51 @@ public final class ProxyCall implements UpstreamCall.Listener {
                 state = State.HALF_CLOSED;
                 upstream.halfClose();
             } else {
-                ctx.read();
+                askForBody();
             }
         } catch (ProtocolException e) {
             fail(e);
         }
+    }
+
+    /**
+     * Reads more of the body, and watches for a client that stalls while it owes some: on an HTTP/2 stream,
+     * in the middle of a message or before the end of a body that must come whole (one request message),
+     * no byte for {@code listen.timeouts.request-body-idle} ends the call. Between the messages of a stream
+     * a client may be quiet for as long as it likes. (HTTP/1.1 bodies are timed by the connection's
+     * RequestTimeouts.) The clock runs only while Portico is asking: backpressure never counts.
+     */
+    private void askForBody() {
+        if (bodyAskedNanos < 0) {
+            bodyAskedNanos = System.nanoTime();
+        }
+        ctx.read();
+        final long idleNanos = runtime.timeouts().requestBodyIdle().toNanos();
+        if (bodyStallCheck == null && idleNanos > 0 && owesBody()) {
+            bodyStallCheck = ctx.executor().schedule(this::checkBodyStall, idleNanos, TimeUnit.NANOSECONDS);
+        }
+    }
+
+    private boolean owesBody() {
+        return ctx.channel() instanceof Http2StreamChannel
+               && (deframer.holdsPartialMessage() || takesOneRequest());
+    }
+
+    private void checkBodyStall() {
+        bodyStallCheck = null;
+        if (state != State.OPEN || bodyAskedNanos < 0 || !owesBody()) {
+            return; // Done, or no longer owing: the next askForBody watches again.
+        }
+        final Duration idle = runtime.timeouts().requestBodyIdle();
+        final long waited = System.nanoTime() - bodyAskedNanos;
+        if (waited < idle.toNanos()) {
+            bodyStallCheck = ctx.executor().schedule(this::checkBodyStall, idle.toNanos() - waited,
+                                                     TimeUnit.NANOSECONDS);
+            return;
+        }
+        runtime.connectionEvents().timedOut(TimeoutKind.REQUEST_BODY);
+        fail(new ProtocolException(RpcCode.CANCELLED, "no request body byte for " + idle.toSeconds()
+                + " s while part of it was owed (listen.timeouts.request-body-idle)"));
     }
 
     /**
@@ -596,6 +644,10 @@ public final class ProxyCall implements UpstreamCall.Listener {
 
     /** Counts the call's end and frees its place among the calls in flight; once per call. */
     private void ended(RpcCode code) {
+        if (bodyStallCheck != null) {
+            bodyStallCheck.cancel(false);
+            bodyStallCheck = null;
+        }
         runtime.metrics().callEnded(protocol.tag(), meta.fullMethodName(), code, startNanos);
         runtime.activeCalls().release(this);
     }

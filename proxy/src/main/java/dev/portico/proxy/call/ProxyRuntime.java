@@ -7,9 +7,11 @@ import dev.portico.config.ConnectSettings;
 import dev.portico.config.DeadlineSettings;
 import dev.portico.config.ErrorSettings;
 import dev.portico.config.LimitSettings;
+import dev.portico.config.TimeoutSettings;
 import dev.portico.proxy.metrics.ProxyMetrics;
 import dev.portico.proxy.protocol.ProtocolDetector;
 import dev.portico.proxy.schema.SchemaRegistry;
+import dev.portico.proxy.transport.ConnectionEvents;
 import dev.portico.upstream.UpstreamPool;
 
 /**
@@ -19,7 +21,8 @@ import dev.portico.upstream.UpstreamPool;
 public record ProxyRuntime(UpstreamPool upstream, MethodDescriptors methods, ProtocolDetector protocols,
                            SchemaRegistry schemas, LimitSettings limits, DeadlineSettings deadlines,
                            ConnectSettings connect, CompressionSettings compression, ErrorSettings errors,
-                           ProxyMetrics metrics, ActiveCalls activeCalls) {
+                           ProxyMetrics metrics, ActiveCalls activeCalls, TimeoutSettings timeouts,
+                           ConnectionEvents connectionEvents) {
     public ProxyRuntime {
         requireNonNull(upstream, "upstream");
         requireNonNull(methods, "methods");
@@ -32,6 +35,8 @@ public record ProxyRuntime(UpstreamPool upstream, MethodDescriptors methods, Pro
         requireNonNull(errors, "errors");
         requireNonNull(metrics, "metrics");
         requireNonNull(activeCalls, "activeCalls");
+        requireNonNull(timeouts, "timeouts");
+        requireNonNull(connectionEvents, "connectionEvents");
     }
 
     /**

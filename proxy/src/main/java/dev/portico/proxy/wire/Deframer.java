@@ -13,6 +13,12 @@ public interface Deframer extends AutoCloseable {
     /** Asks for {@code n} more messages, delivered as soon as they are complete. */
     void request(int n) throws ProtocolException;
 
+    /**
+     * Whether part of a message has arrived and the rest is owed: for a whole-body deframer, until the body
+     * ended. A client that goes quiet now is stalling, not pausing between messages.
+     */
+    boolean holdsPartialMessage();
+
     /** The body ended; an incomplete message left over is an error. */
     void endOfInput() throws ProtocolException;
 

@@ -190,6 +190,12 @@ public final class MessageDeframer implements Deframer {
         }
     }
 
+    @Override
+    public boolean holdsPartialMessage() {
+        // Complete messages are delivered while there is demand: what stays buffered then is a partial one.
+        return state != State.CLOSED && bufferedBytes > 0 && !isStalled();
+    }
+
     /** Whether a complete message is buffered but cannot be delivered for lack of demand. */
     public boolean isStalled() {
         return state == State.BODY && demand == 0 && bufferedBytes >= length && !isEndFrame(flags);

@@ -74,6 +74,12 @@ public final class WholeBodyDeframer implements Deframer {
         }
     }
 
+    /** The whole body is one message: owed until it ends. */
+    @Override
+    public boolean holdsPartialMessage() {
+        return !ended;
+    }
+
     @Override
     public void close() {
         if (!closed) {
