@@ -55,7 +55,7 @@ final class PemReader {
     /** The one private key in {@code file}; {@code password} (null: none) decrypts an encrypted one. */
     static PrivateKey privateKey(Path file, char[] password) throws UnreadablePem {
         PrivateKeyInfo found = null;
-        try (Reader reader = Files.newBufferedReader(file, StandardCharsets.US_ASCII);
+        try (Reader reader = Files.newBufferedReader(file, StandardCharsets.ISO_8859_1);
              PEMParser parser = new PEMParser(reader)) {
             for (Object object = parser.readObject(); object != null; object = parser.readObject()) {
                 final PrivateKeyInfo info = keyInfo(object, password);
@@ -121,7 +121,7 @@ final class PemReader {
     static List<X509Certificate> certificates(Path file) throws UnreadablePem {
         final List<X509Certificate> certificates = new ArrayList<>();
         final JcaX509CertificateConverter converter = new JcaX509CertificateConverter();
-        try (Reader reader = Files.newBufferedReader(file, StandardCharsets.US_ASCII);
+        try (Reader reader = Files.newBufferedReader(file, StandardCharsets.ISO_8859_1);
              PEMParser parser = new PEMParser(reader)) {
             for (Object object = parser.readObject(); object != null; object = parser.readObject()) {
                 if (object instanceof X509CertificateHolder holder) {

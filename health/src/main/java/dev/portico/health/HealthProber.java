@@ -83,9 +83,17 @@ public final class HealthProber implements EndpointHealthChecker {
 
     private void run(Runnable task) {
         try {
-            executor.execute(task);
+            executor.execute(() -> {
+                try {
+                    task.run();
+                } catch (RuntimeException | Error e) {
+                    // An executor keeps a task's exception to itself: say it, or checks stop silently.
+                    log.warn("a health check task failed", e);
+                }
+            });
         } catch (RejectedExecutionException e) {
             // Closed: the pool is shutting down and closes the channels, which ends any call left.
+            log.debug("health prober closed, task dropped");
         }
     }
 

@@ -27,7 +27,6 @@ import dev.portico.proxy.protocol.ProtocolDetector;
 import dev.portico.proxy.schema.SchemaException;
 import dev.portico.proxy.schema.SchemaRegistry;
 import dev.portico.proxy.transport.ConnectionLimiter;
-import dev.portico.proxy.transport.Drain;
 import dev.portico.proxy.transport.FrontendInitializer;
 import dev.portico.proxy.transport.HandlerNames;
 import dev.portico.proxy.transport.RequestPipeline;
@@ -108,6 +107,7 @@ public final class PorticoServer implements AutoCloseable {
     private final Channel listener;
     /** Every open client connection, so that shutdown can close them before the upstream channels. */
     private final ChannelGroup clients;
+    private final FrontendInitializer frontend;
     private final AdminServer admin;
     private final PrometheusMeterRegistry registry;
     private final ActiveCalls calls;
@@ -116,13 +116,15 @@ public final class PorticoServer implements AutoCloseable {
     private final AtomicBoolean closed = new AtomicBoolean();
 
     private PorticoServer(PorticoSettings settings, UpstreamPool upstream, EventLoopGroup group, Channel listener,
-                          ChannelGroup clients, AdminServer admin, PrometheusMeterRegistry registry,
-                          ActiveCalls calls, SchemaRegistry schemas, Readiness readiness) {
+                          ChannelGroup clients, FrontendInitializer frontend, AdminServer admin,
+                          PrometheusMeterRegistry registry, ActiveCalls calls, SchemaRegistry schemas,
+                          Readiness readiness) {
         this.settings = settings;
         this.upstream = upstream;
         this.group = group;
         this.listener = listener;
         this.clients = clients;
+        this.frontend = frontend;
         this.admin = admin;
         this.registry = registry;
         this.calls = calls;
@@ -253,8 +255,8 @@ public final class PorticoServer implements AutoCloseable {
                     .channel();
             final AdminServer admin = settings.admin().enabled()
                     ? AdminServer.start(settings.admin(), registry, readiness, group, channelType) : null;
-            final PorticoServer server = new PorticoServer(settings, upstream, group, listener, clients, admin,
-                                                             registry, activeCalls, schemas, readiness);
+            final PorticoServer server = new PorticoServer(settings, upstream, group, listener, clients, frontend,
+                                                             admin, registry, activeCalls, schemas, readiness);
             final InetSocketAddress bound = (InetSocketAddress) listener.localAddress();
             log.info("Portico listening on {}://{}:{} ({}; transport {}){}", ssl == null ? "http" : "https",
                      bound.getHostString(), bound.getPort(), ssl == null ? "HTTP/1.1, h2c" : "TLS with ALPN h2, http/1.1",
@@ -362,7 +364,7 @@ public final class PorticoServer implements AutoCloseable {
         // First, so that health watchers (load balancers, probes) stop sending calls while the rest drains.
         readiness.markDraining();
         listener.close().syncUninterruptibly();
-        clients.forEach(Drain::start);
+        frontend.drain(clients);
         final long graceNanos = settings.listen().shutdownGracePeriod().toNanos();
         if (!awaitNoCalls(graceNanos)) {
             log.warn("shutting down: {} calls still in flight after the grace period of {}; ending them with "

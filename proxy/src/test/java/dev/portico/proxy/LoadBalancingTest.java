@@ -374,10 +374,12 @@ class LoadBalancingTest {
     // ---- no healthy endpoint ----
 
     @Test
-    void whenNoBackendIsHealthyCallsFailAtOnceWithUnavailableNamingTheCluster() throws Exception {
+    void whenNoBackendIsHealthyCallsFailAtOnceWithUnavailableNamingTheClusterWhenDetailsAreExposed()
+            throws Exception {
         final List<TestBackend> backends = threeBackends();
         final PoolPortico portico = keep(PoolPortico.start(
-                "portico.upstream { endpoints = " + endpoints(backends) + ", health-check.interval = 100ms }"));
+                "portico.upstream { endpoints = " + endpoints(backends) + ", health-check.interval = 100ms }\n"
+                + "portico.errors.expose-upstream-details = true"));
         portico.awaitAllHealthy();
         backends.forEach(b -> b.setServing(false));
         assertThat(eventually(Duration.ofSeconds(1), () -> !portico.server().readiness().check().ready())).isTrue();

@@ -90,6 +90,8 @@ final class EndpointPool {
     /** Channels of endpoints that left, still finishing their calls. */
     private final List<ManagedChannel> draining = new ArrayList<>();
     private ScheduledFuture<?> refresh;
+    /** A DNS resolution is running on the dns thread. */
+    private final AtomicBoolean resolving = new AtomicBoolean();
     private boolean panicking;
     private boolean closed;
 
@@ -134,12 +136,19 @@ final class EndpointPool {
         final boolean anyName = settings.endpoints().stream().anyMatch(t -> !isLiteral(t.host()));
         if (anyName) {
             final long interval = settings.dnsRefreshInterval().toNanos();
-            onControl(() -> refresh = control.scheduleWithFixedDelay(
-                    () -> dns.execute(() -> {
-                        final List<Resolution> answers = resolveAll();
-                        onControl(() -> apply(answers));
-                    }),
-                    interval, interval, TimeUnit.NANOSECONDS));
+            onControl(() -> refresh = control.scheduleWithFixedDelay(() -> {
+                // One resolution at a time: a slow name server skips rounds instead of queueing them.
+                if (resolving.compareAndSet(false, true)) {
+                    dns.execute(() -> {
+                        try {
+                            final List<Resolution> answers = resolveAll();
+                            onControl(() -> apply(answers));
+                        } finally {
+                            resolving.set(false);
+                        }
+                    });
+                }
+            }, interval, interval, TimeUnit.NANOSECONDS));
         }
     }
 
@@ -483,9 +492,16 @@ final class EndpointPool {
     /** Runs {@code task} on the control thread, unless the pool is closing. */
     private void onControl(Runnable task) {
         try {
-            control.execute(task);
+            control.execute(() -> {
+                try {
+                    task.run();
+                } catch (RuntimeException | Error e) {
+                    // An executor keeps a task's exception to itself: say it, or the pool stops updating silently.
+                    log.warn("upstream cluster {}: updating the endpoints failed", settings.name(), e);
+                }
+            });
         } catch (RejectedExecutionException e) {
-            // Closing: nothing to update any more.
+            log.debug("upstream cluster {}: closing, update dropped", settings.name());
         }
     }
 

@@ -16,6 +16,8 @@ public final class ActiveCalls implements MeterBinder {
     private final int max;
     private final AtomicInteger count = new AtomicInteger();
     private final Set<ProxyCall> calls = ConcurrentHashMap.newKeySet();
+    /** Shutdown ended the calls in flight: no more are admitted. */
+    private volatile boolean closed;
 
     public ActiveCalls(int max) {
         if (max < 1) {
@@ -26,6 +28,9 @@ public final class ActiveCalls implements MeterBinder {
 
     /** Reserves a place for a call about to start; false when the process already has its limit. */
     boolean tryReserve() {
+        if (closed) {
+            return false;
+        }
         if (count.incrementAndGet() > max) {
             count.decrementAndGet();
             return false;
@@ -56,15 +61,22 @@ public final class ActiveCalls implements MeterBinder {
         return count.get();
     }
 
+    /** Whether shutdown has ended the calls in flight (no more are admitted). */
+    boolean isClosed() {
+        return closed;
+    }
+
     public int max() {
         return max;
     }
 
     /**
-     * Ends every call still in flight with UNAVAILABLE, each on its own event loop: what shutdown does once
-     * the grace period is over, so that no call is cut without a status.
+     * Ends every call still in flight with UNAVAILABLE, each on its own event loop, and admits no more (they
+     * are shed with UNAVAILABLE): what shutdown does once the grace period is over, so that no call is cut
+     * without a status.
      */
     public void endAll(String reason) {
+        closed = true;
         for (ProxyCall call : calls) {
             call.executor().execute(() -> call.abort(reason));
         }

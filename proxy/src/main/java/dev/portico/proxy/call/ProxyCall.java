@@ -162,6 +162,9 @@ public final class ProxyCall implements UpstreamCall.Listener {
      */
     public void start() {
         assert ctx.executor().inEventLoop();
+        if (state != State.PENDING) {
+            return; // Reset before it started (rapid reset): no schema lookup, no upstream call.
+        }
         if (meta.codec() == Codec.PROTO && !meta.isGet()) {
             // Binary calls need no schema, and do not wait for one: a known schema (descriptor sets, or one
             // reflection cached) decides the request's cardinality at once; otherwise this starts the lookup

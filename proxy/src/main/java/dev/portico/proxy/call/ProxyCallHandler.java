@@ -216,6 +216,10 @@ public final class ProxyCallHandler extends ChannelInboundHandlerAdapter impleme
         }
         final ActiveCalls active = runtime.activeCalls();
         if (!active.tryReserve()) {
+            if (active.isClosed()) {
+                rejectInProtocol(request, protocol, meta, RpcCode.UNAVAILABLE, "Portico is shutting down");
+                return;
+            }
             // Shed before any upstream work, so that an overload costs as little as possible.
             runtime.metrics().shed(protocol.tag());
             rejectInProtocol(request, protocol, meta, RpcCode.UNAVAILABLE, "Portico is overloaded ("
@@ -233,7 +237,10 @@ public final class ProxyCallHandler extends ChannelInboundHandlerAdapter impleme
         }
         active.release(null);
         if (pick instanceof PickResult.NoEndpoint none) {
-            rejectInProtocol(request, protocol, meta, RpcCode.UNAVAILABLE, none.reason());
+            // The reason names the cluster's endpoints (addresses, DNS names): for the log, not the client.
+            throttledLog.warn("no-endpoint", "{} {}: {}", protocol.tag(), meta.fullMethodName(), none.reason());
+            rejectInProtocol(request, protocol, meta, RpcCode.UNAVAILABLE,
+                             runtime.errors().exposeUpstreamDetails() ? none.reason() : "no upstream available");
         } else if (pick instanceof PickResult.NoRoute none) {
             // No cluster serves the service: no upstream is asked.
             rejectInProtocol(request, protocol, meta, RpcCode.UNIMPLEMENTED, none.reason());

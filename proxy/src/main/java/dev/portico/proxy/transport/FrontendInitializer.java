@@ -55,6 +55,8 @@ public final class FrontendInitializer extends ChannelInitializer<SocketChannel>
     private final ResetFloodGuard resetFloods;
     private final Http2Metrics http2Metrics;
     private final TimeoutPolicy timeouts;
+    /** Shutdown began: connections that finish their TLS handshake from now on are drained at once. */
+    private volatile boolean draining;
 
     /** {@code sslContext} is null for cleartext. */
     public FrontendInitializer(SslContext sslContext, LimitSettings limits, FlowControlSettings flowControl,
@@ -67,6 +69,12 @@ public final class FrontendInitializer extends ChannelInitializer<SocketChannel>
         this.resetFloods = requireNonNull(resetFloods, "resetFloods");
         this.http2Metrics = requireNonNull(http2Metrics, "http2Metrics");
         this.timeouts = requireNonNull(timeouts, "timeouts");
+    }
+
+    /** Starts draining {@code connections}, and any connection still in its TLS handshake once it is done. */
+    public void drain(Iterable<? extends Channel> connections) {
+        draining = true;
+        connections.forEach(Drain::start);
     }
 
     @Override
@@ -213,6 +221,21 @@ public final class FrontendInitializer extends ChannelInitializer<SocketChannel>
             super(ApplicationProtocolNames.HTTP_1_1);
         }
 
+        /** Netty's own logs every failure with a stack trace; most are the client's doing. */
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) throws Exception {
+            if (cause instanceof java.io.IOException) {
+                LoggerFactory.getLogger(FrontendInitializer.class).debug("closing {}: {}", ctx.channel(),
+                                                                         cause.toString());
+                ctx.close();
+            } else if (ConnectionExceptions.causedByClient(cause)) {
+                TLS_FAILURES.warn("tls-failure", "closing {}: {}", ctx.channel(), cause);
+                ctx.close();
+            } else {
+                super.exceptionCaught(ctx, cause);
+            }
+        }
+
         /** A client that fails the TLS handshake (scanners, wrong trust) is worth one throttled line. */
         @Override
         protected void handshakeFailure(ChannelHandlerContext ctx, Throwable cause) {
@@ -233,6 +256,15 @@ public final class FrontendInitializer extends ChannelInitializer<SocketChannel>
             ctx.channel().config().setAutoRead(false);
             ctx.pipeline().addLast(newHttp1Codec());
             addHttp1RequestHandlers(ctx.pipeline());
+        }
+
+        @Override
+        public void handlerRemoved(ChannelHandlerContext ctx) throws Exception {
+            super.handlerRemoved(ctx); // Passes on what arrived with the handshake.
+            // A connection whose handshake outlived the start of a drain is drained as soon as it can be.
+            if (draining && ctx.channel().isActive()) {
+                Drain.start(ctx.channel());
+            }
         }
     }
 }
