@@ -129,6 +129,29 @@ class ConnectionTimeoutsTest {
     }
 
     @Test
+    void anHttp2StreamAnsweredBeforeItsBodyEndedIsResetSoTheConnectionCanGoIdle() throws Exception {
+        try (RawHttp2Connection client = RawHttp2Connection.connect(fixture.port())) {
+            // Refused from its head (415), with a body the client never ends.
+            final int refused = client.open(client.post(ECHO, new DefaultHttpHeaders().set("content-type",
+                                                                                            "text/nonsense")));
+            client.sendData(refused, new byte[] {1, 2, 3}, false);
+
+            final RawHttp2Connection.StreamResult result = client.await(refused, PATIENCE);
+            assertThat(result.status()).isEqualTo(415);
+            // RFC 9113 §8.1: RST_STREAM(NO_ERROR) after a complete response asks the client to stop sending.
+            final long deadline = System.nanoTime() + PATIENCE.toNanos();
+            while (client.snapshot(refused).resetCode() == null && System.nanoTime() - deadline < 0) {
+                Thread.sleep(10);
+            }
+            assertThat(client.snapshot(refused).resetCode()).isEqualTo(RawHttp2Connection.NO_ERROR);
+            // With no stream left open the connection is idle, and goes after the idle timeout.
+            final RawHttp2Connection.GoAway goAway = client.awaitClosed(IDLE.plus(PATIENCE));
+            assertThat(goAway).isNotNull();
+            assertThat(goAway.errorCode()).isEqualTo(RawHttp2Connection.NO_ERROR);
+        }
+    }
+
+    @Test
     void anHttp2ConnectionThatOpensNoStreamGetsGoAwayAfterTheRequestHeadTimeout() throws Exception {
         try (RawHttp2Connection client = RawHttp2Connection.connect(fixture.port())) {
             final long start = System.nanoTime();

@@ -1,8 +1,11 @@
 package dev.portico.proxy.transport;
 
+import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.codec.http2.DefaultHttp2ResetFrame;
+import io.netty.handler.codec.http2.Http2Error;
 import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.util.ReferenceCountUtil;
 
@@ -34,6 +37,14 @@ public final class AnsweredRequest {
      * connection is closed or the HTTP/2 stream reset), then read the next request.
      */
     public void discardRest(ChannelHandlerContext ctx) {
+        if (ctx.channel() instanceof Http2StreamChannel) {
+            // RFC 9113 §8.1: "the server MAY request that the client abort transmission of a request without
+            // error by sending a RST_STREAM with an error code of NO_ERROR after sending a complete response".
+            // A half-open stream left waiting for a body would keep its connection from ever being idle.
+            // What the client sent meanwhile is still read and dropped below, until the stream closes.
+            ctx.writeAndFlush(new DefaultHttp2ResetFrame(Http2Error.NO_ERROR))
+               .addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
+        }
         discarding = true;
         discarded = 0;
         ctx.read();
