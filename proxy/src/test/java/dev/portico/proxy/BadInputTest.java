@@ -123,7 +123,7 @@ class BadInputTest {
 
     @Test
     void http1HeadersOverTheLimitAreAnswered431AndTheConnectionCloses() throws Exception {
-        // The default portico.limits.max-header-list-bytes is 16 KiB; LimitsTest hits it to the byte.
+        // The default portico.limits.max-header-list-bytes is 8 KiB; LimitsTest hits it to the byte.
         final HttpHeaders headers = GrpcWeb.headers(GrpcWeb.PROTO).set("x-padding", "p".repeat(17 * 1024));
         try (RawWire wire = RawWire.open(Transport.HTTP1, portico.port())) {
             final TestHttpClient.Response response =
