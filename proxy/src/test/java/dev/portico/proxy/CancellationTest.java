@@ -6,6 +6,7 @@ import dev.portico.demo.v1.EchoRequest;
 import dev.portico.demo.v1.StreamRequest;
 import dev.portico.proxy.testing.GrpcWeb;
 import dev.portico.proxy.testing.PorticoFixture;
+import dev.portico.proxy.testing.RawHttp2Connection;
 import dev.portico.proxy.testing.TestHttpClient;
 import dev.portico.proxy.testing.Transport;
 import io.netty.handler.codec.http.HttpMethod;
@@ -14,6 +15,7 @@ import java.util.function.BooleanSupplier;
 import java.util.function.IntSupplier;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -22,6 +24,7 @@ import org.junit.jupiter.params.provider.EnumSource;
  * call at once: the backend itself sees the cancellation.
  */
 class CancellationTest {
+    private static final String ECHO = "/portico.demo.v1.DemoService/Echo";
     private static PorticoFixture fixture;
 
     @BeforeAll
@@ -88,6 +91,26 @@ class CancellationTest {
 
             awaitAtLeast(() -> fixture.backend().service().cancelledCalls(), cancelledBefore + 1);
         }
+    }
+
+    /**
+     * Streams the client resets while their bodies wait unread (the call not started yet): each stream's
+     * channel is closed and what it held released (the class's leak check fails otherwise), and none reaches
+     * the backend.
+     */
+    @Test
+    void streamsResetWithTheirBodyUnreadLeaveNothingBehind() throws Exception {
+        final int echoCallsBefore = fixture.backend().service().echoCalls();
+        try (RawHttp2Connection h2 = RawHttp2Connection.connect(fixture.port())) {
+            final byte[] body = GrpcWeb.frame(EchoRequest.newBuilder().setMessage("never read").build());
+            h2.openSendAndReset(h2.post(ECHO, GrpcWeb.headers(GrpcWeb.PROTO)), body, 50);
+
+            final int next = h2.send(h2.post(ECHO, GrpcWeb.headers(GrpcWeb.PROTO)),
+                                     GrpcWeb.frame(EchoRequest.newBuilder().setMessage("after").build()));
+            assertThat(GrpcWeb.parse(h2.await(next, Duration.ofSeconds(10)).data()).trailer("grpc-status"))
+                    .isEqualTo("0");
+        }
+        assertThat(fixture.backend().service().echoCalls() - echoCallsBefore).isEqualTo(1);
     }
 
     private static void awaitAtLeast(IntSupplier value, int expected) throws InterruptedException {

@@ -313,10 +313,17 @@ public final class ProxyCallHandler extends ChannelInboundHandlerAdapter impleme
 
     @Override
     public void userEventTriggered(ChannelHandlerContext context, Object evt) {
-        if (evt instanceof Http2ResetFrame && call != null) {
-            // The client reset the stream: cancel now rather than when the stream channel closes, a loop turn
-            // later, so that a call whose start is still queued (see startCall) never starts upstream.
-            call.cancel();
+        if (evt instanceof Http2ResetFrame) {
+            if (call != null) {
+                // The client reset the stream: cancel now rather than when the stream channel closes, a loop
+                // turn later, so that a call whose start is still queued (see startCall) never starts upstream.
+                call.cancel();
+            }
+            // Netty closes a reset stream's channel only once its queued frames were read, and reads are
+            // Portico's to ask for: close it now, which releases what the client sent before the reset.
+            context.fireUserEventTriggered(evt);
+            context.close();
+            return;
         }
         context.fireUserEventTriggered(evt);
     }

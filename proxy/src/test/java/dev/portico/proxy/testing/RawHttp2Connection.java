@@ -189,6 +189,24 @@ public final class RawHttp2Connection implements AutoCloseable {
         });
     }
 
+    /**
+     * Opens {@code count} streams, each with HEADERS, one DATA frame of {@code body} that does not end it, and
+     * RST_STREAM(CANCEL), all in one write: bodies the server has not read when the resets arrive.
+     */
+    public void openSendAndReset(Http2Headers headers, byte[] body, int count) throws InterruptedException {
+        onLoop(() -> {
+            for (int i = 0; i < count; i++) {
+                final int streamId = newStream();
+                handler.writer.writeHeaders(handler.ctx, streamId, headers, 0, false, handler.ctx.newPromise());
+                handler.writer.writeData(handler.ctx, streamId, Unpooled.wrappedBuffer(body), 0, false,
+                                         handler.ctx.newPromise());
+                handler.writer.writeRstStream(handler.ctx, streamId, CANCEL, handler.ctx.newPromise());
+            }
+            handler.ctx.flush();
+            return null;
+        });
+    }
+
     public void reset(int streamId, long errorCode) throws InterruptedException {
         onLoop(() -> {
             handler.writer.writeRstStream(handler.ctx, streamId, errorCode, handler.ctx.newPromise());
