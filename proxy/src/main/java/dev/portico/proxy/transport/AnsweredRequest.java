@@ -8,6 +8,7 @@ import io.netty.handler.codec.http2.DefaultHttp2ResetFrame;
 import io.netty.handler.codec.http2.Http2Error;
 import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.util.ReferenceCountUtil;
+import java.util.concurrent.TimeUnit;
 
 /**
  * For a handler that answers some requests itself (CORS preflights, the demo page): drops the rest of an
@@ -17,6 +18,8 @@ import io.netty.util.ReferenceCountUtil;
 public final class AnsweredRequest {
     /** Past this many discarded bytes the connection is closed instead: reading on would only waste it. */
     private static final long MAX_DISCARDED_BYTES = 1 << 20;
+    /** How long an answered HTTP/2 stream may go on sending before it is asked to stop. */
+    private static final long UNENDED_STREAM_RESET_MILLIS = 1000;
 
     private boolean discarding;
     private long discarded;
@@ -40,10 +43,14 @@ public final class AnsweredRequest {
         if (ctx.channel() instanceof Http2StreamChannel) {
             // RFC 9113 §8.1: "the server MAY request that the client abort transmission of a request without
             // error by sending a RST_STREAM with an error code of NO_ERROR after sending a complete response".
-            // A half-open stream left waiting for a body would keep its connection from ever being idle.
-            // What the client sent meanwhile is still read and dropped below, until the stream closes.
-            ctx.writeAndFlush(new DefaultHttp2ResetFrame(Http2Error.NO_ERROR))
-               .addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
+            // A half-open stream left waiting for a body would keep its connection from ever being idle; a
+            // client about to end its request (a preflight's empty end) gets a moment to do so first.
+            ctx.executor().schedule(() -> {
+                if (discarding && ctx.channel().isActive()) {
+                    ctx.writeAndFlush(new DefaultHttp2ResetFrame(Http2Error.NO_ERROR))
+                       .addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
+                }
+            }, UNENDED_STREAM_RESET_MILLIS, TimeUnit.MILLISECONDS);
         }
         discarding = true;
         discarded = 0;
