@@ -83,6 +83,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.BooleanSupplier;
 import java.util.function.Predicate;
 import javax.net.ssl.SSLException;
 import org.slf4j.Logger;
@@ -372,6 +373,9 @@ public final class PorticoServer implements AutoCloseable {
             calls.endAll("Portico is shutting down");
             awaitNoCalls(TimeUnit.SECONDS.toNanos(2));
         }
+        // A drained connection closes by itself once its last response is written and flushed (Http1Drain,
+        // Http2Drain); closing it before would cut the ends just written.
+        awaitClientsClosed(TimeUnit.SECONDS.toNanos(2));
         // Closing the client connections cancels whatever is left, so the upstream channels (which run on
         // the event loops, and close before them) have nothing to wait for.
         clients.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
@@ -386,8 +390,18 @@ public final class PorticoServer implements AutoCloseable {
 
     /** Waits up to {@code nanos} for the calls in flight to end; true if they did. */
     private boolean awaitNoCalls(long nanos) {
+        return await(() -> calls.size() == 0, nanos);
+    }
+
+    /** Waits up to {@code nanos} for the client connections to close. */
+    private void awaitClientsClosed(long nanos) {
+        await(clients::isEmpty, nanos);
+    }
+
+    /** Polls {@code done} until it holds or {@code nanos} passed; returns its last answer. */
+    private static boolean await(BooleanSupplier done, long nanos) {
         final long deadline = System.nanoTime() + nanos;
-        while (calls.size() > 0 && System.nanoTime() - deadline < 0) {
+        while (!done.getAsBoolean() && System.nanoTime() - deadline < 0) {
             try {
                 Thread.sleep(20);
             } catch (InterruptedException e) {
@@ -395,6 +409,6 @@ public final class PorticoServer implements AutoCloseable {
                 return false;
             }
         }
-        return calls.size() == 0;
+        return done.getAsBoolean();
     }
 }
