@@ -107,6 +107,7 @@ class GracefulDrainTest {
             // The one still open when the grace period ends gets UNAVAILABLE, in its trailer frame.
             final RawHttp2Connection.StreamResult cut = h2.await(longStream, Duration.ofSeconds(10));
             final Duration cutAfter = Duration.ofNanos(System.nanoTime() - shutdownStarted);
+            assertThat(cut.endStream()).as("%s; connection open %s; %s", cut, h2.isOpen(), h2.goAways()).isTrue();
             final GrpcWebResponse longResult = GrpcWebResponse.of(cut.toResponse(), GrpcWeb.PROTO);
             assertThat(longResult.code()).isEqualTo(14);
             assertThat(longResult.message()).isEqualTo("Portico is shutting down");

@@ -28,6 +28,8 @@ final class Http2Drain extends ChannelDuplexHandler {
     private static final long DRAIN_PING = 0x706f727469636f21L; // "portico!"
     /** A client that never answers the PING gets the final GOAWAY after this long anyway. */
     private static final long MAX_ROUND_TRIP_MILLIS = 1000;
+    /** How long the last writes get between their flush and the close. */
+    private static final long CLOSE_DELAY_MILLIS = 100;
 
     private final Http2FrameCodec codec;
     private boolean draining;
@@ -76,16 +78,29 @@ final class Http2Drain extends ChannelDuplexHandler {
            .addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
         final Http2Connection connection = codec.connection();
         if (connection.numActiveStreams() == 0) {
-            ctx.close();
+            closeSoon(ctx);
             return;
         }
         connection.addListener(new Http2ConnectionAdapter() {
             @Override
             public void onStreamClosed(Http2Stream stream) {
                 if (connection.numActiveStreams() == 0) {
-                    ctx.close();
+                    closeSoon(ctx);
                 }
             }
         });
+    }
+
+    /**
+     * Closes the connection once what its last streams wrote has left. A stream counts as closed as soon as
+     * its end is handed to the HTTP/2 encoder, whose flow controller may still hold it, and closing does not
+     * write that out: flush first (which does), and give the write a moment. Without this, the ends written
+     * at the end of the grace period were sometimes lost under load.
+     */
+    private static void closeSoon(ChannelHandlerContext ctx) {
+        ctx.flush();
+        ctx.executor().schedule(() -> {
+            ctx.close();
+        }, CLOSE_DELAY_MILLIS, TimeUnit.MILLISECONDS);
     }
 }
