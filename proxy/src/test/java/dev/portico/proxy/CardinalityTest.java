@@ -60,6 +60,7 @@ class CardinalityTest {
     private static final String NO_HEALTH_CHECKS = "portico.upstream.health-check.enabled = false";
 
     private static final AtomicInteger upstreamMessages = new AtomicInteger();
+    private static final AtomicInteger upstreamCalls = new AtomicInteger();
     private static ScheduledExecutorService timer;
     private static Server backend;
     private static PorticoFixture withSchema;
@@ -92,6 +93,7 @@ class CardinalityTest {
     @BeforeEach
     void resetCount() {
         upstreamMessages.set(0);
+        upstreamCalls.set(0);
     }
 
     // ---- gRPC-Web, binary and text ----
@@ -104,7 +106,7 @@ class CardinalityTest {
                                                       grpcWeb(mode, GrpcWeb.concat(echo("one"), echo("two"))));
 
         assertUnimplemented(response.headers(), "unary", "more than one");
-        assertThat(upstreamMessages.get()).isZero();
+        assertNothingWentUpstream();
     }
 
     @ParameterizedTest(name = "{0} {1}")
@@ -115,7 +117,7 @@ class CardinalityTest {
                                                       new byte[0]);
 
         assertUnimplemented(response.headers(), "server-streaming", "had none");
-        assertThat(upstreamMessages.get()).isZero();
+        assertNothingWentUpstream();
     }
 
     @ParameterizedTest
@@ -126,7 +128,7 @@ class CardinalityTest {
                                                       GrpcWeb.headers(GrpcWeb.PROTO), twoRequests);
 
         assertUnimplemented(response.headers(), "server-streaming", "more than one");
-        assertThat(upstreamMessages.get()).isZero();
+        assertNothingWentUpstream();
     }
 
     @Test
@@ -137,12 +139,12 @@ class CardinalityTest {
             exchange.write(echo("first"));
             // The first message is held until the body ends: the upstream has nothing yet.
             Thread.sleep(300);
-            assertThat(upstreamMessages.get()).isZero();
+            assertNothingWentUpstream();
             exchange.write(echo("second"));
             final TestHttpClient.Response response = exchange.awaitResponse(Duration.ofSeconds(10));
 
             assertUnimplemented(response.headers(), "unary", "more than one");
-            assertThat(upstreamMessages.get()).isZero();
+            assertNothingWentUpstream();
         }
     }
 
@@ -166,7 +168,7 @@ class CardinalityTest {
                                                       GrpcWeb.concat(echo("one"), echo("two")));
 
         assertUnimplemented(response.headers(), "unary", "more than one");
-        assertThat(upstreamMessages.get()).isZero();
+        assertNothingWentUpstream();
     }
 
     @Test
@@ -188,7 +190,7 @@ class CardinalityTest {
         final JsonObject error = ConnectWire.parseStream(response.body()).end().getAsJsonObject("error");
         assertThat(error.get("code").getAsString()).isEqualTo("unimplemented");
         assertThat(error.get("message").getAsString()).contains("unary method").contains("application/proto");
-        assertThat(upstreamMessages.get()).isZero();
+        assertNothingWentUpstream();
     }
 
     @ParameterizedTest
@@ -207,7 +209,7 @@ class CardinalityTest {
             assertThat(error.get("message").getAsString())
                     .contains("server-streaming").contains(body.length == 0 ? "had none" : "more than one");
         }
-        assertThat(upstreamMessages.get()).isZero();
+        assertNothingWentUpstream();
     }
 
     @Test
@@ -219,7 +221,7 @@ class CardinalityTest {
         final JsonObject error = ConnectWire.json(response.body());
         assertThat(error.get("code").getAsString()).isEqualTo("unimplemented");
         assertThat(error.get("message").getAsString()).contains("server-streaming").contains("application/connect+");
-        assertThat(upstreamMessages.get()).isZero();
+        assertNothingWentUpstream();
     }
 
     // ---- without a schema: as before, the upstream decides ----
@@ -292,11 +294,18 @@ class CardinalityTest {
     }
 
 
-    /** Counts every request message that reaches the backend's service. */
+    /** A refused call never reached the backend: not a message, not even its headers. */
+    private static void assertNothingWentUpstream() {
+        assertThat(upstreamMessages.get()).as("request messages upstream").isZero();
+        assertThat(upstreamCalls.get()).as("calls upstream").isZero();
+    }
+
+    /** Counts every call and every request message that reach the backend's service. */
     private static final class CountMessages implements ServerInterceptor {
         @Override
         public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers,
                                                            ServerCallHandler<Q, R> next) {
+            upstreamCalls.incrementAndGet();
             return new ForwardingServerCallListener.SimpleForwardingServerCallListener<>(
                     next.startCall(call, headers)) {
                 @Override

@@ -197,7 +197,9 @@ public final class ProxyCall implements UpstreamCall.Listener {
         }
         upstreamOptions = options;
         attempt = UpstreamAttempt.first(target);
-        startAttempt();
+        if (!takesOneRequest()) {
+            startAttempt();
+        } // else the call goes upstream once its one message and the body's end are in (see pumpRequest).
         if (meta.isGet()) {
             feed(Unpooled.wrappedBuffer(meta.inlineMessage()), true);
             ctx.read(); // The request's (empty) end, so that the connection can take the next request.
@@ -341,7 +343,7 @@ public final class ProxyCall implements UpstreamCall.Listener {
                 inputEnded = true;
                 deframer.endOfInput(); // A partial frame left over is an error.
             }
-            while (state == State.OPEN && !messageDemanded && deframeFailure == null && upstream.isReady()) {
+            while (state == State.OPEN && !messageDemanded && deframeFailure == null && takesMessages()) {
                 messageDemanded = true;
                 deframer.request(1);
             }
@@ -352,7 +354,15 @@ public final class ProxyCall implements UpstreamCall.Listener {
                 return; // Closed, or waiting for onReady.
             }
             if (inputEnded) {
-                // A message is wanted and none is left: the whole request went upstream.
+                // A message is wanted and none is left: the whole request is in.
+                if (upstream == null) {
+                    // One request message, held and checked: only now does anything of the call go upstream.
+                    checkHeldRequest();
+                    startAttempt();
+                }
+                if (!upstream.isReady()) {
+                    return; // onReady pumps again.
+                }
                 sendHeldRequest();
                 state = State.HALF_CLOSED;
                 upstream.halfClose();
@@ -405,9 +415,17 @@ public final class ProxyCall implements UpstreamCall.Listener {
     }
 
     /**
+     * Whether the next request message may be taken from the client: while the upstream call is ready for
+     * it, or, for a method that takes one request message, before the upstream call starts (it is held).
+     */
+    private boolean takesMessages() {
+        return upstream == null ? takesOneRequest() : upstream.isReady();
+    }
+
+    /**
      * The method takes exactly one request message (its schema is known and its request is not a stream):
-     * that message is held until the body ends, so that a body with none or more than one is refused before
-     * any message goes upstream.
+     * that message is held, and the upstream call started, only once the body ended, so that a body with
+     * none or more than one is refused before anything of the call goes upstream.
      */
     private boolean takesOneRequest() {
         return kind != null && kind.takesOneRequest();
@@ -418,14 +436,19 @@ public final class ProxyCall implements UpstreamCall.Listener {
         if (!takesOneRequest()) {
             return;
         }
+        checkHeldRequest();
+        final ByteBuf message = heldRequest;
+        heldRequest = null;
+        upstream.send(message);
+    }
+
+    /** For a method that takes one request message, at the body's end: that message must have come. */
+    private void checkHeldRequest() throws ProtocolException {
         if (heldRequest == null) {
             // Connect protocol: a unary or server-streaming call without its request is unimplemented.
             throw new ProtocolException(RpcCode.UNIMPLEMENTED, meta.fullMethodName() + " is a "
                     + kind.label() + " method and takes exactly one request message; the request had none");
         }
-        final ByteBuf message = heldRequest;
-        heldRequest = null;
-        upstream.send(message);
     }
 
     private void releaseHeldRequest() {
