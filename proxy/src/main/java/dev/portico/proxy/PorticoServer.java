@@ -78,7 +78,6 @@ import io.netty.handler.ssl.SupportedCipherSuiteFilter;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.lang.management.ManagementFactory;
 import java.net.InetSocketAddress;
-import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
@@ -97,8 +96,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class PorticoServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(PorticoServer.class);
-    /** Client mistakes and connection events of one kind are logged at most once per interval. */
-    private static final Duration CLIENT_LOG_INTERVAL = Duration.ofSeconds(10);
     /** File descriptors kept free of client connections by {@link #withinFileLimit}. */
     private static final long FILE_DESCRIPTOR_RESERVE = 256;
 
@@ -228,8 +225,7 @@ public final class PorticoServer implements AutoCloseable {
         try {
             final SslContext ssl = settings.tls().enabled() ? sslContext(settings.tls()) : null;
             // Timeouts and limits of client connections, under one name so that they can be tuned together.
-            final ThrottledLog connectionLog = new ThrottledLog(
-                    LoggerFactory.getLogger("dev.portico.proxy.connections"), CLIENT_LOG_INTERVAL);
+            final ThrottledLog connectionLog = new ThrottledLog(LoggerFactory.getLogger("dev.portico.proxy.connections"));
             final TimeoutPolicy timeouts = new TimeoutPolicy(
                     settings.listen().timeouts(), connectUnary(protocols), connectionMetrics, connectionLog);
             final FrontendInitializer frontend = new FrontendInitializer(

@@ -10,6 +10,7 @@ import dev.portico.proxy.protocol.JsonTranscoder;
 import dev.portico.proxy.protocol.RequestMeta;
 import dev.portico.proxy.schema.MethodSchema;
 import dev.portico.proxy.schema.RpcKind;
+import dev.portico.proxy.transport.ExpiryTimer;
 import dev.portico.proxy.transport.ThrottledLog;
 import dev.portico.proxy.transport.TimeoutKind;
 import dev.portico.proxy.wire.Base64StreamDecoder;
@@ -33,9 +34,7 @@ import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.util.concurrent.EventExecutor;
-import java.time.Duration;
 import java.util.Optional;
-import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -60,7 +59,7 @@ import org.slf4j.LoggerFactory;
 public final class ProxyCall implements UpstreamCall.Listener {
     private static final Logger log = LoggerFactory.getLogger(ProxyCall.class);
     /** Bad requests and upstream failures are logged at most once per kind and interval. */
-    private static final ThrottledLog throttledLog = new ThrottledLog(log, Duration.ofSeconds(10));
+    private static final ThrottledLog throttledLog = new ThrottledLog(log);
     /**
      * How many response messages may be asked for ahead of the client: about this many bytes' worth, by the
      * size of the largest message so far (8 before the first), at least one and at most
@@ -139,8 +138,8 @@ public final class ProxyCall implements UpstreamCall.Listener {
     private final Runnable flushTask = this::flushNow;
     /** Since when Portico has been asking the client for more body, or -1 when it is not waiting. */
     private long bodyAskedNanos = -1;
-    /** The pending check for a client stalling in the middle of its body (see {@link #askForBody}). */
-    private ScheduledFuture<?> bodyStallCheck;
+    /** Watches for a client stalling in the middle of its body (see {@link #askForBody}); made when needed. */
+    private ExpiryTimer bodyStall;
 
     public ProxyCall(ChannelHandlerContext ctx, ClientProtocol protocol, RequestMeta meta,
                      PickResult.Picked target, ProxyRuntime runtime, EndListener endListener) {
@@ -386,9 +385,11 @@ public final class ProxyCall implements UpstreamCall.Listener {
             bodyAskedNanos = System.nanoTime();
         }
         ctx.read();
-        final long idleNanos = runtime.timeouts().requestBodyIdle().toNanos();
-        if (bodyStallCheck == null && idleNanos > 0 && owesBody()) {
-            bodyStallCheck = ctx.executor().schedule(this::checkBodyStall, idleNanos, TimeUnit.NANOSECONDS);
+        if (!runtime.timeouts().requestBodyIdle().isZero() && owesBody()) {
+            if (bodyStall == null) {
+                bodyStall = new ExpiryTimer(ctx.executor(), this::bodyStallDeadline, this::bodyStalled);
+            }
+            bodyStall.update();
         }
     }
 
@@ -397,20 +398,18 @@ public final class ProxyCall implements UpstreamCall.Listener {
                && (deframer.holdsPartialMessage() || takesOneRequest());
     }
 
-    private void checkBodyStall() {
-        bodyStallCheck = null;
+    /** When a stalled body ends the call: {@code request-body-idle} after Portico asked, while it is owed. */
+    private long bodyStallDeadline() {
         if (state != State.OPEN || bodyAskedNanos < 0 || !owesBody()) {
-            return; // Done, or no longer owing: the next askForBody watches again.
+            return ExpiryTimer.NONE; // Done, or no longer owing: the next askForBody watches again.
         }
-        final Duration idle = runtime.timeouts().requestBodyIdle();
-        final long waited = System.nanoTime() - bodyAskedNanos;
-        if (waited < idle.toNanos()) {
-            bodyStallCheck = ctx.executor().schedule(this::checkBodyStall, idle.toNanos() - waited,
-                                                     TimeUnit.NANOSECONDS);
-            return;
-        }
+        return bodyAskedNanos + runtime.timeouts().requestBodyIdle().toNanos();
+    }
+
+    private void bodyStalled() {
         runtime.connectionEvents().timedOut(TimeoutKind.REQUEST_BODY);
-        fail(new ProtocolException(RpcCode.CANCELLED, "no request body byte for " + idle.toSeconds()
+        fail(new ProtocolException(RpcCode.CANCELLED, "no request body byte for "
+                + runtime.timeouts().requestBodyIdle().toSeconds()
                 + " s while part of it was owed (listen.timeouts.request-body-idle)"));
     }
 
@@ -670,9 +669,8 @@ public final class ProxyCall implements UpstreamCall.Listener {
 
     /** Counts the call's end and frees its place among the calls in flight; once per call. */
     private void ended(RpcCode code) {
-        if (bodyStallCheck != null) {
-            bodyStallCheck.cancel(false);
-            bodyStallCheck = null;
+        if (bodyStall != null) {
+            bodyStall.cancel();
         }
         runtime.metrics().callEnded(protocol.tag(), meta.fullMethodName(), code, startNanos);
         runtime.activeCalls().release(this);

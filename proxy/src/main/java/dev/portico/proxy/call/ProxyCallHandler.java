@@ -9,6 +9,7 @@ import dev.portico.proxy.protocol.GrpcProtocol;
 import dev.portico.proxy.protocol.ProtocolDetector;
 import dev.portico.proxy.protocol.RequestMeta;
 import dev.portico.proxy.transport.AnsweredRequest;
+import dev.portico.proxy.transport.ConnectionExceptions;
 import dev.portico.proxy.transport.PlainResponses;
 import dev.portico.proxy.transport.ThrottledLog;
 import dev.portico.proxy.wire.MediaType;
@@ -19,7 +20,6 @@ import io.grpc.Metadata;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.handler.codec.DecoderException;
 import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
@@ -32,11 +32,9 @@ import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
-import io.netty.handler.codec.http2.Http2Exception;
 import io.netty.handler.codec.http2.Http2ResetFrame;
 import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.util.ReferenceCountUtil;
-import java.time.Duration;
 import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -51,7 +49,7 @@ import org.slf4j.LoggerFactory;
 public final class ProxyCallHandler extends ChannelInboundHandlerAdapter implements ProxyCall.EndListener {
     private static final Logger log = LoggerFactory.getLogger(ProxyCallHandler.class);
     /** What clients get wrong is logged at most once per kind and interval, with a count. */
-    private static final ThrottledLog throttledLog = new ThrottledLog(log, Duration.ofSeconds(10));
+    private static final ThrottledLog throttledLog = new ThrottledLog(log);
 
     /** The method name a request whose head could not be parsed is counted under. */
     private static final String UNPARSED_METHOD = "(unparsed)";
@@ -338,18 +336,8 @@ public final class ProxyCallHandler extends ChannelInboundHandlerAdapter impleme
 
     @Override
     public void exceptionCaught(ChannelHandlerContext context, Throwable cause) {
-        if (cause instanceof java.io.IOException) {
-            // A client resetting its connection is ordinary (browsers, keep-alive pools): no stack trace.
-            log.debug("closing {}: {}", context.channel(), cause.toString());
-        } else if (cause instanceof Http2Exception) {
-            // The client broke HTTP/2 on this stream (flow control, frame order): the stream alone is reset.
-            throttledLog.warn("http2-stream-error", "resetting {}: {}", context.channel(), cause);
-        } else if (cause instanceof DecoderException) {
-            // Bytes a client sent that the HTTP codec could not take: the client's mistake, said in one line.
-            throttledLog.warn("undecodable-input", "closing {}: {}", context.channel(), cause);
-        } else {
-            log.warn("closing {} after an error", context.channel(), cause);
-        }
+        // On an HTTP/2 stream, closing resets the stream alone.
+        ConnectionExceptions.report(context.channel(), cause);
         context.close().addListener(ChannelFutureListener.FIRE_EXCEPTION_ON_FAILURE);
     }
 

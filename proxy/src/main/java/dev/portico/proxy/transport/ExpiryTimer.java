@@ -12,9 +12,9 @@ import java.util.function.LongSupplier;
  * with every byte that arrives) it schedules itself again for what is left. So progress costs no timer
  * operation at all, as with Netty's IdleStateHandler. Confined to the channel's event loop.
  */
-final class ExpiryTimer {
+public final class ExpiryTimer {
     /** No deadline now. */
-    static final long NONE = Long.MIN_VALUE;
+    public static final long NONE = Long.MIN_VALUE;
 
     private final EventExecutor executor;
     private final LongSupplier deadline;
@@ -23,14 +23,14 @@ final class ExpiryTimer {
     private ScheduledFuture<?> scheduled;
     private long scheduledFor;
 
-    ExpiryTimer(EventExecutor executor, LongSupplier deadline, Runnable onExpiry) {
+    public ExpiryTimer(EventExecutor executor, LongSupplier deadline, Runnable onExpiry) {
         this.executor = executor;
         this.deadline = deadline;
         this.onExpiry = onExpiry;
     }
 
     /** Makes sure the timer runs no later than the current deadline. */
-    void update() {
+    public void update() {
         final long due = deadline.getAsLong();
         if (due == NONE || scheduled != null && scheduledFor - due <= 0) {
             return;
@@ -39,7 +39,7 @@ final class ExpiryTimer {
         schedule(due);
     }
 
-    void cancel() {
+    public void cancel() {
         if (scheduled != null) {
             scheduled.cancel(false);
             scheduled = null;

@@ -31,7 +31,6 @@ import io.netty.handler.ssl.ApplicationProtocolNames;
 import io.netty.handler.ssl.ApplicationProtocolNegotiationHandler;
 import io.netty.handler.ssl.SslContext;
 import io.netty.util.AsciiString;
-import java.time.Duration;
 import org.slf4j.LoggerFactory;
 
 /**
@@ -46,7 +45,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class FrontendInitializer extends ChannelInitializer<SocketChannel> {
     private static final ThrottledLog TLS_FAILURES =
-            new ThrottledLog(LoggerFactory.getLogger(FrontendInitializer.class), Duration.ofSeconds(10));
+            new ThrottledLog(LoggerFactory.getLogger(FrontendInitializer.class));
 
     private final SslContext sslContext;
     private final LimitSettings limits;
@@ -224,12 +223,8 @@ public final class FrontendInitializer extends ChannelInitializer<SocketChannel>
         /** Netty's own logs every failure with a stack trace; most are the client's doing. */
         @Override
         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) throws Exception {
-            if (cause instanceof java.io.IOException) {
-                LoggerFactory.getLogger(FrontendInitializer.class).debug("closing {}: {}", ctx.channel(),
-                                                                         cause.toString());
-                ctx.close();
-            } else if (ConnectionExceptions.causedByClient(cause)) {
-                TLS_FAILURES.warn("tls-failure", "closing {}: {}", ctx.channel(), cause);
+            if (ConnectionExceptions.causedByClient(cause)) {
+                ConnectionExceptions.report(ctx.channel(), cause);
                 ctx.close();
             } else {
                 super.exceptionCaught(ctx, cause);

@@ -11,7 +11,6 @@ import io.netty.handler.codec.http2.Http2Exception;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
-import java.time.Duration;
 import org.slf4j.LoggerFactory;
 
 /**
@@ -25,7 +24,7 @@ import org.slf4j.LoggerFactory;
 public final class ResetFloodGuard {
     /** Flooding clients are logged at most once per interval, with a count. */
     private static final ThrottledLog log =
-            new ThrottledLog(LoggerFactory.getLogger(ResetFloodGuard.class), Duration.ofSeconds(10));
+            new ThrottledLog(LoggerFactory.getLogger(ResetFloodGuard.class));
 
     private final ResetFloodSettings settings;
     private final Http2Metrics metrics;

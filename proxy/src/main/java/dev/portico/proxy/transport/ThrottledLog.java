@@ -18,9 +18,17 @@ import org.slf4j.Logger;
  * bounded. Thread-safe.
  */
 public final class ThrottledLog {
+    /** How often each kind of event is logged at most: what the README promises operators. */
+    public static final Duration INTERVAL = Duration.ofSeconds(10);
+
     private final Logger log;
     private final long intervalNanos;
     private final Map<String, Window> windows = new ConcurrentHashMap<>();
+
+    /** Logs to {@code log} at most once per {@link #INTERVAL} per kind. */
+    public ThrottledLog(Logger log) {
+        this(log, INTERVAL);
+    }
 
     public ThrottledLog(Logger log, Duration interval) {
         this.log = requireNonNull(log, "log");
