@@ -16,11 +16,9 @@ import dev.portico.proxy.testing.StallingService;
 import dev.portico.proxy.testing.TestHttpClient;
 import dev.portico.proxy.testing.Transport;
 import io.grpc.Server;
-import io.grpc.netty.NettyServerBuilder;
 import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
 import java.io.IOException;
-import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Map;
@@ -222,12 +220,7 @@ class ConnectionTimeoutsTest {
             assertThat(client.snapshot(slow).resetCode()).isEqualTo(RawHttp2Connection.CANCEL);
             assertThat(took).isBetween(REQUEST_BODY.minusMillis(100), REQUEST_BODY.plus(PATIENCE));
 
-            // The connection and its other streams carry on.
-            final int next = client.send(client.post(ECHO, GrpcWeb.headers(GrpcWeb.PROTO)),
-                                         GrpcWeb.frame(EchoRequest.newBuilder().setMessage("next").build()));
-            final GrpcWeb.Body body = GrpcWeb.parse(client.await(next, PATIENCE).data());
-            assertThat(body.messages(EchoResponse.parser()).get(0).getMessage()).isEqualTo("next");
-            assertThat(client.isOpen()).isTrue();
+            assertTheConnectionCarriesOn(client);
         }
     }
 
@@ -297,12 +290,7 @@ class ConnectionTimeoutsTest {
             assertThat(result.toResponse().headers().get("grpc-message")).contains("request-body-idle");
             assertThat(timeouts("request_body")).isEqualTo(before + 1);
 
-            // The connection and its other streams carry on.
-            final int next = client.send(client.post(ECHO, GrpcWeb.headers(GrpcWeb.PROTO)),
-                                         GrpcWeb.frame(EchoRequest.newBuilder().setMessage("next").build()));
-            final GrpcWeb.Body body = GrpcWeb.parse(client.await(next, PATIENCE).data());
-            assertThat(body.messages(EchoResponse.parser()).get(0).getMessage()).isEqualTo("next");
-            assertThat(client.isOpen()).isTrue();
+            assertTheConnectionCarriesOn(client);
         }
     }
 
@@ -310,10 +298,7 @@ class ConnectionTimeoutsTest {
     void aBodyHeldBackByTheUpstreamIsNotTimedOut() throws Exception {
         final AtomicInteger received = new AtomicInteger();
         final CountDownLatch release = new CountDownLatch(1);
-        final Server stalling = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
-                .addService(new StallingService(received, release))
-                .build()
-                .start();
+        final Server stalling = StallingService.serve(received, release);
         try (PorticoFixture portico =
                      PorticoFixture.startInFrontOf(stalling.getPort(), TIMEOUTS).awaitReady(READY);
              TestHttpClient client = portico.connect(Transport.HTTP1)) {
@@ -355,6 +340,15 @@ class ConnectionTimeoutsTest {
 
     private static Duration since(long startNanos) {
         return Duration.ofNanos(System.nanoTime() - startNanos);
+    }
+
+    /** The connection and its other streams carry on: a new call on it is served. */
+    private static void assertTheConnectionCarriesOn(RawHttp2Connection client) throws Exception {
+        final int next = client.send(client.post(ECHO, GrpcWeb.headers(GrpcWeb.PROTO)),
+                                     GrpcWeb.frame(EchoRequest.newBuilder().setMessage("next").build()));
+        final GrpcWeb.Body body = GrpcWeb.parse(client.await(next, PATIENCE).data());
+        assertThat(body.messages(EchoResponse.parser()).get(0).getMessage()).isEqualTo("next");
+        assertThat(client.isOpen()).isTrue();
     }
 
     private static double timeouts(String kind) throws Exception {

@@ -12,9 +12,7 @@ import dev.portico.proxy.testing.StallingService;
 import dev.portico.proxy.testing.TestHttpClient;
 import dev.portico.proxy.testing.Transport;
 import io.grpc.Server;
-import io.grpc.netty.NettyServerBuilder;
 import io.netty.handler.codec.http.HttpMethod;
-import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -59,10 +57,7 @@ class FlowControlTest {
     void aSlowUpstreamStopsPorticoReadingTheRequestBodyButNotOtherStreams() throws Exception {
         final AtomicInteger received = new AtomicInteger();
         final CountDownLatch release = new CountDownLatch(1);
-        final Server stalling = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
-                .addService(new StallingService(received, release))
-                .build()
-                .start();
+        final Server stalling = StallingService.serve(received, release);
         try (PorticoFixture fixture = PorticoFixture.startInFrontOf(stalling.getPort(), "");
              TestHttpClient client = fixture.connect(Transport.H2C)) {
             final TestHttpClient.Exchange upload = client.open(

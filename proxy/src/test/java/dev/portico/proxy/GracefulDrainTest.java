@@ -74,7 +74,7 @@ class GracefulDrainTest {
                                                                        GrpcWeb.headers(GrpcWeb.PROTO));
             http1Slow.writeAndEnd(GrpcWeb.frame(EchoRequest.newBuilder().setMessage("slow").setSleepMs(800)
                                                         .build()));
-            awaitActiveCalls(6);
+            portico.awaitActiveCalls(6);
 
             final long shutdownStarted = System.nanoTime();
             final CompletableFuture<Void> shutdown = CompletableFuture.runAsync(portico.portico()::close);
@@ -132,7 +132,7 @@ class GracefulDrainTest {
         try (RawHttp2Connection h2 = RawHttp2Connection.connect(portico.port())) {
             final int held = h2.send(h2.post(SERVER_STREAM, GrpcWeb.headers(GrpcWeb.PROTO)),
                                      streamRequest(3, 500));
-            awaitActiveCalls(1);
+            portico.awaitActiveCalls(1);
             final CompletableFuture<Void> shutdown = CompletableFuture.runAsync(portico.portico()::close);
             awaitGoAways(h2, 2);
 
@@ -180,14 +180,6 @@ class GracefulDrainTest {
         final long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
         while (h2.goAways().size() < count) {
             assertThat(System.nanoTime() - deadline).as("%d GOAWAY frames arrive", count).isNegative();
-            Thread.sleep(10);
-        }
-    }
-
-    private void awaitActiveCalls(int expected) throws InterruptedException {
-        final long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-        while (portico.portico().activeCalls() != expected) {
-            assertThat(System.nanoTime() - deadline).as("calls in flight reach %d", expected).isNegative();
             Thread.sleep(10);
         }
     }

@@ -55,7 +55,7 @@ class LoadSheddingTest {
                                                            .setSleepMs(SLOW_CALL_MILLIS).build()));
                 inFlight.add(exchange);
             }
-            awaitActiveCalls(MAX_CALLS);
+            portico.awaitActiveCalls(MAX_CALLS);
 
             final long started = System.nanoTime();
             final GrpcWebResponse shedWeb = GrpcWebResponse.of(
@@ -80,7 +80,7 @@ class LoadSheddingTest {
                         exchange.awaitResponse(Duration.ofSeconds(15)), GrpcWeb.PROTO);
                 assertThat(response.code()).isZero();
             }
-            awaitActiveCalls(0);
+            portico.awaitActiveCalls(0);
 
             // Places are free again: the same connections are served.
             final GrpcWebResponse after = GrpcWebResponse.of(
@@ -95,13 +95,5 @@ class LoadSheddingTest {
         assertThat(scrape.value("portico_calls_shed_total", Map.of("protocol", "grpc-web"))).hasValue(1.0);
         // The shed calls never reached the backend: only the three slow ones and the last one did.
         assertThat(portico.backend().service().echoCalls()).isEqualTo(MAX_CALLS + 1);
-    }
-
-    private void awaitActiveCalls(int expected) throws InterruptedException {
-        final long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-        while (portico.portico().activeCalls() != expected) {
-            assertThat(System.nanoTime() - deadline).as("calls in flight reach %d", expected).isNegative();
-            Thread.sleep(10);
-        }
     }
 }

@@ -120,6 +120,17 @@ public final class PorticoFixture implements AutoCloseable {
         return this;
     }
 
+    /** Waits up to 10 s for exactly {@code expected} calls in flight through Portico. */
+    public void awaitActiveCalls(int expected) throws InterruptedException {
+        final long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (portico.activeCalls() != expected) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("calls in flight: " + portico.activeCalls() + ", expected " + expected);
+            }
+            Thread.sleep(10);
+        }
+    }
+
     public TestHttpClient connect(Transport transport) throws InterruptedException {
         return TestHttpClient.connect(transport, port());
     }

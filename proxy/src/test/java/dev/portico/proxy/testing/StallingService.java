@@ -3,8 +3,12 @@ package dev.portico.proxy.testing;
 import dev.portico.demo.v1.DemoServiceGrpc;
 import dev.portico.demo.v1.EchoRequest;
 import dev.portico.demo.v1.EchoResponse;
+import io.grpc.Server;
+import io.grpc.netty.NettyServerBuilder;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
+import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -16,6 +20,14 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class StallingService extends DemoServiceGrpc.DemoServiceImplBase {
     private final AtomicInteger received;
     private final CountDownLatch release;
+
+    /** A grpc-java server on 127.0.0.1 (an ephemeral port) serving a stalling service; the caller stops it. */
+    public static Server serve(AtomicInteger received, CountDownLatch release) throws IOException {
+        return NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
+                .addService(new StallingService(received, release))
+                .build()
+                .start();
+    }
 
     public StallingService(AtomicInteger received, CountDownLatch release) {
         this.received = received;
