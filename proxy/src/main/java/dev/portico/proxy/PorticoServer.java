@@ -12,10 +12,13 @@ import dev.portico.health.Readiness;
 import dev.portico.proxy.admin.AdminServer;
 import dev.portico.proxy.call.ActiveCalls;
 import dev.portico.proxy.call.MethodDescriptors;
+import dev.portico.proxy.call.Http2CallListener;
 import dev.portico.proxy.call.ProxyCallHandler;
+import dev.portico.proxy.call.RequestRouter;
 import dev.portico.proxy.call.ProxyRuntime;
 import dev.portico.proxy.cors.CorsHandler;
 import dev.portico.proxy.cors.CorsPolicy;
+import dev.portico.proxy.cors.CorsResponses;
 import dev.portico.proxy.demo.DemoPageHandler;
 import dev.portico.proxy.health.LocalHealthPool;
 import dev.portico.proxy.metrics.ConnectionMetrics;
@@ -29,6 +32,8 @@ import dev.portico.proxy.schema.SchemaRegistry;
 import dev.portico.proxy.transport.ConnectionLimiter;
 import dev.portico.proxy.transport.FrontendInitializer;
 import dev.portico.proxy.transport.HandlerNames;
+import dev.portico.proxy.transport.CallExchange;
+import dev.portico.proxy.transport.ExchangeListener;
 import dev.portico.proxy.transport.RequestPipeline;
 import dev.portico.proxy.transport.ResetFloodGuard;
 import dev.portico.proxy.transport.ThrottledLog;
@@ -53,6 +58,7 @@ import io.netty.buffer.ByteBufAllocatorMetricProvider;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.ChannelPipeline;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.ServerChannel;
@@ -213,13 +219,22 @@ public final class PorticoServer implements AutoCloseable {
                 settings.listen().timeouts(), connectionMetrics);
         final ActiveCalls activeCalls = runtime.activeCalls();
         activeCalls.bindTo(registry);
-        final CorsPolicy cors = new CorsPolicy(settings.cors());
-        final RequestPipeline requestPipeline = pipeline -> {
-            pipeline.addLast(HandlerNames.CORS, new CorsHandler(cors));
-            if (demoPage) {
-                pipeline.addLast(HandlerNames.DEMO_PAGE, new DemoPageHandler());
+        final CorsResponses cors = new CorsResponses(new CorsPolicy(settings.cors()));
+        final RequestRouter router = new RequestRouter(runtime);
+        final RequestPipeline requestPipeline = new RequestPipeline() {
+            @Override
+            public void addTo(ChannelPipeline pipeline) {
+                pipeline.addLast(HandlerNames.CORS, new CorsHandler(cors));
+                if (demoPage) {
+                    pipeline.addLast(HandlerNames.DEMO_PAGE, new DemoPageHandler());
+                }
+                pipeline.addLast(HandlerNames.PROXY_CALL, new ProxyCallHandler(router));
             }
-            pipeline.addLast(HandlerNames.PROXY_CALL, new ProxyCallHandler(runtime));
+
+            @Override
+            public ExchangeListener open(CallExchange stream) {
+                return new Http2CallListener(stream, router, cors, demoPage);
+            }
         };
         boolean ok = false;
         try {

@@ -10,6 +10,7 @@ import dev.portico.proxy.protocol.JsonTranscoder;
 import dev.portico.proxy.protocol.RequestMeta;
 import dev.portico.proxy.schema.MethodSchema;
 import dev.portico.proxy.schema.RpcKind;
+import dev.portico.proxy.transport.CallExchange;
 import dev.portico.proxy.transport.ExpiryTimer;
 import dev.portico.proxy.transport.ThrottledLog;
 import dev.portico.proxy.transport.TimeoutKind;
@@ -28,11 +29,7 @@ import io.grpc.Status;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.Unpooled;
-import io.netty.channel.ChannelFutureListener;
-import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.DefaultHttpContent;
-import io.netty.handler.codec.http.HttpContent;
-import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.util.concurrent.EventExecutor;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
@@ -42,7 +39,7 @@ import org.slf4j.LoggerFactory;
 /**
  * One client request proxied as one native gRPC call.
  *
- * <p><b>Thread:</b> confined to the client channel's event loop; grpc-java calls back on that loop too, and
+ * <p><b>Thread:</b> confined to the client exchange's event loop; grpc-java calls back on that loop too, and
  * the schema lookup hands its result over to it.
  *
  * <p><b>Backpressure:</b> the client's body is read only while the upstream call is ready for another
@@ -91,7 +88,7 @@ public final class ProxyCall implements UpstreamCall.Listener {
         void onCallEnded(boolean responseWritten);
     }
 
-    private final ChannelHandlerContext ctx;
+    private final CallExchange exchange;
     private final ByteBufAllocator alloc;
     private final ClientProtocol protocol;
     private final RequestMeta meta;
@@ -141,10 +138,10 @@ public final class ProxyCall implements UpstreamCall.Listener {
     /** Watches for a client stalling in the middle of its body (see {@link #askForBody}); made when needed. */
     private ExpiryTimer bodyStall;
 
-    public ProxyCall(ChannelHandlerContext ctx, ClientProtocol protocol, RequestMeta meta,
+    public ProxyCall(CallExchange exchange, ClientProtocol protocol, RequestMeta meta,
                      PickResult.Picked target, ProxyRuntime runtime, EndListener endListener) {
-        this.ctx = requireNonNull(ctx, "ctx");
-        this.alloc = ctx.alloc();
+        this.exchange = requireNonNull(exchange, "exchange");
+        this.alloc = exchange.alloc();
         this.protocol = requireNonNull(protocol, "protocol");
         this.meta = requireNonNull(meta, "meta");
         this.target = requireNonNull(target, "target");
@@ -160,7 +157,7 @@ public final class ProxyCall implements UpstreamCall.Listener {
      * codec, or a Connect GET, which only methods without side effects may take).
      */
     public void start() {
-        assert ctx.executor().inEventLoop();
+        assert exchange.eventLoop().inEventLoop();
         if (state != State.PENDING) {
             return; // Reset before it started (rapid reset): no schema lookup, no upstream call.
         }
@@ -171,7 +168,7 @@ public final class ProxyCall implements UpstreamCall.Listener {
             startUpstream(runtime.schemas().lookup(meta.fullMethodName()).getNow(Optional.empty()));
             return;
         }
-        runtime.schemas().lookup(meta.fullMethodName()).whenComplete((schema, error) -> ctx.executor().execute(
+        runtime.schemas().lookup(meta.fullMethodName()).whenComplete((schema, error) -> exchange.eventLoop().execute(
                 () -> startUpstream(schema == null ? Optional.empty() : schema)));
     }
 
@@ -187,7 +184,7 @@ public final class ProxyCall implements UpstreamCall.Listener {
         }
         state = State.OPEN;
         CallOptions options = CallOptions.DEFAULT
-                .withExecutor(ctx.channel().eventLoop())
+                .withExecutor(exchange.eventLoop())
                 .withMaxInboundMessageSize(runtime.limits().maxMessageBytes())
                 .withMaxOutboundMessageSize(runtime.limits().maxMessageBytes());
         final long timeoutNanos = runtime.effectiveTimeoutNanos(meta.timeoutNanos());
@@ -201,7 +198,7 @@ public final class ProxyCall implements UpstreamCall.Listener {
         } // else the call goes upstream once its one message and the body's end are in (see pumpRequest).
         if (meta.isGet()) {
             feed(Unpooled.wrappedBuffer(meta.inlineMessage()), true);
-            ctx.read(); // The request's (empty) end, so that the connection can take the next request.
+            exchange.read(); // The request's (empty) end, so that the connection can take the next request.
         } else {
             pumpRequest();
         }
@@ -268,12 +265,12 @@ public final class ProxyCall implements UpstreamCall.Listener {
     }
 
     /** Takes ownership of {@code content}: a piece of the request body, {@code last} for the final one. */
-    public void onRequestContent(HttpContent content, boolean last) {
+    public void onRequestContent(ByteBuf content, boolean last) {
         if (meta.isGet()) {
             content.release(); // A GET's message is in its URL; the body must be empty.
             return;
         }
-        feed(content.content(), last);
+        feed(content, last);
     }
 
     private void feed(ByteBuf bytes, boolean last) {
@@ -308,7 +305,7 @@ public final class ProxyCall implements UpstreamCall.Listener {
      * message beyond the write-buffer high-water mark.
      */
     private void requestResponses() {
-        if (state == State.CLOSED || upstream == null || !ctx.channel().isWritable()) {
+        if (state == State.CLOSED || upstream == null || !exchange.isWritable()) {
             return;
         }
         final int window = largestResponseBytes == 0 ? FIRST_RESPONSE_WINDOW
@@ -384,17 +381,17 @@ public final class ProxyCall implements UpstreamCall.Listener {
         if (bodyAskedNanos < 0) {
             bodyAskedNanos = System.nanoTime();
         }
-        ctx.read();
+        exchange.read();
         if (!runtime.timeouts().requestBodyIdle().isZero() && owesBody()) {
             if (bodyStall == null) {
-                bodyStall = new ExpiryTimer(ctx.executor(), this::bodyStallDeadline, this::bodyStalled);
+                bodyStall = new ExpiryTimer(exchange.eventLoop(), this::bodyStallDeadline, this::bodyStalled);
             }
             bodyStall.update();
         }
     }
 
     private boolean owesBody() {
-        return ctx.channel() instanceof Http2StreamChannel
+        return exchange.isHttp2()
                && (deframer.holdsPartialMessage() || takesOneRequest());
     }
 
@@ -467,7 +464,7 @@ public final class ProxyCall implements UpstreamCall.Listener {
             return;
         }
         headSent = true;
-        ctx.write(protocol.responseHead(meta, headers)).addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
+        exchange.write(protocol.responseHead(meta, headers));
         flushSoon(); // A stream's headers reach the client before its first message.
     }
 
@@ -516,7 +513,7 @@ public final class ProxyCall implements UpstreamCall.Listener {
         final int size = bytes.readableBytes();
         if (size > BATCH_BYTES / 2) {
             writePendingBody();
-            ctx.write(new DefaultHttpContent(bytes)).addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
+            exchange.write(new DefaultHttpContent(bytes));
             return;
         }
         if (pendingBody == null) {
@@ -551,7 +548,7 @@ public final class ProxyCall implements UpstreamCall.Listener {
             final ByteBuf batch = pendingBody;
             pendingBody = null;
             batching = false;
-            ctx.write(new DefaultHttpContent(batch)).addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
+            exchange.write(new DefaultHttpContent(batch));
         }
     }
 
@@ -564,14 +561,14 @@ public final class ProxyCall implements UpstreamCall.Listener {
     private void flushSoon() {
         if (!flushScheduled) {
             flushScheduled = true;
-            ctx.executor().execute(flushTask);
+            exchange.eventLoop().execute(flushTask);
         }
     }
 
     private void flushNow() {
         flushScheduled = false;
         writePendingBody();
-        ctx.flush();
+        exchange.flush();
     }
 
     @Override
@@ -635,7 +632,7 @@ public final class ProxyCall implements UpstreamCall.Listener {
             return;
         }
         throttledLog.warn("bad-call", "{} {} from {}: {}: {}", protocol.tag(), meta.fullMethodName(),
-                          ctx.channel().remoteAddress(), e.code(), e.getMessage());
+                          exchange.connection().remoteAddress(), e.code(), e.getMessage());
         if (upstream != null) {
             upstream.cancel("Portico ended the call: " + e.getMessage(), e);
         }
@@ -658,10 +655,10 @@ public final class ProxyCall implements UpstreamCall.Listener {
         }
         ended(outcome.code());
         writePendingBody();
-        ctx.writeAndFlush(protocol.encodeEnd(alloc, meta, outcome, headSent, deferred)).addListener(future -> {
+        exchange.writeEnd(protocol.encodeEnd(alloc, meta, outcome, headSent, deferred)).addListener(future -> {
             if (!future.isSuccess()) {
                 log.debug("writing the end of {} failed", meta.fullMethodName(), future.cause());
-                ctx.close();
+                exchange.close();
             }
             endListener.onCallEnded(future.isSuccess());
         });
@@ -678,7 +675,7 @@ public final class ProxyCall implements UpstreamCall.Listener {
 
     /** The event loop the call is confined to. */
     EventExecutor executor() {
-        return ctx.executor();
+        return exchange.eventLoop();
     }
 
     /**
@@ -686,7 +683,7 @@ public final class ProxyCall implements UpstreamCall.Listener {
      * call: how shutdown ends the calls that outlived the grace period, so that none is cut without a status.
      */
     void abort(String reason) {
-        assert ctx.executor().inEventLoop();
+        assert exchange.eventLoop().inEventLoop();
         if (state == State.CLOSED) {
             return;
         }

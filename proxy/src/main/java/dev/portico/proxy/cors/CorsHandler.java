@@ -7,47 +7,22 @@ import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
-import io.netty.handler.codec.http.DefaultFullHttpResponse;
-import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpHeaders;
-import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
-import io.netty.handler.codec.http.HttpResponseStatus;
-import io.netty.handler.codec.http.HttpUtil;
-import io.netty.handler.codec.http.HttpVersion;
-import io.netty.util.AsciiString;
-import java.util.LinkedHashSet;
-import java.util.Locale;
-import java.util.Set;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
- * Answers CORS preflights itself, never touching the upstream, and adds the CORS grant to every response
- * to an allowed origin. A disallowed origin gets no grant (and a 403 to its preflight).
- *
- * <p>Every response header a call returns is exposed to scripts (besides the configured ones), so that
- * upstream metadata such as {@code x-request-id} is readable from a browser without configuration.
- * One instance per connection (HTTP/1.1) or stream (HTTP/2); requests on a connection are sequential.
+ * {@link CorsResponses} on an HTTP/1.1 connection: answers preflights, and grants CORS on the responses
+ * that pass. Requests on a connection are sequential.
  */
 public final class CorsHandler extends ChannelDuplexHandler {
-    private static final Logger log = LoggerFactory.getLogger(CorsHandler.class);
-    private static final AsciiString REQUEST_PRIVATE_NETWORK =
-            AsciiString.cached("access-control-request-private-network");
-    private static final AsciiString ALLOW_PRIVATE_NETWORK =
-            AsciiString.cached("access-control-allow-private-network");
-    private static final String PREFLIGHT_VARY = "origin, access-control-request-method, "
-            + "access-control-request-headers, access-control-request-private-network";
-
-    private final CorsPolicy policy;
+    private final CorsResponses cors;
     /** The Origin of the request being answered, or null for same-origin and non-browser requests. */
     private String origin;
     private final AnsweredRequest answered = new AnsweredRequest();
 
-    public CorsHandler(CorsPolicy policy) {
-        this.policy = requireNonNull(policy, "policy");
+    public CorsHandler(CorsResponses cors) {
+        this.cors = requireNonNull(cors, "cors");
     }
 
     @Override
@@ -57,8 +32,9 @@ public final class CorsHandler extends ChannelDuplexHandler {
         }
         if (msg instanceof HttpRequest request) {
             origin = request.headers().get(HttpHeaderNames.ORIGIN);
-            if (isPreflight(request)) {
-                answerPreflight(ctx, request);
+            if (CorsResponses.isPreflight(request)) {
+                ctx.writeAndFlush(cors.preflight(request, origin, ctx.channel().remoteAddress()))
+                   .addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
                 answered.answered(ctx, msg);
                 return;
             }
@@ -66,66 +42,11 @@ public final class CorsHandler extends ChannelDuplexHandler {
         ctx.fireChannelRead(msg);
     }
 
-    private static boolean isPreflight(HttpRequest request) {
-        return HttpMethod.OPTIONS.equals(request.method())
-               && request.headers().contains(HttpHeaderNames.ORIGIN)
-               && request.headers().contains(HttpHeaderNames.ACCESS_CONTROL_REQUEST_METHOD);
-    }
-
-    private void answerPreflight(ChannelHandlerContext ctx, HttpRequest request) {
-        final HttpHeaders asked = request.headers();
-        final FullHttpResponse response;
-        if (policy.allows(origin)) {
-            response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.NO_CONTENT);
-            final HttpHeaders headers = response.headers();
-            grant(headers);
-            headers.set(HttpHeaderNames.ACCESS_CONTROL_ALLOW_METHODS, CorsPolicy.ALLOWED_METHODS);
-            headers.set(HttpHeaderNames.ACCESS_CONTROL_ALLOW_HEADERS,
-                        policy.allowedHeaders(asked.get(HttpHeaderNames.ACCESS_CONTROL_REQUEST_HEADERS)));
-            headers.set(HttpHeaderNames.ACCESS_CONTROL_MAX_AGE, policy.maxAgeSeconds());
-            // Private Network Access: a public page calling Portico on a private address asks first.
-            if (policy.allowPrivateNetwork() && "true".equalsIgnoreCase(asked.get(REQUEST_PRIVATE_NETWORK))) {
-                headers.set(ALLOW_PRIVATE_NETWORK, "true");
-            }
-        } else {
-            log.warn("refused CORS preflight for {} from origin {} ({})", request.uri(), origin,
-                     ctx.channel().remoteAddress());
-            response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.FORBIDDEN);
-        }
-        response.headers().set(HttpHeaderNames.VARY, PREFLIGHT_VARY);
-        HttpUtil.setContentLength(response, 0);
-        ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
-    }
-
     @Override
     public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
-        if (msg instanceof HttpResponse response && origin != null) {
-            final HttpHeaders headers = response.headers();
-            headers.add(HttpHeaderNames.VARY, HttpHeaderNames.ORIGIN);
-            if (policy.allows(origin)) {
-                grant(headers);
-                headers.set(HttpHeaderNames.ACCESS_CONTROL_EXPOSE_HEADERS, exposedHeaders(headers));
-            }
+        if (msg instanceof HttpResponse response) {
+            cors.grantTo(response, origin);
         }
         ctx.write(msg, promise);
-    }
-
-    private void grant(HttpHeaders headers) {
-        headers.set(HttpHeaderNames.ACCESS_CONTROL_ALLOW_ORIGIN, policy.allowOriginValue(origin));
-        if (policy.allowCredentials()) {
-            headers.set(HttpHeaderNames.ACCESS_CONTROL_ALLOW_CREDENTIALS, "true");
-        }
-    }
-
-    /** The configured exposed headers plus every header of this response that scripts could not read. */
-    private String exposedHeaders(HttpHeaders headers) {
-        final Set<String> exposed = new LinkedHashSet<>(policy.exposedHeaders());
-        for (String header : headers.names()) {
-            final String name = header.toLowerCase(Locale.ROOT);
-            if (!name.startsWith("access-control-") && !name.equals("vary")) {
-                exposed.add(name);
-            }
-        }
-        return String.join(", ", exposed);
     }
 }

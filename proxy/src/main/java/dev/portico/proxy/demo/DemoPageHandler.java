@@ -17,6 +17,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * Serves the web demo page (web-demo/static, packed into the jar) on GET in demo mode, so that a browser
@@ -50,20 +51,31 @@ public final class DemoPageHandler extends ChannelInboundHandlerAdapter {
         if (answered.discard(ctx, msg)) {
             return;
         }
-        if (msg instanceof HttpRequest request && HttpMethod.GET.equals(request.method())) {
-            final String path = request.uri().split("\\?", 2)[0];
-            final Page page = PAGES.get(path);
-            if (page != null) {
-                final FullHttpResponse response = new DefaultFullHttpResponse(
-                        HttpVersion.HTTP_1_1, HttpResponseStatus.OK, Unpooled.wrappedBuffer(page.body()));
-                response.headers().set(HttpHeaderNames.CONTENT_TYPE, page.contentType());
-                response.headers().set(HttpHeaderNames.CACHE_CONTROL, "no-cache");
-                HttpUtil.setContentLength(response, page.body().length);
-                ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
+        if (msg instanceof HttpRequest request) {
+            final Optional<FullHttpResponse> page = page(request);
+            if (page.isPresent()) {
+                ctx.writeAndFlush(page.get()).addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
                 answered.answered(ctx, msg);
                 return;
             }
         }
         ctx.fireChannelRead(msg);
+    }
+
+    /** The demo page {@code request} asks for, if it asks for one. */
+    public static Optional<FullHttpResponse> page(HttpRequest request) {
+        if (!HttpMethod.GET.equals(request.method())) {
+            return Optional.empty();
+        }
+        final Page page = PAGES.get(request.uri().split("\\?", 2)[0]);
+        if (page == null) {
+            return Optional.empty();
+        }
+        final FullHttpResponse response = new DefaultFullHttpResponse(
+                HttpVersion.HTTP_1_1, HttpResponseStatus.OK, Unpooled.wrappedBuffer(page.body()));
+        response.headers().set(HttpHeaderNames.CONTENT_TYPE, page.contentType());
+        response.headers().set(HttpHeaderNames.CACHE_CONTROL, "no-cache");
+        HttpUtil.setContentLength(response, page.body().length);
+        return Optional.of(response);
     }
 }

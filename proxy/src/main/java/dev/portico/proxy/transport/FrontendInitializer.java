@@ -21,11 +21,8 @@ import io.netty.handler.codec.http2.CleartextHttp2ServerUpgradeHandler;
 import io.netty.handler.codec.http2.DefaultHttp2WindowUpdateFrame;
 import io.netty.handler.codec.http2.Http2CodecUtil;
 import io.netty.handler.codec.http2.Http2FrameCodec;
-import io.netty.handler.codec.http2.Http2MultiplexHandler;
 import io.netty.handler.codec.http2.Http2ServerUpgradeCodec;
 import io.netty.handler.codec.http2.Http2Settings;
-import io.netty.handler.codec.http2.Http2StreamChannel;
-import io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec;
 import io.netty.handler.flush.FlushConsolidationHandler;
 import io.netty.handler.ssl.ApplicationProtocolNames;
 import io.netty.handler.ssl.ApplicationProtocolNegotiationHandler;
@@ -40,8 +37,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Auto-read: an HTTP/1.1 connection reads only when its request handlers ask (backpressure), one
  * decoded object per read thanks to {@link OneMessagePerRead}. An HTTP/2 connection always reads,
- * so that control frames flow; each stream's child channel reads only when asked, and HTTP/2 flow control
- * holds back the client until it does.
+ * so that control frames flow; each stream's body is handed to its call only when asked
+ * ({@link Http2Exchange}), and HTTP/2 flow control holds back the client until it is.
  */
 public final class FrontendInitializer extends ChannelInitializer<SocketChannel> {
     private static final ThrottledLog TLS_FAILURES =
@@ -149,7 +146,8 @@ public final class FrontendInitializer extends ChannelInitializer<SocketChannel>
         final Http2FrameCodec codec = newHttp2Codec();
         final StreamLimit limit = new StreamLimit(codec, limits.maxConcurrentStreams());
         pipeline.addLast(codec, new Http2ConnectionTimeouts(codec, timeouts), newHttp2Activation(),
-                         new Http2Drain(codec), limit, newMultiplexer(limit), ConnectionExceptions.INSTANCE);
+                         new Http2Drain(codec), limit, new Http2Streams(codec, limit, requestPipeline, timeouts),
+                         ConnectionExceptions.INSTANCE);
     }
 
     private Http2ServerUpgradeCodec http2UpgradeCodec() {
@@ -157,26 +155,8 @@ public final class FrontendInitializer extends ChannelInitializer<SocketChannel>
         final StreamLimit limit = new StreamLimit(codec, limits.maxConcurrentStreams());
         return new Http2ServerUpgradeCodec(codec, new Http2ConnectionTimeouts(codec, timeouts),
                                            newHttp2Activation(), new Http2Drain(codec), limit,
-                                           newMultiplexer(limit), ConnectionExceptions.INSTANCE);
-    }
-
-    private Http2MultiplexHandler newMultiplexer(StreamLimit limit) {
-        return new Http2MultiplexHandler(new ChannelInitializer<Http2StreamChannel>() {
-            @Override
-            protected void initChannel(Http2StreamChannel stream) {
-                if (!limit.admit(stream)) {
-                    return;
-                }
-                stream.config().setAutoRead(false);
-                stream.config().setWriteBufferWaterMark(waterMark());
-                stream.pipeline().addLast(new Http2StreamFrameToHttpObjectCodec(true));
-                if (timeouts.timesBodies()) {
-                    stream.pipeline().addLast(
-                            new RequestTimeouts(RequestTimeouts.Scope.HTTP2_STREAM, timeouts));
-                }
-                requestPipeline.addTo(stream.pipeline());
-            }
-        });
+                                           new Http2Streams(codec, limit, requestPipeline, timeouts),
+                                           ConnectionExceptions.INSTANCE);
     }
 
     private Http2Activation newHttp2Activation() {

@@ -3,10 +3,13 @@ package dev.portico.proxy.transport;
 import io.netty.channel.ChannelPipeline;
 
 /**
- * Adds the handlers that serve requests, the same for an HTTP/1.1 connection and an HTTP/2 stream, after
- * the HTTP codec. They see only {@code HttpObject}s, so one request path serves both HTTP versions.
+ * Where requests go, the same for both HTTP versions: the handlers after an HTTP/1.1 connection's codec
+ * (they see {@code HttpObject}s), and a listener per HTTP/2 stream (see {@link Http2Streams}).
  */
-@FunctionalInterface
 public interface RequestPipeline {
+    /** Adds the request handlers to an HTTP/1.1 connection's pipeline. */
     void addTo(ChannelPipeline pipeline);
+
+    /** The listener that serves one HTTP/2 stream's request. */
+    ExchangeListener open(CallExchange stream);
 }

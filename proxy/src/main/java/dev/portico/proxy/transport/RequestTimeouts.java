@@ -65,15 +65,12 @@ final class RequestTimeouts extends ChannelDuplexHandler {
     private boolean responseStarted;
     /** That response's end went out. */
     private boolean responseEnded;
-    /** A read was asked for in {@link Phase#BODY} and no body bytes have answered it yet. */
-    private boolean readOwed;
-    private long owedSince;
-    /** Owed time of the current body before {@link #owedSince}. */
-    private long owedBefore;
+    private final BodyClock body;
 
     RequestTimeouts(Scope scope, TimeoutPolicy policy) {
         this.scope = scope;
         this.policy = policy;
+        this.body = new BodyClock(policy);
     }
 
     @Override
@@ -103,9 +100,7 @@ final class RequestTimeouts extends ChannelDuplexHandler {
 
     @Override
     public void read(ChannelHandlerContext context) {
-        if (phase == Phase.BODY && !readOwed) {
-            readOwed = true;
-            owedSince = System.nanoTime();
+        if (phase == Phase.BODY && body.readAsked()) {
             timer.update();
         }
         context.read();
@@ -125,8 +120,7 @@ final class RequestTimeouts extends ChannelDuplexHandler {
         requestOpen = !(request instanceof LastHttpContent);
         responseStarted = false;
         responseEnded = false;
-        readOwed = false;
-        owedBefore = 0;
+        body.reset();
         final boolean timed = requestOpen && policy.timesBodies()
                               && (scope == Scope.HTTP1_CONNECTION || policy.wholeBodyOverHttp2().test(request));
         if (!timed && scope == Scope.HTTP2_STREAM) {
@@ -138,10 +132,7 @@ final class RequestTimeouts extends ChannelDuplexHandler {
     }
 
     private void onBodyBytes(boolean last) {
-        if (readOwed) {
-            readOwed = false;
-            owedBefore += System.nanoTime() - owedSince;
-        }
+        body.bytesArrived();
         if (last) {
             requestOpen = false;
             if (scope == Scope.HTTP2_STREAM) {
@@ -181,19 +172,9 @@ final class RequestTimeouts extends ChannelDuplexHandler {
         return switch (phase) {
             case AWAITING_FIRST_HEAD -> after(phaseStart, policy.requestHeadNanos());
             case IDLE -> after(phaseStart, policy.idleNanos());
-            case BODY -> readOwed ? bodyDeadline() : ExpiryTimer.NONE;
+            case BODY -> body.deadline();
             case UNTIMED, EXPIRED -> ExpiryTimer.NONE;
         };
-    }
-
-    private long bodyDeadline() {
-        final long betweenBytes = after(owedSince, policy.requestBodyIdleNanos());
-        final long total = policy.requestBodyNanos() == 0 ? ExpiryTimer.NONE
-                : owedSince + Math.max(0, policy.requestBodyNanos() - owedBefore);
-        if (betweenBytes == ExpiryTimer.NONE || total == ExpiryTimer.NONE) {
-            return betweenBytes == ExpiryTimer.NONE ? total : betweenBytes;
-        }
-        return total - betweenBytes < 0 ? total : betweenBytes;
     }
 
     /** {@code timeoutNanos} after {@code start}; a timeout of 0 is off. */
@@ -222,14 +203,7 @@ final class RequestTimeouts extends ChannelDuplexHandler {
     }
 
     private void expireBody() {
-        final long waited = System.nanoTime() - owedSince;
-        final boolean betweenBytes = policy.requestBodyIdleNanos() > 0
-                                     && waited >= policy.requestBodyIdleNanos();
-        final String what = betweenBytes
-                ? "no request body bytes for " + TimeoutPolicy.setting("request-body-idle",
-                                                                        policy.requestBodyIdleNanos())
-                : "the request body took longer than " + TimeoutPolicy.setting("request-body",
-                                                                                policy.requestBodyNanos());
+        final String what = body.expiry();
         if (scope == Scope.HTTP2_STREAM) {
             policy.expired(ctx.channel(), TimeoutKind.REQUEST_BODY, "reset a stream: " + what);
             ctx.channel().close(); // A stream channel closed before its end sends RST_STREAM(CANCEL).

@@ -2,11 +2,8 @@ package dev.portico.proxy.transport;
 
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.handler.codec.http2.DefaultHttp2ResetFrame;
-import io.netty.handler.codec.http2.Http2Error;
 import io.netty.handler.codec.http2.Http2FrameCodec;
 import io.netty.handler.codec.http2.Http2SettingsAckFrame;
-import io.netty.handler.codec.http2.Http2StreamChannel;
 
 /**
  * Enforces {@code max-concurrent-streams} on one HTTP/2 connection by refusing extra streams with
@@ -16,7 +13,7 @@ import io.netty.handler.codec.http2.Http2StreamChannel;
  * it, already in flight, then names a stream that never existed and Netty ends the whole connection
  * (netty/netty#12065), killing the calls within the limit. So Netty's own limit is lifted, from the start
  * (Netty 4.2 applies it before the client acknowledged the SETTINGS) and again when the client acknowledges
- * them, and this handler counts instead. Refusals are not counted as the client's resets beyond a limit's
+ * them, and {@link Http2Streams} counts here instead. Refusals are not counted as the client's resets beyond a limit's
  * worth ({@link ResetBudget}). Confined to the connection's event loop.
  */
 final class StreamLimit extends ChannelInboundHandlerAdapter {
@@ -39,14 +36,17 @@ final class StreamLimit extends ChannelInboundHandlerAdapter {
         ctx.fireChannelRead(msg);
     }
 
-    /** Admits a new stream, or refuses it when the connection already has its limit of streams. */
-    boolean admit(Http2StreamChannel stream) {
+    /** Admits a new stream, or returns false when the connection already has its limit of streams. */
+    boolean tryAdmit() {
         if (active >= maxStreams) {
-            stream.writeAndFlush(new DefaultHttp2ResetFrame(Http2Error.REFUSED_STREAM));
             return false;
         }
         active++;
-        stream.closeFuture().addListener(f -> active--);
         return true;
+    }
+
+    /** An admitted stream closed. */
+    void release() {
+        active--;
     }
 }

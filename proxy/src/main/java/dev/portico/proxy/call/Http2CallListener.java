@@ -1,0 +1,94 @@
+package dev.portico.proxy.call;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.portico.proxy.cors.CorsResponses;
+import dev.portico.proxy.demo.DemoPageHandler;
+import dev.portico.proxy.transport.CallExchange;
+import dev.portico.proxy.transport.ExchangeListener;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import java.util.Optional;
+
+/**
+ * Serves the request of one HTTP/2 stream, as the request handlers of an HTTP/1.1 connection do: a CORS
+ * preflight or the demo page is answered here, anything else goes to the {@link RequestRouter}, and the
+ * stream's body and events to the call. Confined to the connection's event loop.
+ */
+public final class Http2CallListener implements ExchangeListener, ProxyCall.EndListener {
+    private final CallExchange stream;
+    private final RequestRouter router;
+    private final CorsResponses cors;
+    private final boolean demoPage;
+    /** The Origin of the request, or null for same-origin and non-browser requests. */
+    private String origin;
+    private ProxyCall call;
+
+    public Http2CallListener(CallExchange stream, RequestRouter router, CorsResponses cors, boolean demoPage) {
+        this.stream = requireNonNull(stream, "stream");
+        this.router = requireNonNull(router, "router");
+        this.cors = requireNonNull(cors, "cors");
+        this.demoPage = demoPage;
+    }
+
+    @Override
+    public void onRequestHead(HttpRequest head, boolean ended) {
+        origin = head.headers().get(HttpHeaderNames.ORIGIN);
+        if (CorsResponses.isPreflight(head)) {
+            answer(cors.preflight(head, origin, stream.connection().remoteAddress()));
+            return;
+        }
+        final Optional<FullHttpResponse> page = demoPage ? DemoPageHandler.page(head) : Optional.empty();
+        if (page.isPresent()) {
+            answer(page.get());
+            return;
+        }
+        call = router.route(stream, head, this);
+    }
+
+    private void answer(FullHttpResponse response) {
+        stream.writeEnd(response).addListener((ChannelFutureListener) f -> {
+            if (!f.isSuccess()) {
+                stream.close();
+            }
+        });
+    }
+
+    @Override
+    public void onRequestContent(ByteBuf content, boolean last) {
+        if (call != null) {
+            call.onRequestContent(content, last);
+        } else {
+            content.release(); // Answered without a call: the stream drops the rest itself.
+        }
+    }
+
+    @Override
+    public void onWritabilityChanged() {
+        if (call != null) {
+            call.onWritabilityChanged();
+        }
+    }
+
+    @Override
+    public void onReset() {
+        if (call != null) {
+            // Cancelled now, so that a call whose start is still queued (rapid reset) never starts upstream.
+            call.cancel();
+        }
+    }
+
+    @Override
+    public void beforeResponseHead(HttpResponse head) {
+        cors.grantTo(head, origin);
+    }
+
+    @Override
+    public void onCallEnded(boolean responseWritten) {
+        call = null;
+    }
+}
