@@ -37,11 +37,13 @@ public final class Http2CallListener implements ExchangeListener, ProxyCall.EndL
 
     @Override
     public void onRequestHead(HttpRequest head, boolean ended) {
-        origin = head.headers().get(HttpHeaderNames.ORIGIN);
+        final String requestOrigin = head.headers().get(HttpHeaderNames.ORIGIN);
         if (CorsResponses.isPreflight(head)) {
-            answer(cors.preflight(head, origin, stream.connection().remoteAddress()));
+            // Its answer carries its own grant: nothing is added to it on the way out.
+            answer(cors.preflight(head, requestOrigin, stream.connection().remoteAddress()));
             return;
         }
+        origin = requestOrigin;
         final Optional<FullHttpResponse> page = demoPage ? DemoPageHandler.page(head) : Optional.empty();
         if (page.isPresent()) {
             answer(page.get());

@@ -89,7 +89,7 @@ public final class ProxyCallHandler extends ChannelInboundHandlerAdapter impleme
             return;
         }
         if (msg instanceof HttpRequest request) {
-            // A FullHttpRequest (HTTP/2 headers with END_STREAM) is a head and a last content at once.
+            // A FullHttpRequest (an h2c upgrade request, aggregated) is a head and a last content at once.
             requestComplete = msg instanceof LastHttpContent;
             onRequestHead(request);
         }

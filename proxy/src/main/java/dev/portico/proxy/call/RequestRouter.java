@@ -16,6 +16,7 @@ import dev.portico.proxy.wire.ProtocolException;
 import dev.portico.proxy.wire.RpcCode;
 import dev.portico.upstream.PickResult;
 import io.grpc.Metadata;
+import io.netty.buffer.ByteBufAllocator;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
@@ -43,7 +44,11 @@ public final class RequestRouter {
     }
 
     /** The request being routed, and where its answer goes. */
-    private record Exchange(CallExchange exchange, HttpRequest request, ProxyCall.EndListener listener) {}
+    private record Exchange(CallExchange exchange, HttpRequest request, ProxyCall.EndListener listener) {
+        ByteBufAllocator alloc() {
+            return exchange.alloc();
+        }
+    }
 
     /**
      * Serves {@code request} on {@code exchange}: returns its call, started, or null when it was answered
@@ -63,7 +68,7 @@ public final class RequestRouter {
                 final String reason = "unsupported content-type " + (contentTypeHeader == null ? "(none)"
                         : '"' + contentTypeHeader + '"') + ": Portico accepts " + ProtocolDetector.accepted();
                 return reject(ex, reason,
-                              PlainResponses.of(ex.exchange().alloc(), HttpResponseStatus.UNSUPPORTED_MEDIA_TYPE, reason));
+                              PlainResponses.of(ex.alloc(), HttpResponseStatus.UNSUPPORTED_MEDIA_TYPE, reason));
             }
         } else {
             protocol = HttpMethod.GET.equals(ex.request().method())
@@ -73,7 +78,7 @@ public final class RequestRouter {
             }
             if (protocol.isEmpty()) {
                 final var response = PlainResponses.of(
-                        ex.exchange().alloc(), HttpResponseStatus.METHOD_NOT_ALLOWED, ex.request().method()
+                        ex.alloc(), HttpResponseStatus.METHOD_NOT_ALLOWED, ex.request().method()
                         + " is not allowed: calls are POST (or Connect GET, with encoding and message parameters)");
                 response.headers().set(HttpHeaderNames.ALLOW, "POST, GET, OPTIONS");
                 return reject(ex, response.status().toString(), response);
@@ -81,7 +86,7 @@ public final class RequestRouter {
         }
         if (!namesAMethod) {
             final String message = ProtocolDetector.malformedPathMessage(ex.request().uri());
-            final Optional<FullHttpResponse> notFound = protocol.get().pathNotFound(ex.exchange().alloc(), message);
+            final Optional<FullHttpResponse> notFound = protocol.get().pathNotFound(ex.alloc(), message);
             if (notFound.isPresent()) {
                 runtime.metrics().rejected(protocol.get().tag(), UNPARSED_METHOD, RpcCode.UNIMPLEMENTED);
                 return reject(ex, message, notFound.get());
@@ -90,7 +95,7 @@ public final class RequestRouter {
         if (protocol.get() == GrpcProtocol.NATIVE && !ex.exchange().isHttp2()) {
             final String reason = "native gRPC needs HTTP/2; use application/grpc-web over HTTP/1.1";
             return reject(ex, reason,
-                          PlainResponses.of(ex.exchange().alloc(), HttpResponseStatus.HTTP_VERSION_NOT_SUPPORTED, reason));
+                          PlainResponses.of(ex.alloc(), HttpResponseStatus.HTTP_VERSION_NOT_SUPPORTED, reason));
         }
         return startCall(ex, protocol.get(), contentTypeHeader);
     }
@@ -98,7 +103,7 @@ public final class RequestRouter {
     /** A path that is not {@code /package.Service/Method} in no protocol Portico knows: a plain 404. */
     private ProxyCall rejectPathNotFound(Exchange ex) {
         final String message = ProtocolDetector.malformedPathMessage(ex.request().uri());
-        return reject(ex, message, PlainResponses.of(ex.exchange().alloc(), HttpResponseStatus.NOT_FOUND, message));
+        return reject(ex, message, PlainResponses.of(ex.alloc(), HttpResponseStatus.NOT_FOUND, message));
     }
 
     private Optional<ClientProtocol> detectPost(String contentType) {
@@ -126,7 +131,8 @@ public final class RequestRouter {
             // The upstream would refuse the head (and grpc-java would report that as INTERNAL): say why here.
             return rejectInProtocol(ex, protocol, meta, RpcCode.RESOURCE_EXHAUSTED, "the request metadata "
                                     + "would be about " + upstreamHeaderBytes + " bytes upstream, over the "
-                                    + runtime.limits().maxHeaderListBytes() + "-byte limit (limits.max-header-list-bytes)");
+                                    + runtime.limits().maxHeaderListBytes()
+                                    + "-byte limit (limits.max-header-list-bytes)");
         }
         final ActiveCalls active = runtime.activeCalls();
         if (!active.tryReserve()) {
@@ -164,7 +170,7 @@ public final class RequestRouter {
         final DeferredResponse nothing = protocol.defersHead() ? new DeferredResponse(new Metadata(), null, false)
                                                                 : null;
         return reject(ex, code + ": " + message,
-                      protocol.encodeEnd(ex.exchange().alloc(), meta, CallOutcome.local(code, message), false, nothing));
+                      protocol.encodeEnd(ex.alloc(), meta, CallOutcome.local(code, message), false, nothing));
     }
 
     /** Answers a request without a call; the rest of its body is discarded, so the connection stays usable. */

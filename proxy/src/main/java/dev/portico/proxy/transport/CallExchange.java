@@ -13,13 +13,17 @@ import io.netty.handler.codec.http.HttpObject;
  * frames of its stream. Confined to {@link #eventLoop()}.
  */
 public interface CallExchange {
-    /** The loop every method must be called on, and that runs the call. */
-    EventLoop eventLoop();
-
-    ByteBufAllocator alloc();
-
     /** The client connection, for its address in log lines and the connection's own events. */
     Channel connection();
+
+    /** The loop every method must be called on, and that runs the call: the connection's. */
+    default EventLoop eventLoop() {
+        return connection().eventLoop();
+    }
+
+    default ByteBufAllocator alloc() {
+        return connection().alloc();
+    }
 
     /** Whether this is an HTTP/2 stream (native gRPC needs one; stalled bodies are timed per stream). */
     boolean isHttp2();

@@ -2,12 +2,10 @@ package dev.portico.proxy.transport;
 
 import static java.util.Objects.requireNonNull;
 
-import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.HttpObject;
 
 /**
@@ -19,16 +17,6 @@ public final class ChannelExchange implements CallExchange {
 
     public ChannelExchange(ChannelHandlerContext ctx) {
         this.ctx = requireNonNull(ctx, "ctx");
-    }
-
-    @Override
-    public EventLoop eventLoop() {
-        return ctx.channel().eventLoop();
-    }
-
-    @Override
-    public ByteBufAllocator alloc() {
-        return ctx.alloc();
     }
 
     @Override

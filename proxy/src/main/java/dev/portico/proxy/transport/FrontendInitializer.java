@@ -126,7 +126,7 @@ public final class FrontendInitializer extends ChannelInitializer<SocketChannel>
     private void addHttp1RequestHandlers(ChannelPipeline pipeline) {
         pipeline.addLast(HandlerNames.FLOW_CONTROL, new OneMessagePerRead());
         pipeline.addLast(HandlerNames.REQUEST_TIMEOUTS,
-                         new RequestTimeouts(RequestTimeouts.Scope.HTTP1_CONNECTION, timeouts));
+                         new RequestTimeouts(timeouts));
         pipeline.addLast(HandlerNames.EXPECT_CONTINUE, new HttpServerExpectContinueHandler());
         pipeline.addLast(HandlerNames.KEEP_ALIVE, new HttpServerKeepAliveHandler());
         pipeline.addLast(HandlerNames.HTTP1_DRAIN, new Http1Drain());

@@ -1,11 +1,10 @@
 package dev.portico.proxy.transport;
 
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.FullHttpMessage;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpObject;
@@ -41,6 +40,8 @@ import java.util.concurrent.TimeUnit;
 final class Http2Exchange implements CallExchange {
     /** How long an answered stream may go on sending before it is asked to stop. */
     private static final long UNENDED_STREAM_RESET_MILLIS = 1000;
+    /** Past this many bytes dropped after the response, the stream is reset (CANCEL). */
+    private static final long MAX_DISCARDED_BYTES = 1 << 20;
 
     /** A piece of the request body: bytes (or an empty end) and how much of the window they hold. */
     private record Piece(ByteBuf content, boolean last, int windowBytes) {}
@@ -57,6 +58,7 @@ final class Http2Exchange implements CallExchange {
     private boolean requestEnded;
     /** The response's end was written: the rest of the request is dropped. */
     private boolean answered;
+    private long discarded;
     /** Reset by either side, or closed: nothing more is read or written. */
     private boolean done;
     /** Times a body the call must have whole (Connect unary), when the policy says so. */
@@ -83,6 +85,10 @@ final class Http2Exchange implements CallExchange {
             bodyClock = new BodyClock(timeouts);
             bodyTimer = new ExpiryTimer(ctx.executor(), bodyClock::deadline, this::bodyExpired);
         }
+        if (ended) {
+            // The call hears of the body's end as of any piece of it: when it reads.
+            pending.add(new Piece(Unpooled.EMPTY_BUFFER, true, 0));
+        }
         listener.onRequestHead(head, ended);
     }
 
@@ -92,8 +98,12 @@ final class Http2Exchange implements CallExchange {
             requestEnded = true;
         }
         if (done || answered) {
+            discarded += content.readableBytes();
             content.release();
             returnWindow(windowBytes);
+            if (discarded > MAX_DISCARDED_BYTES) {
+                close(); // Reading on would only waste the connection.
+            }
             return;
         }
         pending.add(new Piece(content, last, windowBytes));
@@ -102,6 +112,9 @@ final class Http2Exchange implements CallExchange {
 
     @Override
     public void read() {
+        if (done || answered) {
+            return;
+        }
         readWanted = true;
         if (bodyClock != null && bodyClock.readAsked()) {
             bodyTimer.update();
@@ -141,7 +154,7 @@ final class Http2Exchange implements CallExchange {
     }
 
     private void bodyExpired() {
-        timeouts.expired(ctx.channel(), TimeoutKind.REQUEST_BODY, "reset a stream: " + bodyClock.expiry());
+        timeouts.streamExpired(ctx.channel(), TimeoutKind.REQUEST_BODY, "reset a stream: " + bodyClock.expiry());
         close();
     }
 
@@ -171,16 +184,6 @@ final class Http2Exchange implements CallExchange {
         while ((piece = pending.poll()) != null) {
             piece.content().release();
         }
-    }
-
-    @Override
-    public EventLoop eventLoop() {
-        return ctx.channel().eventLoop();
-    }
-
-    @Override
-    public ByteBufAllocator alloc() {
-        return ctx.alloc();
     }
 
     @Override

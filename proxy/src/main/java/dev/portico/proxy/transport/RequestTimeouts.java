@@ -15,31 +15,25 @@ import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
 
 /**
- * Times how a client delivers its requests, on an HTTP/1.1 connection or an HTTP/2 stream; it sits right
- * after the HTTP codec, so it sees request heads and bodies coming in, response heads and ends going out,
- * and the {@code read()} requests of the handlers after it.
+ * Times how a client delivers its requests on an HTTP/1.1 connection; it sits right after the HTTP codec,
+ * so it sees request heads and bodies coming in, response heads and ends going out, and the {@code read()}
+ * requests of the handlers after it. (An HTTP/2 stream's body is timed by its {@link Http2Exchange}.)
  *
  * <ul>
- *   <li><b>Request head</b> (HTTP/1.1): from the connection's opening until the first head is complete;
- *       then the connection is closed.
- *   <li><b>Idle</b> (HTTP/1.1): from a response's end (with its request read whole) until the next head is
- *       complete; then the connection is closed. A keep-alive connection between requests cannot be told
- *       from one whose next head is arriving byte by byte, and both are bounded by this.
- *   <li><b>Request body</b>, for a body Portico must have whole (every HTTP/1.1 request; over HTTP/2 those
- *       the policy names, Connect unary): the time between the bytes, and the time in all, counting only
- *       while a {@code read()} is owed, that is while Portico is asking for more. Backpressure (no read
- *       while the upstream is not ready) never counts. On expiry: HTTP/1.1 answers 408 and closes if no
- *       response has started, else just closes; an HTTP/2 stream is closed, which resets it with CANCEL.
- *       Either way the call is cancelled upstream, as for any client that went away.
+ *   <li><b>Request head</b>: from the connection's opening until the first head is complete; then the
+ *       connection is closed.
+ *   <li><b>Idle</b>: from a response's end (with its request read whole) until the next head is complete;
+ *       then the connection is closed. A keep-alive connection between requests cannot be told from one
+ *       whose next head is arriving byte by byte, and both are bounded by this.
+ *   <li><b>Request body</b> ({@link BodyClock}): the time between the bytes, and the time in all, counting
+ *       only while a {@code read()} is owed. On expiry: 408 and close if no response has started, else just
+ *       close; either way the call is cancelled upstream, as for any client that went away.
  * </ul>
  *
  * Once a request is complete nothing here runs: a call's response, however quiet, is bounded only by its
  * deadline. Confined to the channel's event loop.
  */
 final class RequestTimeouts extends ChannelDuplexHandler {
-    /** Where the handler sits. */
-    enum Scope { HTTP1_CONNECTION, HTTP2_STREAM }
-
     private enum Phase {
         /** A new HTTP/1.1 connection waits for its first request head. */
         AWAITING_FIRST_HEAD,
@@ -53,7 +47,6 @@ final class RequestTimeouts extends ChannelDuplexHandler {
         EXPIRED
     }
 
-    private final Scope scope;
     private final TimeoutPolicy policy;
     private ChannelHandlerContext ctx;
     private ExpiryTimer timer;
@@ -67,8 +60,7 @@ final class RequestTimeouts extends ChannelDuplexHandler {
     private boolean responseEnded;
     private final BodyClock body;
 
-    RequestTimeouts(Scope scope, TimeoutPolicy policy) {
-        this.scope = scope;
+    RequestTimeouts(TimeoutPolicy policy) {
         this.policy = policy;
         this.body = new BodyClock(policy);
     }
@@ -77,8 +69,7 @@ final class RequestTimeouts extends ChannelDuplexHandler {
     public void handlerAdded(ChannelHandlerContext context) {
         this.ctx = context;
         this.timer = new ExpiryTimer(context.executor(), this::deadline, this::expire);
-        // An HTTP/2 stream's head is its first message, and untimed until it shows what kind of body follows.
-        enter(scope == Scope.HTTP1_CONNECTION ? Phase.AWAITING_FIRST_HEAD : Phase.UNTIMED);
+        enter(Phase.AWAITING_FIRST_HEAD);
     }
 
     @Override
@@ -109,7 +100,7 @@ final class RequestTimeouts extends ChannelDuplexHandler {
     @Override
     public void channelRead(ChannelHandlerContext context, Object msg) {
         if (msg instanceof HttpRequest request) {
-            onHead(request); // A FullHttpRequest (HTTP/2 HEADERS with END_STREAM) is a whole request.
+            onHead(request);
         } else if (msg instanceof HttpContent) {
             onBodyBytes(msg instanceof LastHttpContent);
         }
@@ -121,23 +112,14 @@ final class RequestTimeouts extends ChannelDuplexHandler {
         responseStarted = false;
         responseEnded = false;
         body.reset();
-        final boolean timed = requestOpen && policy.timesBodies()
-                              && (scope == Scope.HTTP1_CONNECTION || policy.wholeBodyOverHttp2().test(request));
-        if (!timed && scope == Scope.HTTP2_STREAM) {
-            // Nothing left to time on this stream.
-            ctx.pipeline().remove(this);
-            return;
-        }
-        enter(timed ? Phase.BODY : Phase.UNTIMED);
+        enter(requestOpen && policy.timesBodies() ? Phase.BODY : Phase.UNTIMED);
     }
 
     private void onBodyBytes(boolean last) {
         body.bytesArrived();
         if (last) {
             requestOpen = false;
-            if (scope == Scope.HTTP2_STREAM) {
-                ctx.pipeline().remove(this); // The stream's request is complete: nothing left to time.
-            } else if (phase == Phase.BODY) {
+            if (phase == Phase.BODY) {
                 enter(responseEnded ? Phase.IDLE : Phase.UNTIMED);
             }
         }
@@ -159,7 +141,7 @@ final class RequestTimeouts extends ChannelDuplexHandler {
             }
             if (msg instanceof LastHttpContent) {
                 responseEnded = true;
-                if (!requestOpen && scope == Scope.HTTP1_CONNECTION) {
+                if (!requestOpen) {
                     enter(Phase.IDLE);
                 }
             }
@@ -204,11 +186,6 @@ final class RequestTimeouts extends ChannelDuplexHandler {
 
     private void expireBody() {
         final String what = body.expiry();
-        if (scope == Scope.HTTP2_STREAM) {
-            policy.expired(ctx.channel(), TimeoutKind.REQUEST_BODY, "reset a stream: " + what);
-            ctx.channel().close(); // A stream channel closed before its end sends RST_STREAM(CANCEL).
-            return;
-        }
         policy.expired(ctx.channel(), TimeoutKind.REQUEST_BODY, "closed a connection: " + what);
         if (responseStarted) {
             ctx.channel().close();

@@ -5,7 +5,6 @@ import static java.util.Objects.requireNonNull;
 import dev.portico.config.TimeoutSettings;
 import io.netty.channel.Channel;
 import io.netty.handler.codec.http.HttpRequest;
-import io.netty.handler.codec.http2.Http2StreamChannel;
 import java.time.Duration;
 import java.util.function.Predicate;
 
@@ -48,16 +47,21 @@ public record TimeoutPolicy(TimeoutSettings settings, Predicate<HttpRequest> who
     }
 
     /**
-     * Reports that {@code kind} expired on {@code channel} (a connection, or an HTTP/2 stream) and marks
-     * a connection's close reason; the caller then ends it. {@code what} names what was waited for and the
-     * key that bounds it.
+     * Reports that {@code kind} expired on {@code connection} and marks its close reason; the caller then
+     * ends it. {@code what} names what was waited for and the key that bounds it.
      */
-    void expired(Channel channel, TimeoutKind kind, String what) {
+    void expired(Channel connection, TimeoutKind kind, String what) {
+        connection.attr(CloseReason.ATTRIBUTE).set(kind.closeReason());
+        report(connection, kind, what);
+    }
+
+    /** Reports that {@code kind} expired on one HTTP/2 stream of {@code connection}; the caller resets it. */
+    void streamExpired(Channel connection, TimeoutKind kind, String what) {
+        report(connection, kind, what);
+    }
+
+    private void report(Channel connection, TimeoutKind kind, String what) {
         events.timedOut(kind);
-        final Channel connection = channel instanceof Http2StreamChannel ? channel.parent() : channel;
-        if (connection == channel) {
-            connection.attr(CloseReason.ATTRIBUTE).set(kind.closeReason());
-        }
         log.warn(kind.closeReason().tag().replace('_', '-'), "{}; client {}", what, connection.remoteAddress());
     }
 
