@@ -12,6 +12,7 @@ import dev.portico.proxy.testing.ConnectWire;
 import dev.portico.proxy.testing.DescriptorSets;
 import dev.portico.proxy.testing.GrpcWeb;
 import dev.portico.proxy.testing.PorticoFixture;
+import dev.portico.proxy.testing.RawHttp2Connection;
 import dev.portico.proxy.testing.TestHttpClient;
 import dev.portico.proxy.testing.Transport;
 import io.grpc.ForwardingServerCallListener;
@@ -128,6 +129,19 @@ class CardinalityTest {
                                                       GrpcWeb.headers(GrpcWeb.PROTO), twoRequests);
 
         assertUnimplemented(response.headers(), "server-streaming", "more than one");
+        assertNothingWentUpstream();
+    }
+
+    @Test
+    void aRequestWhoseHeadersEndTheStreamIsAnsweredAtOnce() throws Exception {
+        // HTTP/2 HEADERS with END_STREAM and no DATA frame: the call must still hear that the body ended.
+        try (RawHttp2Connection h2 = RawHttp2Connection.connect(withSchema.port())) {
+            final int stream = h2.send(h2.post(SERVER_STREAM, GrpcWeb.headers(GrpcWeb.PROTO)), null);
+            final RawHttp2Connection.StreamResult result = h2.await(stream, Duration.ofSeconds(10));
+
+            assertThat(result.endStream()).as("the response ended: %s", result).isTrue();
+            assertUnimplemented(result.toResponse().headers(), "server-streaming", "had none");
+        }
         assertNothingWentUpstream();
     }
 
