@@ -36,7 +36,7 @@ public final class Http2CallListener implements ExchangeListener, ProxyCall.EndL
     }
 
     @Override
-    public void onRequestHead(HttpRequest head, boolean ended) {
+    public void onRequestHead(HttpRequest head) {
         final String requestOrigin = head.headers().get(HttpHeaderNames.ORIGIN);
         if (CorsResponses.isPreflight(head)) {
             // Its answer carries its own grant: nothing is added to it on the way out.

@@ -141,14 +141,12 @@ public final class ProxyCallHandler extends ChannelInboundHandlerAdapter impleme
     public void onCallEnded(boolean responseWritten) {
         call = null;
         if (responseWritten) {
-            afterResponse(true);
+            afterResponse();
         }
     }
 
-    private void afterResponse(boolean written) {
-        if (!written) {
-            ctx.close();
-        } else if (requestComplete) {
+    private void afterResponse() {
+        if (requestComplete) {
             AnsweredRequest.readNextRequest(ctx);
         } else {
             // The rest of the body must not be parsed as the next request.

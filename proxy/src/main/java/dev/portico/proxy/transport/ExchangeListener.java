@@ -6,8 +6,8 @@ import io.netty.handler.codec.http.HttpResponse;
 
 /** What a transport tells the request layer about one {@link CallExchange}; called on its event loop. */
 public interface ExchangeListener {
-    /** The request's head; {@code ended} when it has no body. */
-    void onRequestHead(HttpRequest head, boolean ended);
+    /** The request's head; its body (or only its end) follows on {@link CallExchange#read()}. */
+    void onRequestHead(HttpRequest head);
 
     /** Takes ownership of {@code content}: body bytes, {@code last} for the final piece. */
     void onRequestContent(ByteBuf content, boolean last);

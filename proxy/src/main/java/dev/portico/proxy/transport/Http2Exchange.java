@@ -89,7 +89,7 @@ final class Http2Exchange implements CallExchange {
             // The call hears of the body's end as of any piece of it: when it reads.
             pending.add(new Piece(Unpooled.EMPTY_BUFFER, true, 0));
         }
-        listener.onRequestHead(head, ended);
+        listener.onRequestHead(head);
     }
 
     /** Takes ownership of {@code content}; {@code windowBytes} are what it holds of the stream window. */
