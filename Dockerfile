@@ -29,13 +29,19 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --uid 10001 --home-dir /nonexistent --shell /usr/sbin/nologin portico
 COPY --from=build /src/proxy/target/portico.jar /opt/portico/portico.jar
-COPY bin/portico /opt/portico/bin/portico
+COPY bin/portico bin/portico-healthcheck /opt/portico/bin/
 ENV PORTICO_JAR=/opt/portico/portico.jar
 COPY examples/portico.conf /etc/portico/portico.conf
 USER 10001
-# 8080: gRPC-Web, Connect and native gRPC (HTTP/1.1, h2c; TLS when configured). 9090: /metrics, /healthz.
+# 8080: gRPC-Web, Connect and native gRPC (HTTP/1.1, h2c; TLS when configured). 9090: /metrics, /healthz, /readyz.
 EXPOSE 8080 9090
-# The same launcher (and so the same JVM settings) the packaged-jar tests run (PackagedJarIT) and the README gives.
+# Healthy while /readyz answers 200 (every upstream cluster has a healthy endpoint), through bash's /dev/tcp:
+# no curl in the image. The admin port is $PORTICO_ADMIN_PORT, else 9090; a config file that moves it needs
+# the port as the command's argument. Start period: the JVM starts and the first health checks answer.
+HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 CMD ["/opt/portico/bin/portico-healthcheck"]
+# The same launcher (and so the same JVM settings) the packaged-jar tests run (PackagedJarIT) and the README
+# gives: the heap follows the container's memory limit (docker run -m 512m: 256 MiB), PORTICO_JVM_OPTS
+# replaces the JVM settings.
 # SIGTERM (docker stop) drains gracefully and exits 0; give it more than the grace period: docker stop -t 20.
 STOPSIGNAL SIGTERM
 ENTRYPOINT ["/opt/portico/bin/portico"]
