@@ -119,6 +119,7 @@ public final class Portico {
                 Thread.currentThread().interrupt();
             }
         });
+        backend.awaitTermination();
     }
 
     /**

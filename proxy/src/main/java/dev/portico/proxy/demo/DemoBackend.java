@@ -58,6 +58,11 @@ public final class DemoBackend implements AutoCloseable {
         return health;
     }
 
+    /** Blocks until the server has stopped: grpc-java's threads are daemons and would not keep a JVM alive. */
+    public void awaitTermination() throws InterruptedException {
+        server.awaitTermination();
+    }
+
     @Override
     public void close() throws InterruptedException {
         health.enterTerminalState();
