@@ -25,7 +25,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.BeforeAll;
@@ -105,7 +104,8 @@ class ComposeStackTest {
                     .isEqualTo("0.0.0.0");
             assertThat(command.get(command.indexOf("--port") + 1)).isEqualTo(Integer.toString(endpoint.port()));
             assertThat(strings(at(services, endpoint.host(), "healthcheck", "test")))
-                    .as("the backend's health check probes its port").anyMatch(s -> s.contains("/" + endpoint.port()));
+                    .as("the backend's health check probes its port")
+                    .anyMatch(s -> s.contains("/" + endpoint.port()));
         }
         assertThat(strings(at(services, "portico", "depends_on"))).contains("backend-1", "backend-2");
     }
@@ -115,12 +115,11 @@ class ComposeStackTest {
         final int composePort = portico.upstreamPool().defaultCluster().endpoints().get(0).port();
         final List<String> healthcheck = strings(at(services, "backend-1", "healthcheck", "test"));
         assertThat(healthcheck.get(0)).isEqualTo("CMD");
+        final List<String> command = healthcheck.subList(1, healthcheck.size());
         try (DemoBackend backend = DemoBackend.start(0)) {
-            assertThat(runOnPort(healthcheck.subList(1, healthcheck.size()), composePort, backend.port()).exitCode())
-                    .isZero();
+            assertThat(runOnPort(command, composePort, backend.port()).exitCode()).isZero();
         }
-        assertThat(runOnPort(healthcheck.subList(1, healthcheck.size()), composePort, StandalonePortico.closedPort())
-                           .exitCode()).isNotZero();
+        assertThat(runOnPort(command, composePort, StandalonePortico.closedPort()).exitCode()).isNotZero();
     }
 
     @Test
@@ -166,8 +165,9 @@ class ComposeStackTest {
         final Map<String, Object> datasource = map(listAt(
                 DeployFiles.yaml(provisioning + "/datasources/prometheus.yml"), "datasources").get(0));
         assertThat(datasource.get("type")).isEqualTo("prometheus");
+        final String prometheusPort = strings(at(services, "prometheus", "ports")).get(0).split(":")[1];
         assertThat(datasource.get("url")).as("Prometheus' port inside the network")
-                .isEqualTo("http://prometheus:" + strings(at(services, "prometheus", "ports")).get(0).split(":")[1]);
+                .isEqualTo("http://prometheus:" + prometheusPort);
 
         final Map<String, Object> provider = map(listAt(
                 DeployFiles.yaml(provisioning + "/dashboards/portico.yml"), "providers").get(0));
@@ -186,7 +186,8 @@ class ComposeStackTest {
     @Test
     void theDashboardShowsCallRateErrorRatioLatencyQuantilesByMethodAndEndpointsByState() throws Exception {
         final List<String> queries = queries(dashboard("deploy/compose/grafana/dashboards/portico.json"));
-        assertThat(queries).anyMatch(q -> q.matches("sum by \\(protocol\\) \\(rate\\(portico_requests_total\\[.+"));
+        assertThat(queries).as("calls per second")
+                .anyMatch(q -> q.matches("sum by \\(protocol\\) \\(rate\\(portico_requests_total\\[.+"));
         assertThat(queries).as("error ratio").anyMatch(
                 q -> q.matches("sum\\(rate\\(portico_requests_total\\{code.+\\}\\[.+\\]\\)\\) / "
                                + "sum\\(rate\\(portico_requests_total\\[.+\\]\\)\\)"));
@@ -267,7 +268,9 @@ class ComposeStackTest {
         final List<String> queries = new ArrayList<>();
         for (JsonElement panel : dashboard.getAsJsonArray("panels")) {
             for (JsonElement target : panel.getAsJsonObject().getAsJsonArray("targets")) {
-                queries.add(Optional.ofNullable(target.getAsJsonObject().get("expr")).orElseThrow().getAsString());
+                final JsonElement expr = target.getAsJsonObject().get("expr");
+                assertThat(expr).as("a Prometheus query").isNotNull();
+                queries.add(expr.getAsString());
             }
         }
         assertThat(queries).isNotEmpty();

@@ -37,7 +37,8 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class DeployCommandsIT {
     private static final Pattern BACKEND_LISTENING = Pattern.compile("demo backend listening on [^ ]+:(\\d+) ");
-    private static final Pattern PORTICO_LISTENING = Pattern.compile("Portico listening on https?://\\S*:(\\d+) ");
+    private static final Pattern PORTICO_LISTENING =
+            Pattern.compile("Portico listening on https?://\\S*:(\\d+) ");
 
     @TempDir
     Path dir;
@@ -51,7 +52,8 @@ class DeployCommandsIT {
         command.set(command.indexOf("--port") + 1, "0");
         try (LaunchedProcess backend = LaunchedProcess.start(command, dir)) {
             final int port = Integer.parseInt(backend.await(BACKEND_LISTENING));
-            final ManagedChannel channel = ManagedChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().build();
+            final ManagedChannel channel =
+                    ManagedChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().build();
             try {
                 assertThat(HealthGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS)
                                    .check(HealthCheckRequest.getDefaultInstance()).getStatus())
@@ -85,8 +87,8 @@ class DeployCommandsIT {
             try (LaunchedProcess portico = LaunchedProcess.start(command, dir)) {
                 final int port = Integer.parseInt(portico.await(PORTICO_LISTENING));
                 try (TestHttpClient client = TestHttpClient.connect(Transport.HTTP1, port)) {
-                    final TestHttpClient.Response page = client.call(HttpMethod.GET, "/", new DefaultHttpHeaders(),
-                                                                     new byte[0]);
+                    final TestHttpClient.Response page =
+                            client.call(HttpMethod.GET, "/", new DefaultHttpHeaders(), new byte[0]);
                     if (page.status() == 302) {
                         // The demo app on a listener of its own (portico.demo.page-port), where GET / sends it.
                         assertThat(page.headers().get(HttpHeaderNames.LOCATION)).startsWith("http");
@@ -95,9 +97,10 @@ class DeployCommandsIT {
                         assertThat(new String(page.body(), StandardCharsets.UTF_8)).contains("Portico demo");
                     }
                     // What the page calls goes to the configured upstream, not to an embedded backend.
+                    final EchoRequest request = EchoRequest.newBuilder().setMessage("page").build();
                     final TestHttpClient.Response echo = client.call(
-                            HttpMethod.POST, "/portico.demo.v1.DemoService/Echo", GrpcWeb.headers(GrpcWeb.PROTO),
-                            GrpcWeb.frame(EchoRequest.newBuilder().setMessage("page").build()));
+                            HttpMethod.POST, "/portico.demo.v1.DemoService/Echo",
+                            GrpcWeb.headers(GrpcWeb.PROTO), GrpcWeb.frame(request));
                     assertThat(GrpcWeb.parse(echo.body()).trailer("grpc-status")).isEqualTo("0");
                 }
                 assertThat(portico.output()).doesNotContain("demo mode");

@@ -53,7 +53,8 @@ class DockerImageTest {
     @Test
     void theImageRunsTheLauncherAsANonRootUserWithAHealthcheckOnTheAdminPort() throws IOException {
         final Dockerfile dockerfile = Dockerfile.read();
-        final List<String> entrypoint = Dockerfile.execForm(dockerfile.last("ENTRYPOINT").orElseThrow().arguments());
+        final List<String> entrypoint =
+                Dockerfile.execForm(dockerfile.last("ENTRYPOINT").orElseThrow().arguments());
         assertThat(entrypoint).containsExactly(IMAGE_BIN + "portico");
         final List<String> copied = copiedLaunchers(dockerfile);
         assertThat(copied).as("launchers copied from bin/").contains("portico", "portico-healthcheck");
@@ -83,8 +84,8 @@ class DockerImageTest {
     void theBuildContextLeavesOutBuildOutputAndKeepsEverythingTheDockerfileCopies() throws IOException {
         final List<Pattern> ignored = dockerignore();
         for (String excluded : List.of(".git/HEAD", "proxy/target/portico.jar", "config/target/classes/x.class",
-                                       "web-demo/node_modules/grpc-web/index.js", "loadtest/results/x/results.md",
-                                       "web-demo/gen/demo_pb.js")) {
+                                       "web-demo/node_modules/grpc-web/index.js", "web-demo/gen/demo_pb.js",
+                                       "loadtest/results/x/results.md")) {
             assertThat(isIgnored(ignored, excluded)).as(excluded).isTrue();
         }
         final List<String> sources = new ArrayList<>();

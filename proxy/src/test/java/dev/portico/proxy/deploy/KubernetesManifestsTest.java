@@ -75,9 +75,12 @@ class KubernetesManifestsTest {
         assertThat(containerPort(container, "http")).isEqualTo(portico.listen().port());
         assertThat(containerPort(container, "admin")).isEqualTo(portico.admin().port());
 
-        assertThat(mapAt(container, "readinessProbe", "httpGet")).isEqualTo(Map.of("path", "/readyz", "port", "admin"));
-        assertThat(mapAt(container, "livenessProbe", "httpGet")).isEqualTo(Map.of("path", "/healthz", "port", "admin"));
-        assertThat(mapAt(container, "startupProbe", "httpGet")).isEqualTo(Map.of("path", "/healthz", "port", "admin"));
+        assertThat(mapAt(container, "readinessProbe", "httpGet"))
+                .isEqualTo(Map.of("path", "/readyz", "port", "admin"));
+        assertThat(mapAt(container, "livenessProbe", "httpGet"))
+                .isEqualTo(Map.of("path", "/healthz", "port", "admin"));
+        assertThat(mapAt(container, "startupProbe", "httpGet"))
+                .isEqualTo(Map.of("path", "/healthz", "port", "admin"));
 
         final Map<String, Object> service = objects.get("Service/portico");
         assertThat(at(service, "spec", "selector")).isEqualTo(podLabels("portico"));
@@ -114,8 +117,9 @@ class KubernetesManifestsTest {
             assertThat(at(pod, "securityContext", "runAsUser")).as(deployment).isEqualTo(imageUser);
             assertThat(at(pod, "securityContext", "seccompProfile", "type")).isEqualTo("RuntimeDefault");
             final Map<String, Object> container = container(pod);
-            assertThat(at(container, "securityContext", "readOnlyRootFilesystem")).as(deployment).isEqualTo(true);
-            assertThat(at(container, "securityContext", "allowPrivilegeEscalation")).as(deployment).isEqualTo(false);
+            final Map<String, Object> security = mapAt(container, "securityContext");
+            assertThat(security.get("readOnlyRootFilesystem")).as(deployment).isEqualTo(true);
+            assertThat(security.get("allowPrivilegeEscalation")).as(deployment).isEqualTo(false);
             assertThat(listAt(container, "securityContext", "capabilities", "drop")).containsExactly("ALL");
             // The JVM's perf data and Netty's native library go to /tmp.
             assertThat(volume(pod, (String) mountOf(container, "/tmp").get("name"))).containsKey("emptyDir");
@@ -139,7 +143,8 @@ class KubernetesManifestsTest {
         assertThat(at(hpa, "apiVersion")).isEqualTo("autoscaling/v2");
         assertThat(mapAt(hpa, "spec", "scaleTargetRef"))
                 .containsEntry("kind", "Deployment").containsEntry("name", "portico");
-        assertThat((Integer) at(hpa, "spec", "minReplicas")).as("one pod lost leaves one").isGreaterThanOrEqualTo(2);
+        assertThat((Integer) at(hpa, "spec", "minReplicas")).as("one pod lost leaves one")
+                .isGreaterThanOrEqualTo(2);
         final Map<String, Object> metric = map(listAt(hpa, "spec", "metrics").get(0));
         assertThat(at(metric, "resource", "name")).isEqualTo("cpu");
         assertThat(at(metric, "resource", "target", "type")).isEqualTo("Utilization");
@@ -178,7 +183,8 @@ class KubernetesManifestsTest {
     private static Object podLabels(String deployment) {
         final Map<String, Object> labels = mapAt(objects.get("Deployment/" + deployment), "spec", "template",
                                                  "metadata", "labels");
-        assertThat(at(objects.get("Deployment/" + deployment), "spec", "selector", "matchLabels")).isEqualTo(labels);
+        assertThat(at(objects.get("Deployment/" + deployment), "spec", "selector", "matchLabels"))
+                .isEqualTo(labels);
         return labels;
     }
 

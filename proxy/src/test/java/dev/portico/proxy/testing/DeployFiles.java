@@ -34,7 +34,8 @@ public final class DeployFiles {
      * While this build's reference.conf lacks one, it is left out of the load (and so not validated); once the
      * build has it, nothing is left out. Remove this once both are in.
      */
-    private static final List<String> SECTIONS_OF_OTHER_BRANCHES = List.of("portico.access-log", "portico.tracing");
+    private static final List<String> SECTIONS_OF_OTHER_BRANCHES =
+            List.of("portico.access-log", "portico.tracing");
 
     private DeployFiles() {}
 

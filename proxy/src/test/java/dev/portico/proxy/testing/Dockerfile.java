@@ -38,7 +38,8 @@ public final class Dockerfile {
             line.setLength(0);
             if (!whole.isEmpty()) {
                 final String[] parts = whole.split("\\s+", 2);
-                instructions.add(new Instruction(parts[0].toUpperCase(Locale.ROOT), parts.length > 1 ? parts[1] : ""));
+                instructions.add(new Instruction(parts[0].toUpperCase(Locale.ROOT),
+                                                 parts.length > 1 ? parts[1] : ""));
             }
         }
         return new Dockerfile(instructions);

@@ -49,7 +49,10 @@ public final class LaunchedProcess implements AutoCloseable {
         return Files.readString(log, StandardCharsets.UTF_8);
     }
 
-    /** Waits up to 30 s for a line matching {@code pattern}; returns its first group. Fails if the process ends. */
+    /**
+     * Waits up to 30 s for output matching {@code pattern} and returns its first group; fails if the process
+     * ends first.
+     */
     public String await(Pattern pattern) throws IOException, InterruptedException {
         final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         while (System.nanoTime() < deadline) {
