@@ -43,7 +43,10 @@ public final class Portico {
         boolean demoPage = false;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
-                case "--config" -> configFile = Optional.of(Path.of(value(args, i++)));
+                case "--config" -> {
+                    configFile = Optional.of(Path.of(value(args, i)));
+                    i++;
+                }
                 case "--demo" -> demo = true;
                 case "--demo-page" -> demoPage = true;
                 case "--help", "-h" -> {
@@ -96,8 +99,14 @@ public final class Portico {
         int port = 50051;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
-                case "--host" -> host = value(args, i++);
-                case "--port" -> port = port(value(args, i++));
+                case "--host" -> {
+                    host = value(args, i);
+                    i++;
+                }
+                case "--port" -> {
+                    port = port(value(args, i));
+                    i++;
+                }
                 case "--help", "-h" -> {
                     System.out.println(USAGE);
                     return;

@@ -110,6 +110,14 @@ class DeployCommandsIT {
         }
     }
 
+    @Test
+    void anInvalidDemoBackendPortStopsItWithOneMessage() throws Exception {
+        try (LaunchedProcess backend = LaunchedProcess.start(List.of("demo-backend", "--port", "70000"), dir)) {
+            assertThat(backend.awaitExit(Duration.ofSeconds(30))).isEqualTo(2);
+            assertThat(backend.output()).contains("--port must be a number between 0 and 65535, got 70000");
+        }
+    }
+
     private static List<String> composeCommand(String service) throws Exception {
         final Object command = at(DeployFiles.yaml("docker-compose.yml"), "services", service, "command");
         return new ArrayList<>(DeployFiles.list(command).stream().map(String.class::cast).toList());

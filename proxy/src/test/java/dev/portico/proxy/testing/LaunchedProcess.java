@@ -69,8 +69,13 @@ public final class LaunchedProcess implements AutoCloseable {
     /** Sends SIGTERM and waits up to {@code timeout} for the exit status. */
     public int stop(Duration timeout) throws InterruptedException, IOException {
         process.destroy();
+        return awaitExit(timeout);
+    }
+
+    /** Waits up to {@code timeout} for the process to end by itself; returns its exit status. */
+    public int awaitExit(Duration timeout) throws InterruptedException, IOException {
         assertThat(process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS))
-                .as("ended within %s after SIGTERM; output:%n%s", timeout, output()).isTrue();
+                .as("ended within %s; output:%n%s", timeout, output()).isTrue();
         return process.exitValue();
     }
 
