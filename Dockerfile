@@ -1,6 +1,6 @@
 # Portico: a gRPC-Web and Connect gateway. Build: docker build -t portico .
 # Run in front of a backend: docker run -p 8080:8080 -p 9090:9090 -e PORTICO_UPSTREAM_ENDPOINTS=host:50051 portico
-# With no upstream configured it runs its demo backend and serves the demo page at http://localhost:8080/.
+# With no upstream configured it runs its demo backend and serves the demo app at http://localhost:8081/ (calling Portico on 8080).
 # Only Debian's packages and Maven Central are used, the same as for a build on the host.
 
 FROM debian:bookworm-slim AS build
@@ -20,7 +20,7 @@ COPY config config
 COPY upstream-lb upstream-lb
 COPY health health
 COPY proxy proxy
-COPY web-demo/static web-demo/static
+COPY web-demo/site web-demo/site
 RUN mvn -B -ntp -Dmaven.test.skip=true package
 
 FROM debian:bookworm-slim
@@ -33,8 +33,9 @@ COPY bin/portico /opt/portico/bin/portico
 ENV PORTICO_JAR=/opt/portico/portico.jar
 COPY examples/portico.conf /etc/portico/portico.conf
 USER 10001
-# 8080: gRPC-Web, Connect and native gRPC (HTTP/1.1, h2c; TLS when configured). 9090: /metrics, /healthz.
-EXPOSE 8080 9090
+# 8080: gRPC-Web, Connect and native gRPC (HTTP/1.1, h2c; TLS when configured). 8081: the demo app (demo mode
+# only). 9090: /metrics, /healthz.
+EXPOSE 8080 8081 9090
 # The same launcher (and so the same JVM settings) the packaged-jar tests run (PackagedJarIT) and the README gives.
 # SIGTERM (docker stop) drains gracefully and exits 0; give it more than the grace period: docker stop -t 20.
 STOPSIGNAL SIGTERM

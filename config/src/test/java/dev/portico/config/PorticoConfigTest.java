@@ -45,6 +45,7 @@ class PorticoConfigTest {
                                                             1000, List.of()));
         assertThat(s.connect()).isEqualTo(new ConnectSettings(false, false, true));
         assertThat(s.compression()).isEqualTo(new CompressionSettings(1024));
+        assertThat(s.demo()).isEqualTo(new DemoSettings(8081));
     }
 
     @Test
