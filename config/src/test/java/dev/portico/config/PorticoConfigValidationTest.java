@@ -181,8 +181,8 @@ class PorticoConfigValidationTest {
     void demoPagePortMustDifferFromTheListenPort() {
         assertRejected("portico.listen.port = 8081")
                 .hasMessageStartingWith("portico.demo.page-port (reference.conf:")
-                .hasMessageEndingWith("): must differ from portico.listen.port (the demo app needs an origin of "
-                                      + "its own), got 8081");
+                .hasMessageEndingWith("): must differ from portico.listen.port (the demo app needs an origin "
+                                      + "of its own), got 8081");
     }
 
     @Test

@@ -127,7 +127,8 @@ public final class Portico {
     private static String printableHost(String listenHost) {
         return switch (listenHost) {
             case "0.0.0.0", "::", "[::]" -> "127.0.0.1";
-            default -> listenHost.contains(":") && !listenHost.startsWith("[") ? '[' + listenHost + ']' : listenHost;
+            default -> listenHost.contains(":") && !listenHost.startsWith("[")
+                        ? '[' + listenHost + ']' : listenHost;
         };
     }
 

@@ -119,7 +119,8 @@ public final class PorticoServer implements AutoCloseable {
 
     private PorticoServer(PorticoSettings settings, UpstreamPool upstream, EventLoopGroup group, Channel listener,
                           ChannelGroup clients, FrontendInitializer frontend, AdminServer admin,
-                          DemoAppServer demoApp, PrometheusMeterRegistry registry, ActiveCalls calls, SchemaRegistry schemas,
+                          DemoAppServer demoApp, PrometheusMeterRegistry registry, ActiveCalls calls,
+                          SchemaRegistry schemas,
                           Readiness readiness) {
         this.settings = settings;
         this.upstream = upstream;
@@ -259,10 +260,10 @@ public final class PorticoServer implements AutoCloseable {
                     .channel();
             final AdminServer admin = settings.admin().enabled()
                     ? AdminServer.start(settings.admin(), registry, readiness, group, channelType) : null;
+            final int porticoPort = ((InetSocketAddress) listener.localAddress()).getPort();
             final DemoAppServer demoApp = demoPage
                     ? DemoAppServer.start(settings.listen().host(), settings.demo().pagePort(),
-                                          ssl == null ? "http" : "https",
-                                          ((InetSocketAddress) listener.localAddress()).getPort(), group, channelType)
+                                          ssl == null ? "http" : "https", porticoPort, group, channelType)
                     : null;
             if (demoApp != null) {
                 demoAppPort.set(demoApp.port());

@@ -37,26 +37,21 @@ class DemoAppTest {
             assertThat(fixture.demoAppPort()).isPositive().isNotEqualTo(fixture.port());
 
             // The host the browser used (the client sends Host: 127.0.0.1:port) is kept, with the app's port.
-            final TestHttpClient.Response redirect = portico.call(HttpMethod.GET, "/", new DefaultHttpHeaders(),
-                                                                  new byte[0]);
+            final TestHttpClient.Response redirect = get(portico, "/");
             assertThat(redirect.status()).isEqualTo(302);
             assertThat(redirect.headers().get(HttpHeaderNames.LOCATION))
                     .isEqualTo("http://127.0.0.1:" + fixture.demoAppPort() + "/");
 
-            final TestHttpClient.Response page = app.call(HttpMethod.GET, "/", new DefaultHttpHeaders(), new byte[0]);
+            final TestHttpClient.Response page = get(app, "/");
             assertThat(page.status()).isEqualTo(200);
             assertThat(page.headers().get(HttpHeaderNames.CONTENT_TYPE)).isEqualTo("text/html; charset=utf-8");
             assertThat(new String(page.body(), StandardCharsets.UTF_8))
                     .contains("<title>Portico demo</title>", "<section class=\"card wide\" id=\"chat\">");
-            assertThat(app.call(HttpMethod.GET, "/app.js", new DefaultHttpHeaders(), new byte[0]).body().length)
-                    .as("the bundled app").isGreaterThan(10_000);
+            assertThat(get(app, "/app.js").body().length).as("the bundled app").isGreaterThan(10_000);
 
-            final TestHttpClient.Response config = app.call(HttpMethod.GET, "/portico.json", new DefaultHttpHeaders(),
-                                                            new byte[0]);
-            assertThat(new String(config.body(), StandardCharsets.UTF_8))
+            assertThat(new String(get(app, "/portico.json").body(), StandardCharsets.UTF_8))
                     .isEqualTo("{\"scheme\":\"http\",\"port\":" + fixture.port() + "}");
-            assertThat(app.call(HttpMethod.GET, "/nope.js", new DefaultHttpHeaders(), new byte[0]).status())
-                    .isEqualTo(404);
+            assertThat(get(app, "/nope.js").status()).isEqualTo(404);
             assertThat(app.call(HttpMethod.POST, "/", new DefaultHttpHeaders(), new byte[0]).status())
                     .isEqualTo(405);
         }
@@ -75,7 +70,8 @@ class DemoAppTest {
         try (PorticoFixture fixture = PorticoFixture.startWithDemoApp()) {
             final int cancelledBefore = fixture.backend().service().cancelledCalls();
             final List<String> args = new ArrayList<>(List.of(
-                    "--app", "http://127.0.0.1:" + fixture.demoAppPort(), "--screenshots", SCREENSHOTS.toString()));
+                    "--app", "http://127.0.0.1:" + fixture.demoAppPort(),
+                    "--screenshots", SCREENSHOTS.toString()));
             if (Boolean.getBoolean("portico.docs.screenshot")) {
                 args.addAll(List.of("--docs-screenshot", DOCS_SCREENSHOT.toString()));
             }
@@ -85,8 +81,13 @@ class DemoAppTest {
             assertThat(output).contains("PASS grpcweb-text/stream-cancel", "PASS connect-json/error")
                               .containsPattern("\\n" + CASES + " passed, 0 failed");
             // Each client's stream-cancel case: the upstream call ended as cancelled, as the page said.
-            assertThat(fixture.backend().service().cancelledCalls() - cancelledBefore).isGreaterThanOrEqualTo(5);
+            assertThat(fixture.backend().service().cancelledCalls() - cancelledBefore)
+                    .isGreaterThanOrEqualTo(5);
             assertThat(SCREENSHOTS.resolve("demo-phone.png")).isNotEmptyFile();
         }
+    }
+
+    private static TestHttpClient.Response get(TestHttpClient client, String path) throws InterruptedException {
+        return client.call(HttpMethod.GET, path, new DefaultHttpHeaders(), new byte[0]);
     }
 }

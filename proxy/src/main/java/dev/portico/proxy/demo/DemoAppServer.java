@@ -39,8 +39,8 @@ public final class DemoAppServer implements AutoCloseable {
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
-                        ch.pipeline().addLast(new HttpServerCodec(), new HttpObjectAggregator(MAX_REQUEST_BYTES),
-                                              handler);
+                        ch.pipeline().addLast(new HttpServerCodec(),
+                                              new HttpObjectAggregator(MAX_REQUEST_BYTES), handler);
                     }
                 })
                 .bind(new InetSocketAddress(host, port))
