@@ -207,7 +207,8 @@ async function main(): Promise<void> {
   fillCodes();
   $("unary-btn").addEventListener("click", guarded(unary));
   $("stream-btn").addEventListener("click", guarded(serverStream));
-  $("stream-cancel").addEventListener("click", () => streamAbort?.abort());
+  // An AbortError reason: connect-web reports it as CANCELLED with this message.
+  $("stream-cancel").addEventListener("click", () => streamAbort?.abort(new DOMException("cancelled by the page", "AbortError")));
   $("deadline-btn").addEventListener("click", guarded(deadline));
   $("error-btn").addEventListener("click", guarded(fail));
   // The chat (a bidirectional stream over WebSocket) mounts into <section id="chat"> once src/chat.ts exists.

@@ -18,6 +18,8 @@ import { forwardConsole, launchChromium } from "./chromium.mjs";
 const CLIENTS = ["grpcweb-text", "grpcweb-binary", "connect-json", "connect-binary", "connect-grpcweb"];
 // The official grpc-web client reads binary responses only once they end (XHR arraybuffer).
 const BUFFERS_STREAMS = new Set(["grpcweb-binary"]);
+// Connect transports with useHttpGet: Echo (NO_SIDE_EFFECTS) goes as GET ?connect=v1&encoding=…
+const GET_ENCODING = { "connect-json": "json", "connect-binary": "proto" };
 
 const { values: opts } = parseArgs({
   options: {
@@ -167,10 +169,12 @@ try {
 
   // CORS preflights are not page requests: the DevTools protocol reports them with type "Preflight".
   const preflights = [];
+  const requests = [];
   const cdp = await context.newCDPSession(page);
   await cdp.send("Network.enable");
   cdp.on("Network.requestWillBeSent", (e) => {
     if (e.type === "Preflight" || e.request.method === "OPTIONS") preflights.push(e.request.url);
+    else requests.push(`${e.request.method} ${e.request.url}`);
   });
 
   await page.goto(appUrl, { timeout: 15_000 });
@@ -184,8 +188,14 @@ try {
   for (const client of clients) {
     await page.selectOption("#client", client);
     for (const [name, fn] of Object.entries(cases)) {
+      const since = requests.length;
       try {
         await fn(page, client);
+        if (name === "unary" && GET_ENCODING[client]) {
+          const echo = requests.slice(since).filter((r) => r.includes("/portico.demo.v1.DemoService/Echo"));
+          check(echo.length === 1 && echo[0].startsWith("GET ") && echo[0].includes("connect=v1") &&
+                echo[0].includes(`encoding=${GET_ENCODING[client]}`), `Echo requests: ${JSON.stringify(echo)}`);
+        }
         report(`${client}/${name}`);
       } catch (e) {
         report(`${client}/${name}`, e);
