@@ -211,7 +211,8 @@ async function main(): Promise<void> {
   $("stream-cancel").addEventListener("click", () => streamAbort?.abort(new DOMException("cancelled by the page", "AbortError")));
   $("deadline-btn").addEventListener("click", guarded(deadline));
   $("error-btn").addEventListener("click", guarded(fail));
-  // The chat (a bidirectional stream over WebSocket) mounts into <section id="chat"> once src/chat.ts exists.
+  // The chat (a bidirectional stream over WebSocket) comes with src/chat.ts: import { mountChat } from
+  // "./chat.js" above and call mountChat($("chat"), portico) here; until then the section says "coming soon".
   document.body.dataset.ready = "true";
 }
 
