@@ -76,6 +76,14 @@ function shownMs(status) {
   return Number(m[1]);
 }
 
+/** The demo service's Stats, asked by this script itself (Connect GET, JSON) through Portico. */
+async function serviceStats(portico) {
+  const response = await fetch(`${portico}/portico.demo.v1.DemoService/Stats?connect=v1&encoding=json&message=%7B%7D`);
+  check(response.ok, `Stats: HTTP ${response.status}`);
+  const stats = await response.json();
+  return { cancelledCalls: Number(stats.cancelledCalls ?? 0), streamedMessages: Number(stats.streamedMessages ?? 0) };
+}
+
 async function texts(page, selector) {
   return page.locator(selector).allTextContents();
 }
@@ -110,14 +118,16 @@ const cases = {
     check((await page.textContent("#stream-progress")) === "5 / 5 messages", `progress: ${await page.textContent("#stream-progress")}`);
   },
 
-  "stream-cancel": async (page, client) => {
+  "stream-cancel": async (page, client, portico) => {
     await page.fill("#stream-count", "100");
     await page.fill("#stream-interval", "200");
+    const before = await serviceStats(portico);
     await page.click("#stream-btn");
     if (BUFFERS_STREAMS.has(client)) {
-      // Nothing can show before the end; cancel once the call has surely started upstream.
-      await page.waitForSelector("#stream-cancel:not([disabled])", { timeout: 5000 });
-      await sleep(1200);
+      // Nothing can show before the end: cancel once the service has sent two messages (bounded wait).
+      const until = Date.now() + 5000;
+      while ((await serviceStats(portico)).streamedMessages < before.streamedMessages + 2 && Date.now() < until) await sleep(100);
+      check((await serviceStats(portico)).streamedMessages >= before.streamedMessages + 2, "the stream did not start upstream within 5 s");
       check((await page.locator("#stream-out li").count()) === 0, "messages shown before the end of a buffered stream");
     } else {
       // Live: the 3rd message arrives ~400 ms in, long before the 100th (~20 s).
@@ -190,7 +200,7 @@ try {
     for (const [name, fn] of Object.entries(cases)) {
       const since = requests.length;
       try {
-        await fn(page, client);
+        await fn(page, client, porticoOrigin);
         if (name === "unary" && GET_ENCODING[client]) {
           const echo = requests.slice(since).filter((r) => r.includes("/portico.demo.v1.DemoService/Echo"));
           check(echo.length === 1 && echo[0].startsWith("GET ") && echo[0].includes("connect=v1") &&
