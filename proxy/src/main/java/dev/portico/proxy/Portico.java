@@ -1,5 +1,6 @@
 package dev.portico.proxy;
 
+import dev.portico.config.CorsSettings;
 import dev.portico.config.HostAndPort;
 import dev.portico.config.InvalidConfigException;
 import dev.portico.config.PorticoConfig;
@@ -7,6 +8,7 @@ import dev.portico.config.PorticoSettings;
 import dev.portico.config.UpstreamSettings;
 import dev.portico.proxy.demo.DemoBackend;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
@@ -20,10 +22,11 @@ import sun.misc.Signal;
  * {@code java -jar portico.jar demo-backend [--host H] [--port P]}.
  *
  * <p>With no upstream endpoint configured, or with {@code --demo}, Portico starts the demo gRPC service on
- * loopback, proxies to it, and serves the web demo page at {@code /}. {@code --demo-page} serves the page in
- * front of the configured upstream, which must then serve the demo service (the Docker Compose stack).
- * {@code demo-backend} runs only the demo gRPC service (with {@code grpc.health.v1} and reflection), the
- * upstream of the Compose stack.
+ * loopback, proxies to it, and serves the web demo app on a port of its own ({@code portico.demo.page-port}).
+ * {@code --demo-page} serves the app in front of the configured upstream, which must then serve the demo
+ * service (the Docker Compose stack; the app's origin must be among {@code cors.allowed-origins}, as with the
+ * default "*"). {@code demo-backend} runs only the demo gRPC service (with {@code grpc.health.v1} and
+ * reflection), the upstream of the Compose stack.
  */
 public final class Portico {
     private static final Logger log = LoggerFactory.getLogger(Portico.class);
@@ -70,7 +73,11 @@ public final class Portico {
         }
         final PorticoServer server = PorticoServer.start(settings, backend != null || demoPage);
         if (backend != null || demoPage) {
-            log.info("demo page: http://127.0.0.1:{}/", server.port());
+            // Both addresses: the app's calls to Portico are cross-origin (the browser's devtools show the
+            // preflights), which is what the demo is for.
+            final String host = printableHost(settings.listen().host());
+            log.info("demo app: http://{}:{}/ (open it in a browser; it calls Portico at {}://{}:{})", host,
+                     server.demoAppPort(), settings.tls().enabled() ? "https" : "http", host, server.port());
         }
         final DemoBackend demoBackend = backend;
         final AtomicBoolean stopped = new AtomicBoolean();
@@ -168,11 +175,37 @@ public final class Portico {
         return new PorticoSettings(settings.listen(), settings.tls(),
                                    new UpstreamSettings(List.of(endpoint), true, upstream.connectTimeout(),
                                                         upstream.keepAliveTime()),
-                                   settings.cors(), settings.limits(), settings.deadlines(),
+                                   withDemoAppOrigins(settings), settings.limits(), settings.deadlines(),
                                    settings.flowControl(), settings.admin(), settings.schema(),
                                    settings.connect(), settings.compression(),
                                    settings.upstreamPool().demo(endpoint), settings.health(),
-                                   settings.errors());
+                                   settings.errors(), settings.demo());
+    }
+
+    /**
+     * The CORS policy, allowing the demo app's origins too when the configured origins would refuse them (the
+     * default, "*", allows them already).
+     */
+    private static CorsSettings withDemoAppOrigins(PorticoSettings settings) {
+        final CorsSettings cors = settings.cors();
+        final int port = settings.demo().pagePort();
+        if (cors.allowedOrigins().contains("*") || port == 0) {
+            return cors;
+        }
+        final List<String> origins = new ArrayList<>(cors.allowedOrigins());
+        origins.add("http://localhost:" + port);
+        origins.add("http://127.0.0.1:" + port);
+        return new CorsSettings(origins, cors.allowedHeaders(), cors.exposedHeaders(), cors.allowCredentials(),
+                                cors.maxAge(), cors.allowPrivateNetwork());
+    }
+
+    /** A host to put in a URL to print: loopback for a wildcard address. */
+    private static String printableHost(String listenHost) {
+        return switch (listenHost) {
+            case "0.0.0.0", "::", "[::]" -> "127.0.0.1";
+            default -> listenHost.contains(":") && !listenHost.startsWith("[")
+                        ? '[' + listenHost + ']' : listenHost;
+        };
     }
 
     private static void exit(String message) {

@@ -16,7 +16,8 @@ import dev.portico.proxy.call.ProxyCallHandler;
 import dev.portico.proxy.call.ProxyRuntime;
 import dev.portico.proxy.cors.CorsHandler;
 import dev.portico.proxy.cors.CorsPolicy;
-import dev.portico.proxy.demo.DemoPageHandler;
+import dev.portico.proxy.demo.DemoAppServer;
+import dev.portico.proxy.demo.DemoRedirectHandler;
 import dev.portico.proxy.health.LocalHealthPool;
 import dev.portico.proxy.metrics.ConnectionMetrics;
 import dev.portico.proxy.metrics.Http2Metrics;
@@ -82,6 +83,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
 import java.util.function.Predicate;
 import javax.net.ssl.SSLException;
@@ -107,6 +109,8 @@ public final class PorticoServer implements AutoCloseable {
     private final ChannelGroup clients;
     private final FrontendInitializer frontend;
     private final AdminServer admin;
+    /** The demo app's listener, in demo mode; else null. */
+    private final DemoAppServer demoApp;
     private final PrometheusMeterRegistry registry;
     private final ActiveCalls calls;
     private final SchemaRegistry schemas;
@@ -115,7 +119,8 @@ public final class PorticoServer implements AutoCloseable {
 
     private PorticoServer(PorticoSettings settings, UpstreamPool upstream, EventLoopGroup group, Channel listener,
                           ChannelGroup clients, FrontendInitializer frontend, AdminServer admin,
-                          PrometheusMeterRegistry registry, ActiveCalls calls, SchemaRegistry schemas,
+                          DemoAppServer demoApp, PrometheusMeterRegistry registry, ActiveCalls calls,
+                          SchemaRegistry schemas,
                           Readiness readiness) {
         this.settings = settings;
         this.upstream = upstream;
@@ -124,6 +129,7 @@ public final class PorticoServer implements AutoCloseable {
         this.clients = clients;
         this.frontend = frontend;
         this.admin = admin;
+        this.demoApp = demoApp;
         this.registry = registry;
         this.calls = calls;
         this.schemas = schemas;
@@ -132,8 +138,8 @@ public final class PorticoServer implements AutoCloseable {
 
     /**
      * Opens the upstream pool the settings describe (clusters, DNS names resolved afresh at every refresh by
-     * {@link DnsEndpointResolver}, health checks) and binds the listeners. With {@code demoPage}, GET / serves
-     * the web demo page.
+     * {@link DnsEndpointResolver}, health checks) and binds the listeners. With {@code demoPage}, the web demo
+     * app is served on its own listener ({@code portico.demo.page-port}) and GET / redirects there.
      */
     public static PorticoServer start(PorticoSettings settings, boolean demoPage)
             throws InterruptedException, SSLException, SchemaException {
@@ -175,7 +181,7 @@ public final class PorticoServer implements AutoCloseable {
 
     /**
      * Binds the listeners on {@code group} and serves calls to {@code upstream}; the server then owns both
-     * and closes them. With {@code demoPage}, GET / serves the web demo page.
+     * and closes them. With {@code demoPage}, the demo app gets its own listener.
      */
     private static PorticoServer start(PorticoSettings settings, UpstreamPool upstream, EventLoopGroup group,
                                        boolean epoll, boolean demoPage)
@@ -214,10 +220,12 @@ public final class PorticoServer implements AutoCloseable {
         final ActiveCalls activeCalls = runtime.activeCalls();
         activeCalls.bindTo(registry);
         final CorsPolicy cors = new CorsPolicy(settings.cors());
+        // Set once the demo app's listener is bound, after this one (the app must know Portico's port).
+        final AtomicInteger demoAppPort = new AtomicInteger();
         final RequestPipeline requestPipeline = pipeline -> {
             pipeline.addLast(HandlerNames.CORS, new CorsHandler(cors));
             if (demoPage) {
-                pipeline.addLast(HandlerNames.DEMO_PAGE, new DemoPageHandler());
+                pipeline.addLast(HandlerNames.DEMO_PAGE, new DemoRedirectHandler(demoAppPort.get()));
             }
             pipeline.addLast(HandlerNames.PROXY_CALL, new ProxyCallHandler(runtime));
         };
@@ -252,8 +260,17 @@ public final class PorticoServer implements AutoCloseable {
                     .channel();
             final AdminServer admin = settings.admin().enabled()
                     ? AdminServer.start(settings.admin(), registry, readiness, group, channelType) : null;
+            final int porticoPort = ((InetSocketAddress) listener.localAddress()).getPort();
+            final DemoAppServer demoApp = demoPage
+                    ? DemoAppServer.start(settings.listen().host(), settings.demo().pagePort(),
+                                          ssl == null ? "http" : "https", porticoPort, group, channelType)
+                    : null;
+            if (demoApp != null) {
+                demoAppPort.set(demoApp.port());
+            }
             final PorticoServer server = new PorticoServer(settings, upstream, group, listener, clients, frontend,
-                                                             admin, registry, activeCalls, schemas, readiness);
+                                                             admin, demoApp, registry, activeCalls, schemas,
+                                                             readiness);
             final InetSocketAddress bound = (InetSocketAddress) listener.localAddress();
             log.info("Portico listening on {}://{}:{} ({}; transport {}){}", ssl == null ? "http" : "https",
                      bound.getHostString(), bound.getPort(), ssl == null ? "HTTP/1.1, h2c" : "TLS with ALPN h2, http/1.1",
@@ -322,6 +339,11 @@ public final class PorticoServer implements AutoCloseable {
         return ((InetSocketAddress) listener.localAddress()).getPort();
     }
 
+    /** The demo app's port, or -1 when not in demo mode. */
+    public int demoAppPort() {
+        return demoApp == null ? -1 : demoApp.port();
+    }
+
     /** The admin port, or -1 when the admin listener is disabled. */
     public int adminPort() {
         return admin == null ? -1 : admin.port();
@@ -377,6 +399,9 @@ public final class PorticoServer implements AutoCloseable {
         clients.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
         if (admin != null) {
             admin.close();
+        }
+        if (demoApp != null) {
+            demoApp.close();
         }
         schemas.close();
         upstream.close();

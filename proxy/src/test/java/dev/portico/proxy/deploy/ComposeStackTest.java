@@ -69,7 +69,7 @@ class ComposeStackTest {
     }
 
     @Test
-    void porticoPublishesItsListenerAndAdminPortAndReadsTheConfigItIsGiven() {
+    void porticoPublishesItsListenerDemoAppAndAdminPortsAndReadsTheConfigItIsGiven() {
         final Map<String, Object> spec = mapAt(services, "portico");
         final List<Integer> published = new ArrayList<>();
         for (Object port : listAt(spec, "ports")) {
@@ -77,14 +77,15 @@ class ComposeStackTest {
             assertThat(hostAndContainer[0]).as("same port outside").isEqualTo(hostAndContainer[1]);
             published.add(Integer.parseInt(hostAndContainer[1]));
         }
-        assertThat(published).containsExactlyInAnyOrder(portico.listen().port(), portico.admin().port());
+        assertThat(published).containsExactlyInAnyOrder(portico.listen().port(), portico.demo().pagePort(),
+                                                        portico.admin().port());
         assertThat(portico.listen().host()).isEqualTo("0.0.0.0");
         assertThat(portico.admin().host()).isEqualTo("0.0.0.0");
 
         final List<String> command = strings(at(spec, "command"));
         final String configPath = command.get(command.indexOf("--config") + 1);
         assertThat(mountedFrom(spec, configPath)).isEqualTo(PORTICO_CONF);
-        assertThat(command).as("the web demo, calling the backends through Portico").contains("--demo-page");
+        assertThat(command).as("the demo app, calling the backends through Portico").contains("--demo-page");
 
         // Docker's SIGKILL comes after stop_grace_period: later than the drain (grace + 2 s to close).
         assertThat(duration(spec.get("stop_grace_period")))

@@ -37,6 +37,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class DeployCommandsIT {
     private static final Pattern BACKEND_LISTENING = Pattern.compile("demo backend listening on [^ ]+:(\\d+) ");
+    private static final Pattern DEMO_APP = Pattern.compile("demo app: http://\\S*:(\\d+)/ ");
     private static final Pattern PORTICO_LISTENING =
             Pattern.compile("Portico listening on https?://\\S*:(\\d+) ");
 
@@ -71,13 +72,14 @@ class DeployCommandsIT {
     }
 
     @Test
-    void withDemoPagePorticoServesTheWebDemoInFrontOfTheConfiguredUpstream() throws Exception {
+    void withDemoPagePorticoServesTheDemoAppInFrontOfTheConfiguredUpstream() throws Exception {
         final List<String> command = composeCommand("portico");
         try (DemoBackend backend = DemoBackend.start(0)) {
             final Path config = dir.resolve("portico.conf");
             Files.writeString(config, """
                     portico {
                       listen { host = "127.0.0.1", port = 0 }
+                      demo.page-port = 0
                       admin.enabled = false
                       upstream.endpoints = ["127.0.0.1:%d"]
                     }
@@ -86,18 +88,20 @@ class DeployCommandsIT {
             command.set(command.indexOf("--config") + 1, config.toString());
             try (LaunchedProcess portico = LaunchedProcess.start(command, dir)) {
                 final int port = Integer.parseInt(portico.await(PORTICO_LISTENING));
-                try (TestHttpClient client = TestHttpClient.connect(Transport.HTTP1, port)) {
-                    final TestHttpClient.Response page =
+                final int appPort = Integer.parseInt(portico.await(DEMO_APP));
+                try (TestHttpClient client = TestHttpClient.connect(Transport.HTTP1, port);
+                     TestHttpClient app = TestHttpClient.connect(Transport.HTTP1, appPort)) {
+                    final TestHttpClient.Response redirect =
                             client.call(HttpMethod.GET, "/", new DefaultHttpHeaders(), new byte[0]);
-                    if (page.status() == 302) {
-                        // The demo app on a listener of its own (portico.demo.page-port), where GET / sends it.
-                        assertThat(page.headers().get(HttpHeaderNames.LOCATION)).startsWith("http");
-                    } else {
-                        assertThat(page.status()).isEqualTo(200);
-                        assertThat(new String(page.body(), StandardCharsets.UTF_8)).contains("Portico demo");
-                    }
-                    // What the page calls goes to the configured upstream, not to an embedded backend.
-                    final EchoRequest request = EchoRequest.newBuilder().setMessage("page").build();
+                    assertThat(redirect.status()).isEqualTo(302);
+                    assertThat(redirect.headers().get(HttpHeaderNames.LOCATION))
+                            .isEqualTo("http://127.0.0.1:" + appPort + "/");
+                    final TestHttpClient.Response page =
+                            app.call(HttpMethod.GET, "/", new DefaultHttpHeaders(), new byte[0]);
+                    assertThat(page.status()).isEqualTo(200);
+                    assertThat(new String(page.body(), StandardCharsets.UTF_8)).contains("Portico demo");
+                    // What the app calls goes to the configured upstream, not to an embedded backend.
+                    final EchoRequest request = EchoRequest.newBuilder().setMessage("app").build();
                     final TestHttpClient.Response echo = client.call(
                             HttpMethod.POST, "/portico.demo.v1.DemoService/Echo",
                             GrpcWeb.headers(GrpcWeb.PROTO), GrpcWeb.frame(request));

@@ -69,7 +69,8 @@ class DockerImageTest {
         assertThat(user).as("numeric, so that Kubernetes' runAsNonRoot can check it").matches("[0-9]+");
         assertThat(Integer.parseInt(user)).isPositive();
         assertThat(dockerfile.last("EXPOSE").orElseThrow().arguments().split("\\s+"))
-                .containsExactlyInAnyOrder("8080", "9090");
+                .as("the listener, the demo app's, the admin port")
+                .containsExactlyInAnyOrder("8080", "8081", "9090");
         assertThat(dockerfile.last("STOPSIGNAL").orElseThrow().arguments()).isEqualTo("SIGTERM");
         // Small: a JRE, no JDK, no curl, no package lists left behind.
         final String runtimePackages = dockerfile.finalStage().stream()
@@ -95,7 +96,7 @@ class DockerImageTest {
                 sources.addAll(List.of(words).subList(0, words.length - 1));
             }
         }
-        assertThat(sources).contains("pom.xml", "proxy", "web-demo/static", "bin/portico");
+        assertThat(sources).contains("pom.xml", "proxy", "web-demo/site", "bin/portico");
         for (String source : sources) {
             for (String file : filesUnder(source)) {
                 assertThat(isIgnored(ignored, file)).as("%s (copied by the Dockerfile)", file).isFalse();
