@@ -11,6 +11,7 @@ import dev.portico.health.HealthProber;
 import dev.portico.health.Readiness;
 import dev.portico.proxy.admin.AdminServer;
 import dev.portico.proxy.call.ActiveCalls;
+import dev.portico.proxy.call.CallObserver;
 import dev.portico.proxy.call.MethodDescriptors;
 import dev.portico.proxy.call.ProxyCallHandler;
 import dev.portico.proxy.call.ProxyRuntime;
@@ -22,6 +23,8 @@ import dev.portico.proxy.metrics.ConnectionMetrics;
 import dev.portico.proxy.metrics.Http2Metrics;
 import dev.portico.proxy.metrics.MethodTagger;
 import dev.portico.proxy.metrics.ProxyMetrics;
+import dev.portico.proxy.observe.AccessLog;
+import dev.portico.proxy.observe.ExchangeHandler;
 import dev.portico.proxy.protocol.ConnectUnaryProtocol;
 import dev.portico.proxy.protocol.ProtocolDetector;
 import dev.portico.proxy.schema.SchemaException;
@@ -84,6 +87,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BooleanSupplier;
 import java.util.function.Predicate;
+import java.util.function.Supplier;
 import javax.net.ssl.SSLException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -214,12 +218,19 @@ public final class PorticoServer implements AutoCloseable {
         final ActiveCalls activeCalls = runtime.activeCalls();
         activeCalls.bindTo(registry);
         final CorsPolicy cors = new CorsPolicy(settings.cors());
+        final AccessLog accessLog = new AccessLog(settings.accessLog());
         final RequestPipeline requestPipeline = pipeline -> {
+            Supplier<CallObserver> observers = () -> CallObserver.NONE;
+            if (accessLog.enabled()) {
+                final ExchangeHandler exchanges = new ExchangeHandler(accessLog);
+                pipeline.addLast(HandlerNames.EXCHANGE, exchanges);
+                observers = exchanges;
+            }
             pipeline.addLast(HandlerNames.CORS, new CorsHandler(cors));
             if (demoPage) {
                 pipeline.addLast(HandlerNames.DEMO_PAGE, new DemoPageHandler());
             }
-            pipeline.addLast(HandlerNames.PROXY_CALL, new ProxyCallHandler(runtime));
+            pipeline.addLast(HandlerNames.PROXY_CALL, new ProxyCallHandler(runtime, observers));
         };
         boolean ok = false;
         try {
