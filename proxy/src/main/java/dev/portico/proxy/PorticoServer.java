@@ -25,6 +25,7 @@ import dev.portico.proxy.metrics.MethodTagger;
 import dev.portico.proxy.metrics.ProxyMetrics;
 import dev.portico.proxy.observe.AccessLog;
 import dev.portico.proxy.observe.ExchangeHandler;
+import dev.portico.proxy.observe.Tracing;
 import dev.portico.proxy.protocol.ConnectUnaryProtocol;
 import dev.portico.proxy.protocol.ProtocolDetector;
 import dev.portico.proxy.schema.SchemaException;
@@ -46,6 +47,7 @@ import dev.portico.upstream.RoutingUpstreamPool;
 import dev.portico.upstream.UpstreamLoops;
 import dev.portico.upstream.UpstreamMetrics;
 import dev.portico.upstream.UpstreamPool;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.netty4.NettyAllocatorMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -115,12 +117,14 @@ public final class PorticoServer implements AutoCloseable {
     private final ActiveCalls calls;
     private final SchemaRegistry schemas;
     private final Readiness readiness;
+    /** Null when tracing is off. */
+    private final Tracing tracing;
     private final AtomicBoolean closed = new AtomicBoolean();
 
     private PorticoServer(PorticoSettings settings, UpstreamPool upstream, EventLoopGroup group, Channel listener,
                           ChannelGroup clients, FrontendInitializer frontend, AdminServer admin,
                           PrometheusMeterRegistry registry, ActiveCalls calls, SchemaRegistry schemas,
-                          Readiness readiness) {
+                          Readiness readiness, Tracing tracing) {
         this.settings = settings;
         this.upstream = upstream;
         this.group = group;
@@ -132,6 +136,7 @@ public final class PorticoServer implements AutoCloseable {
         this.calls = calls;
         this.schemas = schemas;
         this.readiness = readiness;
+        this.tracing = tracing;
     }
 
     /**
@@ -219,10 +224,20 @@ public final class PorticoServer implements AutoCloseable {
         activeCalls.bindTo(registry);
         final CorsPolicy cors = new CorsPolicy(settings.cors());
         final AccessLog accessLog = new AccessLog(settings.accessLog());
+        final Tracing tracing = settings.tracing().enabled() ? Tracing.start(settings.tracing()) : null;
+        if (tracing != null) {
+            FunctionCounter.builder("portico.tracing.spans.dropped", tracing, Tracing::droppedSpans)
+                    .description("Spans not exported: the export queue (tracing.max-queue-size) was full, or "
+                                 + "the collector failed or did not answer")
+                    .register(registry);
+            FunctionCounter.builder("portico.tracing.spans.exported", tracing, Tracing::exportedSpans)
+                    .description("Spans the OTLP collector accepted")
+                    .register(registry);
+        }
         final RequestPipeline requestPipeline = pipeline -> {
             Supplier<CallObserver> observers = () -> CallObserver.NONE;
-            if (accessLog.enabled()) {
-                final ExchangeHandler exchanges = new ExchangeHandler(accessLog);
+            if (accessLog.enabled() || tracing != null) {
+                final ExchangeHandler exchanges = new ExchangeHandler(accessLog, tracing);
                 pipeline.addLast(HandlerNames.EXCHANGE, exchanges);
                 observers = exchanges;
             }
@@ -264,7 +279,8 @@ public final class PorticoServer implements AutoCloseable {
             final AdminServer admin = settings.admin().enabled()
                     ? AdminServer.start(settings.admin(), registry, readiness, group, channelType) : null;
             final PorticoServer server = new PorticoServer(settings, upstream, group, listener, clients, frontend,
-                                                             admin, registry, activeCalls, schemas, readiness);
+                                                             admin, registry, activeCalls, schemas, readiness,
+                                                             tracing);
             final InetSocketAddress bound = (InetSocketAddress) listener.localAddress();
             log.info("Portico listening on {}://{}:{} ({}; transport {}){}", ssl == null ? "http" : "https",
                      bound.getHostString(), bound.getPort(), ssl == null ? "HTTP/1.1, h2c" : "TLS with ALPN h2, http/1.1",
@@ -276,6 +292,9 @@ public final class PorticoServer implements AutoCloseable {
         } finally {
             if (!ok) {
                 schemas.close();
+                if (tracing != null) {
+                    tracing.close();
+                }
             }
         }
     }
@@ -392,6 +411,9 @@ public final class PorticoServer implements AutoCloseable {
         schemas.close();
         upstream.close();
         group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+        if (tracing != null) {
+            tracing.close(); // Exports the last calls' spans.
+        }
         registry.close();
     }
 

@@ -11,6 +11,7 @@ import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http2.Http2StreamChannel;
+import io.opentelemetry.api.trace.Span;
 import java.net.SocketAddress;
 import java.time.Instant;
 
@@ -25,6 +26,8 @@ final class Exchange implements CallObserver {
     private static final int MAX_PATH_CHARS = 200;
 
     private final AccessLog accessLog;
+    /** Null when tracing is off. */
+    private final Tracing tracing;
     private final long startNanos = System.nanoTime();
     private final Instant start = Instant.now();
     private final SocketAddress peer;
@@ -34,6 +37,11 @@ final class Exchange implements CallObserver {
     private final String httpVersion;
     private final String userAgent;
     private final String incomingTraceId;
+    /** The request's headers, for the caller's trace context; only kept while tracing. */
+    private final HttpHeaders requestHeaders;
+    /** The call's server span and its current attempt's client span, while tracing. */
+    private Span callSpan;
+    private Span attemptSpan;
 
     private String protocol;
     private String method;
@@ -48,9 +56,11 @@ final class Exchange implements CallObserver {
     private boolean requestComplete;
     private boolean ended;
 
-    Exchange(AccessLog accessLog, Channel channel, HttpRequest request) {
+    Exchange(AccessLog accessLog, Tracing tracing, Channel channel, HttpRequest request) {
         this.accessLog = accessLog;
+        this.tracing = tracing;
         final HttpHeaders headers = request.headers();
+        this.requestHeaders = tracing == null ? null : headers;
         this.peer = channel.remoteAddress();
         // Several X-Forwarded-For fields are one list (RFC 9110 section 5.3).
         this.forwardedFor = headers.contains(HeaderNames.X_FORWARDED_FOR)
@@ -73,17 +83,30 @@ final class Exchange implements CallObserver {
     public void callStarted(String protocolTag, String fullMethodName) {
         this.protocol = protocolTag;
         this.method = fullMethodName;
+        if (tracing != null) {
+            callSpan = tracing.startCall(requestHeaders, protocolTag, fullMethodName, start,
+                                         accessLog.client(peer, forwardedFor), httpVersion);
+        }
     }
 
     @Override
     public Metadata attemptStarted(Endpoint endpoint, Metadata headers) {
         upstream = endpoint;
         attempts++;
-        return headers;
+        if (callSpan == null) {
+            return headers; // Tracing off: traceparent passes through as the client sent it.
+        }
+        attemptSpan = tracing.startAttempt(callSpan, method, endpoint, attempts);
+        return Tracing.withContext(headers, attemptSpan);
     }
 
     @Override
-    public void attemptEnded(Status status) {}
+    public void attemptEnded(Status status) {
+        if (attemptSpan != null) {
+            Tracing.endAttempt(attemptSpan, status);
+            attemptSpan = null;
+        }
+    }
 
     @Override
     public void callEnded(RpcCode rpcCode) {
@@ -124,10 +147,16 @@ final class Exchange implements CallObserver {
         }
         ended = true;
         final long endNanos = respondedNanos >= 0 ? respondedNanos : System.nanoTime();
+        String traceId = incomingTraceId;
+        if (callSpan != null) {
+            traceId = callSpan.getSpanContext().getTraceId();
+            final long startEpochNanos = start.getEpochSecond() * 1_000_000_000L + start.getNano();
+            tracing.endCall(callSpan, code, httpStatus, startEpochNanos + (endNanos - startNanos));
+        }
         accessLog.write(new AccessLogEntry(
                 start, accessLog.client(peer, forwardedFor), String.valueOf(peer).replaceFirst("^/", ""),
                 httpMethod, path, httpVersion, protocol, method, httpStatus, code, requestBytes, responseBytes,
                 endNanos - startNanos, upstream == null ? null : upstream.toString(), attempts,
-                userAgent, incomingTraceId));
+                userAgent, traceId));
     }
 }

@@ -23,10 +23,13 @@ import java.util.function.Supplier;
  */
 public final class ExchangeHandler extends ChannelDuplexHandler implements Supplier<CallObserver> {
     private final AccessLog accessLog;
+    /** Null when tracing is off. */
+    private final Tracing tracing;
     private Exchange current;
 
-    public ExchangeHandler(AccessLog accessLog) {
+    public ExchangeHandler(AccessLog accessLog, Tracing tracing) {
         this.accessLog = requireNonNull(accessLog, "accessLog");
+        this.tracing = tracing;
     }
 
     /** The exchange of the request being handled, or an observer of nothing between requests. */
@@ -39,7 +42,7 @@ public final class ExchangeHandler extends ChannelDuplexHandler implements Suppl
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         if (msg instanceof HttpRequest request) {
             end(current);
-            current = new Exchange(accessLog, ctx.channel(), request);
+            current = new Exchange(accessLog, tracing, ctx.channel(), request);
         }
         final Exchange exchange = current;
         if (msg instanceof HttpContent content && exchange != null) {
