@@ -12,6 +12,7 @@ import java.util.Optional;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.bridge.SLF4JBridgeHandler;
 import sun.misc.Signal;
 
 /**
@@ -26,6 +27,9 @@ public final class Portico {
     private Portico() {}
 
     public static void main(String[] args) throws Exception {
+        // grpc-java and the OpenTelemetry SDK log through java.util.logging: route it to the same log.
+        SLF4JBridgeHandler.removeHandlersForRootLogger();
+        SLF4JBridgeHandler.install();
         Optional<Path> configFile = Optional.empty();
         boolean demo = false;
         for (int i = 0; i < args.length; i++) {

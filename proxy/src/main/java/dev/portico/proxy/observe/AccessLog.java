@@ -12,6 +12,7 @@ import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
+import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.List;
 import java.util.Locale;
@@ -29,7 +30,8 @@ public final class AccessLog {
     public static final String LOGGER = "portico.access";
     private static final Logger log = LoggerFactory.getLogger(LOGGER);
     /** UTC with milliseconds, as Portico's own log lines. */
-    private static final DateTimeFormatter TIME = DateTimeFormatter.ISO_INSTANT;
+    private static final DateTimeFormatter TIME =
+            DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss.SSS'Z'", Locale.ROOT).withZone(ZoneOffset.UTC);
 
     private final AccessLogSettings settings;
 
