@@ -67,10 +67,6 @@ public final class OtlpCollector implements AutoCloseable {
         return List.copyOf(resources);
     }
 
-    public void clear() {
-        spans.clear();
-    }
-
     @Override
     public void close() throws InterruptedException {
         server.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
