@@ -15,6 +15,7 @@ import java.util.Optional;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.bridge.SLF4JBridgeHandler;
 import sun.misc.Signal;
 
 /**
@@ -37,6 +38,9 @@ public final class Portico {
     private Portico() {}
 
     public static void main(String[] args) throws Exception {
+        // grpc-java and the OpenTelemetry SDK log through java.util.logging: route it to the same log.
+        SLF4JBridgeHandler.removeHandlersForRootLogger();
+        SLF4JBridgeHandler.install();
         if (args.length > 0 && "demo-backend".equals(args[0])) {
             demoBackend(Arrays.copyOfRange(args, 1, args.length));
             return;
@@ -179,7 +183,8 @@ public final class Portico {
                                    settings.flowControl(), settings.admin(), settings.schema(),
                                    settings.connect(), settings.compression(),
                                    settings.upstreamPool().demo(endpoint), settings.health(),
-                                   settings.errors(), settings.demo());
+                                   settings.errors(), settings.demo(), settings.accessLog(),
+                                   settings.tracing());
     }
 
     /**

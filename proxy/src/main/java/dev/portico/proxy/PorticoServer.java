@@ -11,6 +11,7 @@ import dev.portico.health.HealthProber;
 import dev.portico.health.Readiness;
 import dev.portico.proxy.admin.AdminServer;
 import dev.portico.proxy.call.ActiveCalls;
+import dev.portico.proxy.call.CallObserver;
 import dev.portico.proxy.call.MethodDescriptors;
 import dev.portico.proxy.call.ProxyCallHandler;
 import dev.portico.proxy.call.ProxyRuntime;
@@ -23,6 +24,9 @@ import dev.portico.proxy.metrics.ConnectionMetrics;
 import dev.portico.proxy.metrics.Http2Metrics;
 import dev.portico.proxy.metrics.MethodTagger;
 import dev.portico.proxy.metrics.ProxyMetrics;
+import dev.portico.proxy.observe.AccessLog;
+import dev.portico.proxy.observe.ExchangeHandler;
+import dev.portico.proxy.observe.Tracing;
 import dev.portico.proxy.protocol.ConnectUnaryProtocol;
 import dev.portico.proxy.protocol.ProtocolDetector;
 import dev.portico.proxy.schema.SchemaException;
@@ -44,6 +48,7 @@ import dev.portico.upstream.RoutingUpstreamPool;
 import dev.portico.upstream.UpstreamLoops;
 import dev.portico.upstream.UpstreamMetrics;
 import dev.portico.upstream.UpstreamPool;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.netty4.NettyAllocatorMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -86,6 +91,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
 import java.util.function.Predicate;
+import java.util.function.Supplier;
 import javax.net.ssl.SSLException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -115,13 +121,14 @@ public final class PorticoServer implements AutoCloseable {
     private final ActiveCalls calls;
     private final SchemaRegistry schemas;
     private final Readiness readiness;
+    /** Null when tracing is off. */
+    private final Tracing tracing;
     private final AtomicBoolean closed = new AtomicBoolean();
 
     private PorticoServer(PorticoSettings settings, UpstreamPool upstream, EventLoopGroup group, Channel listener,
                           ChannelGroup clients, FrontendInitializer frontend, AdminServer admin,
                           DemoAppServer demoApp, PrometheusMeterRegistry registry, ActiveCalls calls,
-                          SchemaRegistry schemas,
-                          Readiness readiness) {
+                          SchemaRegistry schemas, Readiness readiness, Tracing tracing) {
         this.settings = settings;
         this.upstream = upstream;
         this.group = group;
@@ -134,6 +141,7 @@ public final class PorticoServer implements AutoCloseable {
         this.calls = calls;
         this.schemas = schemas;
         this.readiness = readiness;
+        this.tracing = tracing;
     }
 
     /**
@@ -222,12 +230,29 @@ public final class PorticoServer implements AutoCloseable {
         final CorsPolicy cors = new CorsPolicy(settings.cors());
         // Set once the demo app's listener is bound, after this one (the app must know Portico's port).
         final AtomicInteger demoAppPort = new AtomicInteger();
+        final AccessLog accessLog = new AccessLog(settings.accessLog());
+        final Tracing tracing = settings.tracing().enabled() ? Tracing.start(settings.tracing()) : null;
+        if (tracing != null) {
+            FunctionCounter.builder("portico.tracing.spans.dropped", tracing, Tracing::droppedSpans)
+                    .description("Spans not exported: the export queue (tracing.max-queue-size) was full, or "
+                                 + "the collector failed or did not answer")
+                    .register(registry);
+            FunctionCounter.builder("portico.tracing.spans.exported", tracing, Tracing::exportedSpans)
+                    .description("Spans the OTLP collector accepted")
+                    .register(registry);
+        }
         final RequestPipeline requestPipeline = pipeline -> {
+            Supplier<CallObserver> observers = () -> CallObserver.NONE;
+            if (accessLog.enabled() || tracing != null) {
+                final ExchangeHandler exchanges = new ExchangeHandler(accessLog, tracing);
+                pipeline.addLast(HandlerNames.EXCHANGE, exchanges);
+                observers = exchanges;
+            }
             pipeline.addLast(HandlerNames.CORS, new CorsHandler(cors));
             if (demoPage) {
                 pipeline.addLast(HandlerNames.DEMO_PAGE, new DemoRedirectHandler(demoAppPort.get()));
             }
-            pipeline.addLast(HandlerNames.PROXY_CALL, new ProxyCallHandler(runtime));
+            pipeline.addLast(HandlerNames.PROXY_CALL, new ProxyCallHandler(runtime, observers));
         };
         boolean ok = false;
         try {
@@ -270,7 +295,7 @@ public final class PorticoServer implements AutoCloseable {
             }
             final PorticoServer server = new PorticoServer(settings, upstream, group, listener, clients, frontend,
                                                              admin, demoApp, registry, activeCalls, schemas,
-                                                             readiness);
+                                                             readiness, tracing);
             final InetSocketAddress bound = (InetSocketAddress) listener.localAddress();
             log.info("Portico listening on {}://{}:{} ({}; transport {}){}", ssl == null ? "http" : "https",
                      bound.getHostString(), bound.getPort(), ssl == null ? "HTTP/1.1, h2c" : "TLS with ALPN h2, http/1.1",
@@ -282,6 +307,9 @@ public final class PorticoServer implements AutoCloseable {
         } finally {
             if (!ok) {
                 schemas.close();
+                if (tracing != null) {
+                    tracing.close();
+                }
             }
         }
     }
@@ -406,6 +434,9 @@ public final class PorticoServer implements AutoCloseable {
         schemas.close();
         upstream.close();
         group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+        if (tracing != null) {
+            tracing.close(); // Exports the last calls' spans.
+        }
         registry.close();
     }
 

@@ -99,6 +99,8 @@ public final class ProxyCall implements UpstreamCall.Listener {
     private PickResult.Picked target;
     private final ProxyRuntime runtime;
     private final EndListener endListener;
+    /** The access log and tracing: told of each attempt and of the end. */
+    private final CallObserver observer;
     private final Deframer deframer;
     private final Base64StreamDecoder base64;
     private final long startNanos;
@@ -142,7 +144,8 @@ public final class ProxyCall implements UpstreamCall.Listener {
     private ExpiryTimer bodyStall;
 
     public ProxyCall(ChannelHandlerContext ctx, ClientProtocol protocol, RequestMeta meta,
-                     PickResult.Picked target, ProxyRuntime runtime, EndListener endListener) {
+                     PickResult.Picked target, ProxyRuntime runtime, EndListener endListener,
+                     CallObserver observer) {
         this.ctx = requireNonNull(ctx, "ctx");
         this.alloc = ctx.alloc();
         this.protocol = requireNonNull(protocol, "protocol");
@@ -150,6 +153,7 @@ public final class ProxyCall implements UpstreamCall.Listener {
         this.target = requireNonNull(target, "target");
         this.runtime = requireNonNull(runtime, "runtime");
         this.endListener = requireNonNull(endListener, "endListener");
+        this.observer = requireNonNull(observer, "observer");
         this.deframer = protocol.newDeframer(alloc, meta, runtime.limits().maxMessageBytes(), new RequestMessages());
         this.base64 = protocol.bodyEncoding() == BodyEncoding.BASE64 ? new Base64StreamDecoder() : null;
         this.startNanos = runtime.metrics().callStarted();
@@ -213,7 +217,8 @@ public final class ProxyCall implements UpstreamCall.Listener {
      */
     private void startAttempt() {
         upstream = UpstreamCall.start(target.channel(), runtime.methods().get(meta.fullMethodName()),
-                                      attempt.trace(upstreamOptions), meta.metadata(), this);
+                                      attempt.trace(upstreamOptions),
+                                      observer.attemptStarted(target.endpoint(), meta.metadata()), this);
         responseCredit = 0;
         requestResponses();
     }
@@ -224,6 +229,7 @@ public final class ProxyCall implements UpstreamCall.Listener {
      */
     private boolean retriedElsewhere(Status status) {
         attempt.onClosed(status);
+        observer.attemptEnded(status);
         if (state == State.CLOSED || !attempt.retryable(status)) {
             return false;
         }
@@ -673,6 +679,7 @@ public final class ProxyCall implements UpstreamCall.Listener {
             bodyStall.cancel();
         }
         runtime.metrics().callEnded(protocol.tag(), meta.fullMethodName(), code, startNanos);
+        observer.callEnded(code);
         runtime.activeCalls().release(this);
     }
 

@@ -36,6 +36,7 @@ import io.netty.handler.codec.http2.Http2ResetFrame;
 import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.util.ReferenceCountUtil;
 import java.util.Optional;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -55,6 +56,8 @@ public final class ProxyCallHandler extends ChannelInboundHandlerAdapter impleme
     private static final String UNPARSED_METHOD = "(unparsed)";
 
     private final ProxyRuntime runtime;
+    /** The observer of the request being handled (see CallObserver). */
+    private final Supplier<CallObserver> observers;
     private ChannelHandlerContext ctx;
     private ProxyCall call;
     /** The current request's body has been read to its end. */
@@ -62,8 +65,9 @@ public final class ProxyCallHandler extends ChannelInboundHandlerAdapter impleme
     /** Drops what is left of a request answered before its end. */
     private final AnsweredRequest answered = new AnsweredRequest();
 
-    public ProxyCallHandler(ProxyRuntime runtime) {
+    public ProxyCallHandler(ProxyRuntime runtime, Supplier<CallObserver> observers) {
         this.runtime = requireNonNull(runtime, "runtime");
+        this.observers = requireNonNull(observers, "observers");
     }
 
     /** The first read was asked for: the handler may be added before or after the channel is active. */
@@ -163,7 +167,7 @@ public final class ProxyCallHandler extends ChannelInboundHandlerAdapter impleme
             final String message = ProtocolDetector.malformedPathMessage(request.uri());
             final Optional<FullHttpResponse> notFound = protocol.get().pathNotFound(ctx.alloc(), message);
             if (notFound.isPresent()) {
-                runtime.metrics().rejected(protocol.get().tag(), UNPARSED_METHOD, RpcCode.UNIMPLEMENTED);
+                rejectedCall(protocol.get().tag(), UNPARSED_METHOD, RpcCode.UNIMPLEMENTED);
                 reject(request, message, notFound.get());
                 return;
             }
@@ -226,7 +230,9 @@ public final class ProxyCallHandler extends ChannelInboundHandlerAdapter impleme
         }
         final PickResult pick = runtime.upstream().pick(meta.fullMethodName());
         if (pick instanceof PickResult.Picked picked) {
-            call = new ProxyCall(ctx, protocol, meta, picked, runtime, this);
+            final CallObserver observer = observers.get();
+            observer.callStarted(protocol.tag(), meta.fullMethodName());
+            call = new ProxyCall(ctx, protocol, meta, picked, runtime, this, observer);
             active.add(call);
             // Rapid reset (CVE-2023-44487): the upstream call starts once the loop is done with the read that
             // carried this head, so a RST_STREAM right behind it cancels the call before it costs one.
@@ -247,11 +253,19 @@ public final class ProxyCallHandler extends ChannelInboundHandlerAdapter impleme
 
     private void rejectInProtocol(HttpRequest request, ClientProtocol protocol, RequestMeta meta, RpcCode code,
                                   String message) {
-        runtime.metrics().rejected(protocol.tag(), meta.fullMethodName(), code);
+        rejectedCall(protocol.tag(), meta.fullMethodName(), code);
         final DeferredResponse nothing = protocol.defersHead() ? new DeferredResponse(new Metadata(), null, false)
                                                                 : null;
         reject(request, code + ": " + message,
                protocol.encodeEnd(ctx.alloc(), meta, CallOutcome.local(code, message), false, nothing));
+    }
+
+    /** A call Portico answered itself, with {@code code}, before any upstream work: counted and observed. */
+    private void rejectedCall(String protocol, String fullMethodName, RpcCode code) {
+        runtime.metrics().rejected(protocol, fullMethodName, code);
+        final CallObserver observer = observers.get();
+        observer.callStarted(protocol, fullMethodName);
+        observer.callEnded(code);
     }
 
     private void rejectMalformedHttp(HttpRequest request) {

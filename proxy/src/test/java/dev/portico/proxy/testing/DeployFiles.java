@@ -1,8 +1,5 @@
 package dev.portico.proxy.testing;
 
-import com.typesafe.config.Config;
-import com.typesafe.config.ConfigFactory;
-import com.typesafe.config.ConfigRenderOptions;
 import dev.portico.config.InvalidConfigException;
 import dev.portico.config.PorticoConfig;
 import dev.portico.config.PorticoSettings;
@@ -28,14 +25,6 @@ import org.yaml.snakeyaml.constructor.SafeConstructor;
 public final class DeployFiles {
     /** The repository root. */
     public static final Path ROOT = Path.of("..").toAbsolutePath().normalize();
-
-    /**
-     * Sections the deployment configs set that arrive with the access-log and tracing work of the same issue.
-     * While this build's reference.conf lacks one, it is left out of the load (and so not validated); once the
-     * build has it, nothing is left out. Remove this once both are in.
-     */
-    private static final List<String> SECTIONS_OF_OTHER_BRANCHES =
-            List.of("portico.access-log", "portico.tracing");
 
     private DeployFiles() {}
 
@@ -74,19 +63,7 @@ public final class DeployFiles {
      * properties on top: what Portico runs with when given {@code --config} that file.
      */
     public static PorticoSettings porticoConfig(String relative) throws InvalidConfigException {
-        final Config reference = ConfigFactory.defaultReference();
-        final Config parsed = ConfigFactory.parseFile(path(relative).toFile());
-        final List<String> left = SECTIONS_OF_OTHER_BRANCHES.stream()
-                .filter(section -> !reference.hasPath(section) && parsed.hasPath(section))
-                .toList();
-        if (left.isEmpty()) {
-            return PorticoConfig.load(Optional.of(path(relative)), Map.of(), new Properties());
-        }
-        Config without = parsed;
-        for (String section : left) {
-            without = without.withoutPath(section);
-        }
-        return PorticoConfig.parse(without.root().render(ConfigRenderOptions.concise()));
+        return PorticoConfig.load(Optional.of(path(relative)), Map.of(), new Properties());
     }
 
     /** {@code node} as a YAML mapping; fails naming what it is otherwise. */
