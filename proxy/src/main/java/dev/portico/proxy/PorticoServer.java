@@ -18,9 +18,10 @@ import dev.portico.proxy.cors.CorsHandler;
 import dev.portico.proxy.cors.CorsPolicy;
 import dev.portico.proxy.demo.DemoPageHandler;
 import dev.portico.proxy.health.LocalHealthPool;
+import dev.portico.proxy.metrics.BuildInfoMetrics;
 import dev.portico.proxy.metrics.ConnectionMetrics;
+import dev.portico.proxy.metrics.CorsMetrics;
 import dev.portico.proxy.metrics.Http2Metrics;
-import dev.portico.proxy.metrics.MethodTagger;
 import dev.portico.proxy.metrics.ProxyMetrics;
 import dev.portico.proxy.protocol.ConnectUnaryProtocol;
 import dev.portico.proxy.protocol.ProtocolDetector;
@@ -43,8 +44,13 @@ import dev.portico.upstream.RoutingUpstreamPool;
 import dev.portico.upstream.UpstreamLoops;
 import dev.portico.upstream.UpstreamMetrics;
 import dev.portico.upstream.UpstreamPool;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
 import io.micrometer.core.instrument.binder.netty4.NettyAllocatorMetrics;
+import io.micrometer.core.instrument.binder.system.FileDescriptorMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.netty.bootstrap.ServerBootstrap;
@@ -108,6 +114,8 @@ public final class PorticoServer implements AutoCloseable {
     private final FrontendInitializer frontend;
     private final AdminServer admin;
     private final PrometheusMeterRegistry registry;
+    /** Listens to GC notifications until closed. */
+    private final JvmGcMetrics gcMetrics;
     private final ActiveCalls calls;
     private final SchemaRegistry schemas;
     private final Readiness readiness;
@@ -115,8 +123,8 @@ public final class PorticoServer implements AutoCloseable {
 
     private PorticoServer(PorticoSettings settings, UpstreamPool upstream, EventLoopGroup group, Channel listener,
                           ChannelGroup clients, FrontendInitializer frontend, AdminServer admin,
-                          PrometheusMeterRegistry registry, ActiveCalls calls, SchemaRegistry schemas,
-                          Readiness readiness) {
+                          PrometheusMeterRegistry registry, JvmGcMetrics gcMetrics, ActiveCalls calls,
+                          SchemaRegistry schemas, Readiness readiness) {
         this.settings = settings;
         this.upstream = upstream;
         this.group = group;
@@ -125,6 +133,7 @@ public final class PorticoServer implements AutoCloseable {
         this.frontend = frontend;
         this.admin = admin;
         this.registry = registry;
+        this.gcMetrics = gcMetrics;
         this.calls = calls;
         this.schemas = schemas;
         this.readiness = readiness;
@@ -155,12 +164,13 @@ public final class PorticoServer implements AutoCloseable {
                 epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
         final UpstreamLoops loops = new UpstreamLoops(
                 group, epoll ? EpollSocketChannel.class : NioSocketChannel.class);
+        final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         UpstreamPool pool = null;
         boolean ok = false;
         try {
             pool = RoutingUpstreamPool.start(settings.upstreamPool(), settings.limits(), new HealthProber(),
-                                             resolver, loops);
-            final PorticoServer server = start(settings, pool, group, epoll, demoPage);
+                                             resolver, loops, registry);
+            final PorticoServer server = start(settings, pool, group, epoll, demoPage, registry);
             ok = true;
             return server;
         } finally {
@@ -169,24 +179,30 @@ public final class PorticoServer implements AutoCloseable {
                     pool.close();
                 }
                 group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+                registry.close();
             }
         }
     }
 
     /**
      * Binds the listeners on {@code group} and serves calls to {@code upstream}; the server then owns both
-     * and closes them. With {@code demoPage}, GET / serves the web demo page.
+     * and closes them, and {@code registry}, which it serves on the admin listener. With {@code demoPage},
+     * GET / serves the web demo page.
      */
     private static PorticoServer start(PorticoSettings settings, UpstreamPool upstream, EventLoopGroup group,
-                                       boolean epoll, boolean demoPage)
+                                       boolean epoll, boolean demoPage, PrometheusMeterRegistry registry)
             throws InterruptedException, SSLException, SchemaException {
-        final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-        final ProxyMetrics metrics = new ProxyMetrics(new MethodTagger(1000));
+        final ProxyMetrics metrics = new ProxyMetrics(settings.metrics());
         metrics.bindTo(registry);
         final Http2Metrics http2Metrics = new Http2Metrics();
         http2Metrics.bindTo(registry);
         new UpstreamMetrics(upstream).bindTo(registry);
+        new BuildInfoMetrics().bindTo(registry);
         new JvmMemoryMetrics().bindTo(registry);
+        new JvmThreadMetrics().bindTo(registry);
+        new ProcessorMetrics().bindTo(registry);
+        new UptimeMetrics().bindTo(registry);
+        new FileDescriptorMetrics().bindTo(registry);
         if (ByteBufAllocator.DEFAULT instanceof ByteBufAllocatorMetricProvider allocator) {
             new NettyAllocatorMetrics(allocator).bindTo(registry);
         }
@@ -204,7 +220,8 @@ public final class PorticoServer implements AutoCloseable {
         final UpstreamPool calls = settings.health().grpcHealthService()
                 ? new LocalHealthPool(upstream, readiness, group) : upstream;
         final ProtocolDetector protocols = new ProtocolDetector(settings.connect(), schemas::knownTypes);
-        final ConnectionMetrics connectionMetrics = new ConnectionMetrics();
+        schemas.metrics().bindTo(registry);
+        final ConnectionMetrics connectionMetrics = new ConnectionMetrics(settings.tls().enabled());
         connectionMetrics.bindTo(registry);
         final ProxyRuntime runtime = new ProxyRuntime(
                 calls, new MethodDescriptors(10_000), protocols,
@@ -214,14 +231,19 @@ public final class PorticoServer implements AutoCloseable {
         final ActiveCalls activeCalls = runtime.activeCalls();
         activeCalls.bindTo(registry);
         final CorsPolicy cors = new CorsPolicy(settings.cors());
+        final CorsMetrics corsMetrics = new CorsMetrics();
+        corsMetrics.bindTo(registry);
         final RequestPipeline requestPipeline = pipeline -> {
-            pipeline.addLast(HandlerNames.CORS, new CorsHandler(cors));
+            pipeline.addLast(HandlerNames.CORS, new CorsHandler(cors, corsMetrics));
             if (demoPage) {
                 pipeline.addLast(HandlerNames.DEMO_PAGE, new DemoPageHandler());
             }
             pipeline.addLast(HandlerNames.PROXY_CALL, new ProxyCallHandler(runtime));
         };
         boolean ok = false;
+        // Closed with the server: it listens to the JVM's GC notifications.
+        final JvmGcMetrics gcMetrics = new JvmGcMetrics();
+        gcMetrics.bindTo(registry);
         try {
             final SslContext ssl = settings.tls().enabled() ? sslContext(settings.tls()) : null;
             // Timeouts and limits of client connections, under one name so that they can be tuned together.
@@ -230,7 +252,8 @@ public final class PorticoServer implements AutoCloseable {
                     settings.listen().timeouts(), connectUnary(protocols), connectionMetrics, connectionLog);
             final FrontendInitializer frontend = new FrontendInitializer(
                     ssl, settings.limits(), settings.flowControl(), requestPipeline,
-                    new ResetFloodGuard(settings.limits().resetFlood(), http2Metrics), http2Metrics, timeouts);
+                    new ResetFloodGuard(settings.limits().resetFlood(), http2Metrics), http2Metrics, timeouts,
+                    connectionMetrics);
             final ConnectionLimiter limiter = new ConnectionLimiter(
                     withinFileLimit(settings.listen().connectionLimits()), connectionMetrics, connectionLog);
             final ChannelGroup clients = new DefaultChannelGroup("clients", GlobalEventExecutor.INSTANCE);
@@ -253,7 +276,8 @@ public final class PorticoServer implements AutoCloseable {
             final AdminServer admin = settings.admin().enabled()
                     ? AdminServer.start(settings.admin(), registry, readiness, group, channelType) : null;
             final PorticoServer server = new PorticoServer(settings, upstream, group, listener, clients, frontend,
-                                                             admin, registry, activeCalls, schemas, readiness);
+                                                             admin, registry, gcMetrics, activeCalls, schemas,
+                                                             readiness);
             final InetSocketAddress bound = (InetSocketAddress) listener.localAddress();
             log.info("Portico listening on {}://{}:{} ({}; transport {}){}", ssl == null ? "http" : "https",
                      bound.getHostString(), bound.getPort(), ssl == null ? "HTTP/1.1, h2c" : "TLS with ALPN h2, http/1.1",
@@ -265,6 +289,7 @@ public final class PorticoServer implements AutoCloseable {
         } finally {
             if (!ok) {
                 schemas.close();
+                gcMetrics.close();
             }
         }
     }
@@ -381,6 +406,7 @@ public final class PorticoServer implements AutoCloseable {
         schemas.close();
         upstream.close();
         group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+        gcMetrics.close();
         registry.close();
     }
 

@@ -2,6 +2,7 @@ package dev.portico.proxy.call;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.portico.proxy.metrics.CallRecorder;
 import dev.portico.proxy.protocol.CallOutcome;
 import dev.portico.proxy.protocol.ClientProtocol;
 import dev.portico.proxy.protocol.Codec;
@@ -32,6 +33,7 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.util.concurrent.EventExecutor;
 import java.util.Optional;
@@ -101,7 +103,7 @@ public final class ProxyCall implements UpstreamCall.Listener {
     private final EndListener endListener;
     private final Deframer deframer;
     private final Base64StreamDecoder base64;
-    private final long startNanos;
+    private final CallRecorder recorder;
 
     private State state = State.PENDING;
     private UpstreamCall upstream;
@@ -152,7 +154,7 @@ public final class ProxyCall implements UpstreamCall.Listener {
         this.endListener = requireNonNull(endListener, "endListener");
         this.deframer = protocol.newDeframer(alloc, meta, runtime.limits().maxMessageBytes(), new RequestMessages());
         this.base64 = protocol.bodyEncoding() == BodyEncoding.BASE64 ? new Base64StreamDecoder() : null;
-        this.startNanos = runtime.metrics().callStarted();
+        this.recorder = runtime.metrics().callStarted(protocol.tag(), meta.fullMethodName());
     }
 
     /**
@@ -273,6 +275,7 @@ public final class ProxyCall implements UpstreamCall.Listener {
             content.release(); // A GET's message is in its URL; the body must be empty.
             return;
         }
+        recorder.requestBytes(content.content().readableBytes());
         feed(content.content(), last);
     }
 
@@ -478,6 +481,7 @@ public final class ProxyCall implements UpstreamCall.Listener {
             message.release();
             return;
         }
+        recorder.responseMessage();
         largestResponseBytes = Math.max(largestResponseBytes, message.readableBytes());
         ByteBuf encoded;
         try {
@@ -514,6 +518,7 @@ public final class ProxyCall implements UpstreamCall.Listener {
      */
     private void queueBody(ByteBuf bytes) {
         final int size = bytes.readableBytes();
+        recorder.responseBytes(size);
         if (size > BATCH_BYTES / 2) {
             writePendingBody();
             ctx.write(new DefaultHttpContent(bytes)).addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
@@ -658,7 +663,11 @@ public final class ProxyCall implements UpstreamCall.Listener {
         }
         ended(outcome.code());
         writePendingBody();
-        ctx.writeAndFlush(protocol.encodeEnd(alloc, meta, outcome, headSent, deferred)).addListener(future -> {
+        final HttpObject end = protocol.encodeEnd(alloc, meta, outcome, headSent, deferred);
+        if (end instanceof HttpContent body) {
+            recorder.responseBytes(body.content().readableBytes());
+        }
+        ctx.writeAndFlush(end).addListener(future -> {
             if (!future.isSuccess()) {
                 log.debug("writing the end of {} failed", meta.fullMethodName(), future.cause());
                 ctx.close();
@@ -672,7 +681,7 @@ public final class ProxyCall implements UpstreamCall.Listener {
         if (bodyStall != null) {
             bodyStall.cancel();
         }
-        runtime.metrics().callEnded(protocol.tag(), meta.fullMethodName(), code, startNanos);
+        recorder.ended(code);
         runtime.activeCalls().release(this);
     }
 
@@ -714,6 +723,7 @@ public final class ProxyCall implements UpstreamCall.Listener {
         @Override
         public void onMessage(ByteBuf message, boolean compressed) {
             messageDemanded = false;
+            recorder.requestMessage();
             try {
                 ByteBuf binary = message;
                 if (compressed) {

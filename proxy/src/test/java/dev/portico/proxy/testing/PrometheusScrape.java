@@ -7,10 +7,16 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalDouble;
+import java.util.Set;
+import java.util.SortedMap;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.stream.Collectors;
 
 /**
  * One scrape of Portico's admin {@code /metrics}, fetched with the JDK's HTTP client and parsed from the
@@ -87,6 +93,32 @@ public final class PrometheusScrape {
     /** The sum over every sample of {@code name}: 0 when there is none. */
     public double sum(String name) {
         return samples(name).stream().mapToDouble(Sample::value).sum();
+    }
+
+    /**
+     * The buckets of histogram {@code name} (without {@code _bucket}) for one series ({@code labels}, matched
+     * exactly but for {@code le}): upper bound to cumulative count, {@code +Inf} last, in order.
+     */
+    public SortedMap<Double, Double> buckets(String name, Map<String, String> labels) {
+        final SortedMap<Double, Double> buckets = new TreeMap<>();
+        for (Sample sample : samples(name + "_bucket")) {
+            final Map<String, String> rest = new HashMap<>(sample.labels());
+            final String le = rest.remove("le");
+            if (le != null && rest.equals(labels)) {
+                buckets.put(le.equals("+Inf") ? Double.POSITIVE_INFINITY : Double.parseDouble(le), sample.value());
+            }
+        }
+        return buckets;
+    }
+
+    /** The names of the samples, each once, in order. */
+    public Set<String> names() {
+        return samples.stream().map(Sample::name).collect(Collectors.toCollection(TreeSet::new));
+    }
+
+    /** How many samples (series) have a name that starts with {@code prefix}. */
+    public long countStartingWith(String prefix) {
+        return samples.stream().filter(s -> s.name().startsWith(prefix)).count();
     }
 
     private static Sample parseLine(String line) {
