@@ -219,8 +219,10 @@ class CallMetricsTest {
             silent.connect(new InetSocketAddress("127.0.0.1", fixture.port()), 5000);
         }
 
-        final PrometheusScrape closed = awaitScrape(m -> m.sum("portico_connections_open") == 0.0
-                && m.value("portico_connections_accepted_total", Map.of("http_version", "none")).orElse(0) == 1.0);
+        final PrometheusScrape closed = PrometheusScrape.await(fixture.adminPort(),
+                m -> m.sum("portico_connections_open") == 0.0
+                     && m.value("portico_connections_accepted_total", Map.of("http_version", "none")).orElse(0) == 1,
+                Duration.ofSeconds(10));
         assertThat(closed.value("portico_connections_accepted_total", Map.of("http_version", "http1.1", "tls", "false")))
                 .as("in:%n%s", closed.text()).hasValue(1.0);
         assertThat(closed.value("portico_connections_accepted_total", Map.of("http_version", "h2", "tls", "false")))
@@ -327,7 +329,8 @@ class CallMetricsTest {
     @Test
     void jvmProcessAndBuildInfoSeriesArePublished() throws Exception {
         System.gc(); // A GC pause is recorded at the first collection after start.
-        final PrometheusScrape metrics = awaitScrape(m -> !m.samples("jvm_gc_pause_seconds_count").isEmpty());
+        final PrometheusScrape metrics = PrometheusScrape.await(
+                fixture.adminPort(), m -> !m.samples("jvm_gc_pause_seconds_count").isEmpty(), Duration.ofSeconds(10));
 
         assertThat(metrics.names()).as("in:%n%s", metrics.text()).contains(
                 "jvm_gc_pause_seconds_count", "jvm_gc_pause_seconds_sum", "jvm_gc_memory_allocated_bytes_total",
@@ -411,17 +414,6 @@ class CallMetricsTest {
         headers.set("origin", origin).set("access-control-request-method", "POST")
                .set("access-control-request-headers", "content-type,x-grpc-web");
         return headers;
-    }
-
-    /** Scrapes until {@code done} holds, for at most 10 s; the last scrape. */
-    private PrometheusScrape awaitScrape(Predicate<PrometheusScrape> done) throws Exception {
-        final long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-        PrometheusScrape metrics = scrape();
-        while (!done.test(metrics) && System.nanoTime() < deadline) {
-            Thread.sleep(50);
-            metrics = scrape();
-        }
-        return metrics;
     }
 
     /** Closes every call with INTERNAL before its service sees it. */

@@ -4,7 +4,7 @@ import io.grpc.Status;
 
 /**
  * Told how each call on a picked endpoint ended, which is what passive ejection counts, and (for metrics)
- * that a call was sent to it. Thread-safe and cheap: called from every event loop once per call attempt.
+ * when one starts. Thread-safe and cheap: called from every event loop once per call attempt.
  */
 @FunctionalInterface
 public interface CallOutcomeListener {
@@ -15,7 +15,7 @@ public interface CallOutcomeListener {
     /** The call attempt on this endpoint ended with {@code status}. */
     void onCallClosed(Status status);
 
-    /** A call attempt was sent to this endpoint (the pick that names it was handed out). */
-    default void onPicked() {
+    /** A call attempt on this endpoint started. */
+    default void onCallStarted() {
     }
 }

@@ -42,7 +42,7 @@ final class EndpointMeters {
         this.registry = requireNonNull(registry, "registry");
         this.tags = Tags.of("cluster", cluster, "endpoint", endpoint.toString());
         this.picks = register(Counter.builder("portico.upstream.picks")
-                .description("Call attempts sent to an upstream endpoint, retries included"));
+                .description("Call attempts started on an upstream endpoint (its picks), retries included"));
         this.ejections = register(Counter.builder("portico.upstream.ejections")
                 .description("Times an upstream endpoint was ejected for consecutive failed calls"));
     }

@@ -164,7 +164,7 @@ final class EndpointPool {
 
     /** The next endpoint for a call, skipping {@code excluded}. Lock-free; never blocks. */
     PickResult pick(Collection<Endpoint> excluded) {
-        return counted(picker.pick(excluded));
+        return picker.pick(excluded);
     }
 
     /** Another endpoint for a call that tried {@code tried} without reaching any, within the attempt budget. */
@@ -174,19 +174,11 @@ final class EndpointPool {
                                              + " endpoints of upstream cluster " + settings.name());
         }
         // A call that waited for an endpoint in vain does not wait again: wait-for-ready-timeout is its bound.
-        final PickResult next = picksWait ? exhausted : counted(picker.pick(tried));
+        final PickResult next = picksWait ? exhausted : picker.pick(tried);
         if (next instanceof PickResult.Picked) {
             retries.increment();
         }
         return next;
-    }
-
-    /** Tells a picked endpoint that a call goes to it (for its metrics). */
-    private static PickResult counted(PickResult result) {
-        if (result instanceof PickResult.Picked picked) {
-            picked.outcomes().onPicked();
-        }
-        return result;
     }
 
     ClusterHealth health() {
@@ -602,7 +594,7 @@ final class EndpointPool {
         }
 
         @Override
-        public void onPicked() {
+        public void onCallStarted() {
             meters.picked();
         }
 

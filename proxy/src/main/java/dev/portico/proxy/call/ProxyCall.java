@@ -214,6 +214,7 @@ public final class ProxyCall implements UpstreamCall.Listener {
      * attempt that fails before its stream exists has taken none of them from the deframer.
      */
     private void startAttempt() {
+        attempt.started();
         upstream = UpstreamCall.start(target.channel(), runtime.methods().get(meta.fullMethodName()),
                                       attempt.trace(upstreamOptions), meta.metadata(), this);
         responseCredit = 0;

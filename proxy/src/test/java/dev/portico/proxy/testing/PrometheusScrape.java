@@ -16,6 +16,7 @@ import java.util.Set;
 import java.util.SortedMap;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.function.Predicate;
 import java.util.stream.Collectors;
 
 /**
@@ -62,6 +63,18 @@ public final class PrometheusScrape {
         return parse(response.body());
     }
 
+    /** Scrapes every 50 ms until {@code done} holds or {@code within} passed; the last scrape. */
+    public static PrometheusScrape await(int adminPort, Predicate<PrometheusScrape> done, Duration within)
+            throws IOException, InterruptedException {
+        final long deadline = System.nanoTime() + within.toNanos();
+        PrometheusScrape metrics = fetch(adminPort);
+        while (!done.test(metrics) && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+            metrics = fetch(adminPort);
+        }
+        return metrics;
+    }
+
     public static PrometheusScrape parse(String text) {
         final List<Sample> samples = new ArrayList<>();
         for (String line : text.split("\n")) {
@@ -75,6 +88,11 @@ public final class PrometheusScrape {
     /** The whole exposition, for assertion messages. */
     public String text() {
         return text;
+    }
+
+    /** Every sample of the scrape. */
+    public List<Sample> samples() {
+        return samples;
     }
 
     public List<Sample> samples(String name) {
