@@ -138,8 +138,9 @@ class PorticoConfigValidationTest {
                             "portico.metrics.latency-buckets = [fast]",
                             "portico.metrics.latency-buckets = 1s"})
     void latencyBucketsMustBeIncreasingPositiveDurations(String hocon) {
-        assertRejected(hocon).hasMessageStartingWith("portico.metrics.latency-buckets (config text: 1): must be "
-                                                     + "a list of 1 to 50 increasing positive durations");
+        assertRejected(hocon).hasMessageStartingWith(
+                "portico.metrics.latency-buckets (config text: 1): must be a list of 1 to 50 increasing positive "
+                + "durations");
     }
 
     @Test

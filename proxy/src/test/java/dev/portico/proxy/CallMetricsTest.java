@@ -12,6 +12,7 @@ import dev.portico.proxy.testing.ConnectWire;
 import dev.portico.proxy.testing.GrpcWeb;
 import dev.portico.proxy.testing.PorticoFixture;
 import dev.portico.proxy.testing.PrometheusScrape;
+import dev.portico.proxy.testing.SingleResponse;
 import dev.portico.proxy.testing.TestHttpClient;
 import dev.portico.proxy.testing.Transport;
 import io.grpc.ManagedChannel;
@@ -56,8 +57,10 @@ class CallMetricsTest {
     private static final String ECHO_TAG = "portico.demo.v1.DemoService/Echo";
     private static final String APP = "https://app.example.com";
     /** Few buckets and a small method cap, so that both are easy to see in the exposition. */
-    private static final String HOCON = "portico.metrics { latency-buckets = [5ms, 50ms, 500ms, 5s], max-methods = 4 }\n"
-                                        + "portico.cors.allowed-origins = [\"" + APP + "\"]";
+    private static final String HOCON =
+            "portico.metrics { latency-buckets = [5ms, 50ms, 500ms, 5s], max-methods = 4 }\n"
+            + "portico.cors.allowed-origins = [\"" + APP + "\"]";
+    private static final String EVIL = "https://evil.example.com";
 
     private PorticoFixture fixture;
 
@@ -121,23 +124,27 @@ class CallMetricsTest {
         final TestHttpClient.Response binaryResponse;
         final TestHttpClient.Response textResponse;
         try (TestHttpClient client = fixture.connect(Transport.HTTP1)) {
-            binaryResponse = assertOk(client.call(HttpMethod.POST, ECHO, GrpcWeb.headers(GrpcWeb.PROTO), binary));
+            binaryResponse = assertOk(client.call(HttpMethod.POST, ECHO, GrpcWeb.headers(GrpcWeb.PROTO),
+                                                  binary));
         }
         try (TestHttpClient client = fixture.connect(Transport.H2C)) {
             textResponse = client.call(HttpMethod.POST, ECHO, GrpcWeb.headers(GrpcWeb.TEXT), text);
-            assertThat(GrpcWeb.parse(GrpcWeb.decodeText(textResponse.body())).trailer("grpc-status")).isEqualTo("0");
+            assertThat(GrpcWeb.parse(GrpcWeb.decodeText(textResponse.body())).trailer("grpc-status"))
+                    .isEqualTo("0");
         }
 
         final PrometheusScrape metrics = scrape();
         final Map<String, String> grpcWeb = Map.of("protocol", "grpc-web", "method", ECHO_TAG);
         assertThat(metrics.value("portico_request_bytes_total", grpcWeb)).as("in:%n%s", metrics.text())
                 .hasValue(binary.length);
-        assertThat(metrics.value("portico_response_bytes_total", grpcWeb)).hasValue(binaryResponse.body().length);
+        assertThat(metrics.value("portico_response_bytes_total", grpcWeb))
+                .hasValue(binaryResponse.body().length);
         assertThat(metrics.value("portico_request_messages_total", grpcWeb)).hasValue(1.0);
         assertThat(metrics.value("portico_response_messages_total", grpcWeb)).hasValue(1.0);
         final Map<String, String> grpcWebText = Map.of("protocol", "grpc-web-text", "method", ECHO_TAG);
         assertThat(metrics.value("portico_request_bytes_total", grpcWebText)).hasValue(text.length);
-        assertThat(metrics.value("portico_response_bytes_total", grpcWebText)).hasValue(textResponse.body().length);
+        assertThat(metrics.value("portico_response_bytes_total", grpcWebText))
+                .hasValue(textResponse.body().length);
         assertThat(metrics.value("portico_request_messages_total", grpcWebText)).hasValue(1.0);
         assertThat(metrics.value("portico_response_messages_total", grpcWebText)).hasValue(1.0);
     }
@@ -209,10 +216,9 @@ class CallMetricsTest {
             assertOk(h2c.call(HttpMethod.POST, ECHO, GrpcWeb.headers(GrpcWeb.PROTO), echo("h2")));
 
             final PrometheusScrape open = scrape();
-            assertThat(open.value("portico_connections_open", Map.of("http_version", "http1.1", "tls", "false")))
+            assertThat(open.value("portico_connections_open", cleartext("http1.1")))
                     .as("in:%n%s", open.text()).hasValue(1.0);
-            assertThat(open.value("portico_connections_open", Map.of("http_version", "h2", "tls", "false")))
-                    .hasValue(1.0);
+            assertThat(open.value("portico_connections_open", cleartext("h2"))).hasValue(1.0);
         }
         // A connection that never speaks HTTP is counted when it closes.
         try (Socket silent = new Socket()) {
@@ -221,14 +227,12 @@ class CallMetricsTest {
 
         final PrometheusScrape closed = PrometheusScrape.await(fixture.adminPort(),
                 m -> m.sum("portico_connections_open") == 0.0
-                     && m.value("portico_connections_accepted_total", Map.of("http_version", "none")).orElse(0) == 1,
+                     && m.value("portico_connections_accepted_total", cleartext("none")).orElse(0) == 1,
                 Duration.ofSeconds(10));
-        assertThat(closed.value("portico_connections_accepted_total", Map.of("http_version", "http1.1", "tls", "false")))
+        assertThat(closed.value("portico_connections_accepted_total", cleartext("http1.1")))
                 .as("in:%n%s", closed.text()).hasValue(1.0);
-        assertThat(closed.value("portico_connections_accepted_total", Map.of("http_version", "h2", "tls", "false")))
-                .hasValue(1.0);
-        assertThat(closed.value("portico_connections_accepted_total", Map.of("http_version", "none", "tls", "false")))
-                .hasValue(1.0);
+        assertThat(closed.value("portico_connections_accepted_total", cleartext("h2"))).hasValue(1.0);
+        assertThat(closed.value("portico_connections_accepted_total", cleartext("none"))).hasValue(1.0);
         assertThat(closed.samples("portico_connections_open")).allMatch(s -> s.value() == 0.0);
     }
 
@@ -257,12 +261,13 @@ class CallMetricsTest {
     @Test
     void corsPreflightsAndRejectedOriginsAreCounted() throws Exception {
         try (TestHttpClient client = fixture.connect(Transport.HTTP1)) {
-            assertThat(client.call(HttpMethod.OPTIONS, ECHO, preflight(APP), new byte[0]).status()).isEqualTo(204);
-            assertThat(client.call(HttpMethod.OPTIONS, ECHO, preflight("https://evil.example.com"), new byte[0])
-                               .status()).isEqualTo(403);
+            assertThat(client.call(HttpMethod.OPTIONS, ECHO, preflight(APP), new byte[0]).status())
+                    .isEqualTo(204);
+            assertThat(client.call(HttpMethod.OPTIONS, ECHO, preflight(EVIL), new byte[0]).status())
+                    .isEqualTo(403);
             // A call from an origin that is not allowed is served, without a grant, and counted.
             final TestHttpClient.Response call = assertOk(client.call(
-                    HttpMethod.POST, ECHO, GrpcWeb.headers(GrpcWeb.PROTO).set("origin", "https://evil.example.com"),
+                    HttpMethod.POST, ECHO, GrpcWeb.headers(GrpcWeb.PROTO).set("origin", EVIL),
                     echo("no grant")));
             assertThat(call.headers().contains("access-control-allow-origin")).isFalse();
             assertOk(client.call(HttpMethod.POST, ECHO, GrpcWeb.headers(GrpcWeb.PROTO).set("origin", APP),
@@ -330,7 +335,8 @@ class CallMetricsTest {
     void jvmProcessAndBuildInfoSeriesArePublished() throws Exception {
         System.gc(); // A GC pause is recorded at the first collection after start.
         final PrometheusScrape metrics = PrometheusScrape.await(
-                fixture.adminPort(), m -> !m.samples("jvm_gc_pause_seconds_count").isEmpty(), Duration.ofSeconds(10));
+                fixture.adminPort(), m -> !m.samples("jvm_gc_pause_seconds_count").isEmpty(),
+                Duration.ofSeconds(10));
 
         assertThat(metrics.names()).as("in:%n%s", metrics.text()).contains(
                 "jvm_gc_pause_seconds_count", "jvm_gc_pause_seconds_sum", "jvm_gc_memory_allocated_bytes_total",
@@ -360,6 +366,10 @@ class CallMetricsTest {
         return response;
     }
 
+    private static Map<String, String> cleartext(String httpVersion) {
+        return Map.of("http_version", httpVersion, "tls", "false");
+    }
+
     private static void assertCumulative(SortedMap<Double, Double> buckets) {
         double previous = 0;
         for (double count : buckets.values()) {
@@ -370,10 +380,12 @@ class CallMetricsTest {
 
     private static void callRandomMethods(TestHttpClient client, int count) throws Exception {
         for (int i = 0; i < count; i++) {
+            final String id = UUID.randomUUID().toString().replace("-", "");
+            final String method = "/portico.demo.v1.DemoService/Random" + id;
             final TestHttpClient.Response response = client.call(
-                    HttpMethod.POST, "/portico.demo.v1.DemoService/Random" + UUID.randomUUID().toString().replace("-", ""),
-                    GrpcWeb.headers(GrpcWeb.PROTO), echo("x"));
-            assertThat(response.headers().get("grpc-status")).isEqualTo("12"); // UNIMPLEMENTED, from the backend
+                    HttpMethod.POST, method, GrpcWeb.headers(GrpcWeb.PROTO), echo("x"));
+            // UNIMPLEMENTED, from the backend.
+            assertThat(response.headers().get("grpc-status")).isEqualTo("12");
         }
     }
 
@@ -384,22 +396,7 @@ class CallMetricsTest {
             final CompletableFuture<EchoResponse> done = new CompletableFuture<>();
             final StreamObserver<EchoRequest> requests = DemoServiceGrpc.newStub(channel)
                     .withDeadlineAfter(10, TimeUnit.SECONDS)
-                    .clientStream(new StreamObserver<>() {
-                        @Override
-                        public void onNext(EchoResponse value) {
-                            done.complete(value);
-                        }
-
-                        @Override
-                        public void onError(Throwable t) {
-                            done.completeExceptionally(t);
-                        }
-
-                        @Override
-                        public void onCompleted() {
-                            done.complete(null);
-                        }
-                    });
+                    .clientStream(new SingleResponse(done));
             messages.forEach(requests::onNext);
             requests.onCompleted();
             assertThat(done.get(10, TimeUnit.SECONDS)).isNotNull();

@@ -61,7 +61,8 @@ class UpstreamMetricsTest {
         final Map<String, String> liveEndpoint = Map.of("cluster", "default", "endpoint", live.endpoint());
         assertThat(metrics.value("portico_upstream_picks_total", liveEndpoint)).hasValue(20.0);
         assertThat(metrics.value("portico_upstream_picks_total", deadEndpoint)).hasValue(retries);
-        assertThat(metrics.value("portico_upstream_calls_total", with(liveEndpoint, "code", "OK"))).hasValue(20.0);
+        assertThat(metrics.value("portico_upstream_calls_total", with(liveEndpoint, "code", "OK")))
+                .hasValue(20.0);
         assertThat(metrics.value("portico_upstream_calls_total", with(deadEndpoint, "code", "UNAVAILABLE")))
                 .hasValue(retries);
         assertThat(metrics.sum("portico_upstream_calls_total")).isEqualTo(20.0 + retries);
@@ -81,8 +82,9 @@ class UpstreamMetricsTest {
 
         PrometheusScrape metrics = PrometheusScrape.fetch(portico.server().adminPort());
         for (Map<String, String> endpoint : List.of(firstEndpoint, secondEndpoint)) {
-            assertThat(metrics.value("portico_upstream_health_checks_total", with(endpoint, "result", "serving"))
-                               .orElse(0)).as("in:%n%s", metrics.text()).isGreaterThanOrEqualTo(1.0);
+            assertThat(metrics.value("portico_upstream_health_checks_total",
+                                     with(endpoint, "result", "serving")).orElse(0))
+                    .as("in:%n%s", metrics.text()).isGreaterThanOrEqualTo(1.0);
             assertThat(metrics.value("portico_upstream_endpoint_state_changes_total",
                                      with(endpoint, "state", "healthy"))).hasValue(1.0);
         }
@@ -92,27 +94,29 @@ class UpstreamMetricsTest {
         for (int i = 0; i < 6; i++) {
             portico.call(ECHO);
         }
-        assertThat(PoolPortico.eventually(Duration.ofSeconds(2), () -> portico.count(EndpointState.EJECTED) == 1))
-                .isTrue();
+        assertThat(PoolPortico.eventually(Duration.ofSeconds(2),
+                                          () -> portico.count(EndpointState.EJECTED) == 1)).isTrue();
         // The second says it no longer serves.
         second.setServing(false);
+        final Map<String, String> secondUnhealthy = with(secondEndpoint, "state", "unhealthy");
         metrics = PrometheusScrape.await(portico.server().adminPort(), m -> m.value(
-                "portico_upstream_endpoint_state_changes_total", with(secondEndpoint, "state", "unhealthy")).isPresent(),
+                "portico_upstream_endpoint_state_changes_total", secondUnhealthy).isPresent(),
                 Duration.ofSeconds(10));
 
-        assertThat(metrics.value("portico_upstream_ejections_total", firstEndpoint)).as("in:%n%s", metrics.text())
-                .hasValue(1.0);
+        assertThat(metrics.value("portico_upstream_ejections_total", firstEndpoint))
+                .as("in:%n%s", metrics.text()).hasValue(1.0);
         assertThat(metrics.value("portico_upstream_ejections_total", secondEndpoint)).hasValue(0.0);
-        assertThat(metrics.value("portico_upstream_endpoint_state_changes_total", with(firstEndpoint, "state",
-                                                                                       "ejected"))).hasValue(1.0);
+        assertThat(metrics.value("portico_upstream_endpoint_state_changes_total",
+                                 with(firstEndpoint, "state", "ejected"))).hasValue(1.0);
         assertThat(metrics.value("portico_upstream_calls_total", with(firstEndpoint, "code", "UNAVAILABLE")))
                 .hasValue(3.0);
-        assertThat(metrics.value("portico_upstream_calls_total", with(secondEndpoint, "code", "OK"))).hasValue(3.0);
+        assertThat(metrics.value("portico_upstream_calls_total", with(secondEndpoint, "code", "OK")))
+                .hasValue(3.0);
         assertThat(metrics.value("portico_upstream_health_checks_total", with(secondEndpoint, "result",
                                                                               "not_serving")).orElse(0))
                 .isGreaterThanOrEqualTo(1.0);
-        assertThat(metrics.value("portico_upstream_endpoint_state_changes_total", with(secondEndpoint, "state",
-                                                                                       "unhealthy"))).hasValue(1.0);
+        assertThat(metrics.value("portico_upstream_endpoint_state_changes_total", secondUnhealthy))
+                .hasValue(1.0);
     }
 
     @Test
@@ -133,16 +137,18 @@ class UpstreamMetricsTest {
         final Predicate<PrometheusScrape.Sample> ofGone = s -> gone.equals(s.labels().get("endpoint"));
         final PrometheusScrape before = PrometheusScrape.fetch(portico.server().adminPort());
         // Round robin, but schema lookups (reflection) take picks of their own: each endpoint has some calls.
-        final double goneCalls = before.value("portico_upstream_picks_total", Map.of("endpoint", gone)).orElse(0);
+        final double goneCalls =
+                before.value("portico_upstream_picks_total", Map.of("endpoint", gone)).orElse(0);
         assertThat(goneCalls).as("in:%n%s", before.text()).isGreaterThanOrEqualTo(1.0);
         assertThat(before.value("portico_upstream_calls_total", Map.of("endpoint", gone, "code", "OK")))
                 .hasValue(goneCalls);
         final long goneSeries = seriesOf(before, ofGone);
-        assertThat(goneSeries).as("picks, calls, health checks, state changes, ejections").isGreaterThanOrEqualTo(5);
+        assertThat(goneSeries).as("picks, calls, health checks, state changes, ejections")
+                .isGreaterThanOrEqualTo(5);
 
         HostsFile.write(hosts, DNS_NAME, "127.0.0.2");
-        final PrometheusScrape after = PrometheusScrape.await(portico.server().adminPort(),
-                                                              m -> seriesOf(m, ofGone) == 0, Duration.ofSeconds(10));
+        final PrometheusScrape after = PrometheusScrape.await(
+                portico.server().adminPort(), m -> seriesOf(m, ofGone) == 0, Duration.ofSeconds(10));
 
         assertThat(seriesOf(after, ofGone)).as("series of %s in:%n%s", gone, after.text()).isZero();
         assertThat(after.value("portico_upstream_picks_total", Map.of("endpoint", DNS_NAME + "/127.0.0.2:"

@@ -21,7 +21,7 @@ public interface EndpointHealthSink {
      */
     void checksFailing(String reason);
 
-    /** One check of the endpoint ended with {@code result} (counted by metrics); before any verdict it leads to. */
+    /** One check of the endpoint ended with {@code result} (for metrics), before any verdict it leads to. */
     default void checked(HealthCheckResult result) {
     }
 }

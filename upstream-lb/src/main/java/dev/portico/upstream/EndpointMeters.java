@@ -47,14 +47,16 @@ final class EndpointMeters {
                 .description("Times an upstream endpoint was ejected for consecutive failed calls"));
     }
 
-    void picked() {
+    /** A call attempt on the endpoint started. */
+    void callStarted() {
         picks.increment();
     }
 
     /** A call attempt on the endpoint ended with {@code code}. */
     void callClosed(Status.Code code) {
         increment(calls, code.ordinal(), "portico.upstream.calls",
-                  "Call attempts on an upstream endpoint, by the gRPC code they ended with", "code", code.name());
+                  "Call attempts on an upstream endpoint, by the gRPC code they ended with", "code",
+                  code.name());
     }
 
     void healthChecked(HealthCheckResult result) {
@@ -85,7 +87,8 @@ final class EndpointMeters {
                            String tag, String value) {
         Counter counter = slots.get(index);
         if (counter == null) {
-            counter = registerSlot(slots, index, Counter.builder(name).description(description).tag(tag, value));
+            counter = registerSlot(slots, index,
+                                   Counter.builder(name).description(description).tag(tag, value));
         }
         if (counter != null) {
             counter.increment();

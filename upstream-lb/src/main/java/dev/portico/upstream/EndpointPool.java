@@ -595,7 +595,7 @@ final class EndpointPool {
 
         @Override
         public void onCallStarted() {
-            meters.picked();
+            meters.callStarted();
         }
 
         /** Any thread, once per call attempt. */

@@ -16,8 +16,8 @@ public final class HandlerNames {
 
     /** The handlers of an HTTP/1.1 connection that must go when the connection turns out to be HTTP/2. */
     static final List<String> HTTP1_ONLY =
-            List.of(HTTP1_MARK, FLOW_CONTROL, REQUEST_TIMEOUTS, EXPECT_CONTINUE, KEEP_ALIVE, HTTP1_DRAIN, CORS, DEMO_PAGE,
-                    PROXY_CALL);
+            List.of(HTTP1_MARK, FLOW_CONTROL, REQUEST_TIMEOUTS, EXPECT_CONTINUE, KEEP_ALIVE, HTTP1_DRAIN, CORS,
+                    DEMO_PAGE, PROXY_CALL);
 
     private HandlerNames() {}
 }

@@ -10,7 +10,7 @@ import java.nio.file.StandardCopyOption;
 public final class HostsFile {
     private HostsFile() {}
 
-    /** Makes {@code hosts} map {@code name} to {@code addresses}, in one step so no resolution reads half of it. */
+    /** Maps {@code name} to {@code addresses} in {@code hosts}, in one step: no lookup reads half of it. */
     public static void write(Path hosts, String name, String... addresses) throws IOException {
         final StringBuilder text = new StringBuilder("127.0.0.1 localhost\n");
         for (String address : addresses) {

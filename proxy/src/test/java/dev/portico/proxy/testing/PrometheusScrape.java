@@ -123,7 +123,8 @@ public final class PrometheusScrape {
             final Map<String, String> rest = new HashMap<>(sample.labels());
             final String le = rest.remove("le");
             if (le != null && rest.equals(labels)) {
-                buckets.put(le.equals("+Inf") ? Double.POSITIVE_INFINITY : Double.parseDouble(le), sample.value());
+                final double bound = le.equals("+Inf") ? Double.POSITIVE_INFINITY : Double.parseDouble(le);
+                buckets.put(bound, sample.value());
             }
         }
         return buckets;
