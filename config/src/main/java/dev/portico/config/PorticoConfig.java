@@ -67,6 +67,7 @@ public final class PorticoConfig {
             "PORTICO_TLS_CERT_CHAIN_FILE", "portico.tls.cert-chain-file",
             "PORTICO_TLS_PRIVATE_KEY_FILE", "portico.tls.private-key-file",
             "PORTICO_ADMIN_PORT", "portico.admin.port",
+            "PORTICO_DEMO_PAGE_PORT", "portico.demo.page-port",
             "PORTICO_SCHEMA_DESCRIPTOR_SETS", "portico.schema.descriptor-sets");
 
     // RFC 6454 origin as browsers serialise it: lowercase scheme://host[:port], no path. The host is a DNS
@@ -207,11 +208,17 @@ public final class PorticoConfig {
         final UpstreamPoolSettings upstreamPool = upstreamPool(c);
         final HealthSettings health = new HealthSettings(bool(c, "portico.health.grpc-health-service"));
         final ErrorSettings errors = new ErrorSettings(bool(c, "portico.errors.expose-upstream-details"));
+        final DemoSettings demo = new DemoSettings(intBetween(c, "portico.demo.page-port", 0, 65535));
+        if (demo.pagePort() != 0 && demo.pagePort() == listen.port()) {
+            throw invalid(c, "portico.demo.page-port",
+                          "must differ from portico.listen.port (the demo app needs an origin of its own), got "
+                          + demo.pagePort());
+        }
         final MetricsSettings metrics = new MetricsSettings(
                 latencyBuckets(c, "portico.metrics.latency-buckets"),
                 intBetween(c, "portico.metrics.max-methods", 1, Integer.MAX_VALUE));
         return new PorticoSettings(listen, tls, upstream, cors, limits, deadlines, flowControl, admin, schema,
-                                   connect, compression, upstreamPool, health, errors, metrics);
+                                   connect, compression, upstreamPool, health, errors, demo, metrics);
     }
 
     // ---- layers ----

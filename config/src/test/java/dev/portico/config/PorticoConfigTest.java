@@ -45,6 +45,7 @@ class PorticoConfigTest {
                                                             1000, List.of()));
         assertThat(s.connect()).isEqualTo(new ConnectSettings(false, false, true));
         assertThat(s.compression()).isEqualTo(new CompressionSettings(1024));
+        assertThat(s.demo()).isEqualTo(new DemoSettings(8081));
         assertThat(s.metrics().maxMethods()).isEqualTo(1000);
         assertThat(s.metrics().latencyBuckets()).hasSize(15)
                 .startsWith(Duration.ofMillis(1), Duration.ofNanos(2_500_000))
@@ -221,6 +222,7 @@ class PorticoConfigTest {
                 "PORTICO_TLS_CERT_CHAIN_FILE", cert.toString(),
                 "PORTICO_TLS_PRIVATE_KEY_FILE", key.toString(),
                 "PORTICO_ADMIN_PORT", "9191",
+                "PORTICO_DEMO_PAGE_PORT", "8181",
                 "PORTICO_SCHEMA_DESCRIPTOR_SETS", set1 + "," + set2);
 
         final PorticoSettings s = PorticoConfig.load(Optional.empty(), env, new Properties());
@@ -234,6 +236,7 @@ class PorticoConfigTest {
         assertThat(s.tls().certChainFile()).contains(cert);
         assertThat(s.tls().privateKeyFile()).contains(key);
         assertThat(s.admin().port()).isEqualTo(9191);
+        assertThat(s.demo().pagePort()).isEqualTo(8181);
         assertThat(s.schema().descriptorSets()).containsExactly(set1, set2);
     }
 

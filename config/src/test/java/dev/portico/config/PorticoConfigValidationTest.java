@@ -152,6 +152,7 @@ class PorticoConfigValidationTest {
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"portico.listen.port = -1", "portico.listen.port = 65536",
                             "portico.admin.port = -1", "portico.admin.port = 65536",
+                            "portico.demo.page-port = -1", "portico.demo.page-port = 65536",
                             "portico.listen.port = 99999999999999"})
     void portsMustBeBetweenZeroAnd65535(String hocon) {
         final String key = hocon.substring(0, hocon.indexOf(' '));
@@ -193,6 +194,14 @@ class PorticoConfigValidationTest {
     void responseMinBytesOfZeroCompressesEverything() throws Exception {
         assertThat(PorticoConfig.parse("portico.compression.response-min-bytes = 0").compression())
                 .isEqualTo(new CompressionSettings(0));
+    }
+
+    @Test
+    void demoPagePortMustDifferFromTheListenPort() {
+        assertRejected("portico.listen.port = 8081")
+                .hasMessageStartingWith("portico.demo.page-port (reference.conf:")
+                .hasMessageEndingWith("): must differ from portico.listen.port (the demo app needs an origin "
+                                      + "of its own), got 8081");
     }
 
     @Test

@@ -16,7 +16,8 @@ import dev.portico.proxy.call.ProxyCallHandler;
 import dev.portico.proxy.call.ProxyRuntime;
 import dev.portico.proxy.cors.CorsHandler;
 import dev.portico.proxy.cors.CorsPolicy;
-import dev.portico.proxy.demo.DemoPageHandler;
+import dev.portico.proxy.demo.DemoAppServer;
+import dev.portico.proxy.demo.DemoRedirectHandler;
 import dev.portico.proxy.health.LocalHealthPool;
 import dev.portico.proxy.metrics.BuildInfoMetrics;
 import dev.portico.proxy.metrics.ConnectionMetrics;
@@ -88,6 +89,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
 import java.util.function.Predicate;
 import javax.net.ssl.SSLException;
@@ -113,6 +115,8 @@ public final class PorticoServer implements AutoCloseable {
     private final ChannelGroup clients;
     private final FrontendInitializer frontend;
     private final AdminServer admin;
+    /** The demo app's listener, in demo mode; else null. */
+    private final DemoAppServer demoApp;
     private final PrometheusMeterRegistry registry;
     /** Listens to GC notifications until closed. */
     private final JvmGcMetrics gcMetrics;
@@ -123,8 +127,8 @@ public final class PorticoServer implements AutoCloseable {
 
     private PorticoServer(PorticoSettings settings, UpstreamPool upstream, EventLoopGroup group, Channel listener,
                           ChannelGroup clients, FrontendInitializer frontend, AdminServer admin,
-                          PrometheusMeterRegistry registry, JvmGcMetrics gcMetrics, ActiveCalls calls,
-                          SchemaRegistry schemas, Readiness readiness) {
+                          DemoAppServer demoApp, PrometheusMeterRegistry registry, JvmGcMetrics gcMetrics,
+                          ActiveCalls calls, SchemaRegistry schemas, Readiness readiness) {
         this.settings = settings;
         this.upstream = upstream;
         this.group = group;
@@ -132,6 +136,7 @@ public final class PorticoServer implements AutoCloseable {
         this.clients = clients;
         this.frontend = frontend;
         this.admin = admin;
+        this.demoApp = demoApp;
         this.registry = registry;
         this.gcMetrics = gcMetrics;
         this.calls = calls;
@@ -141,8 +146,8 @@ public final class PorticoServer implements AutoCloseable {
 
     /**
      * Opens the upstream pool the settings describe (clusters, DNS names resolved afresh at every refresh by
-     * {@link DnsEndpointResolver}, health checks) and binds the listeners. With {@code demoPage}, GET / serves
-     * the web demo page.
+     * {@link DnsEndpointResolver}, health checks) and binds the listeners. With {@code demoPage}, the web demo
+     * app is served on its own listener ({@code portico.demo.page-port}) and GET / redirects there.
      */
     public static PorticoServer start(PorticoSettings settings, boolean demoPage)
             throws InterruptedException, SSLException, SchemaException {
@@ -187,7 +192,7 @@ public final class PorticoServer implements AutoCloseable {
     /**
      * Binds the listeners on {@code group} and serves calls to {@code upstream}; the server then owns both
      * and closes them, and {@code registry}, which it serves on the admin listener. With {@code demoPage},
-     * GET / serves the web demo page.
+     * the demo app gets its own listener.
      */
     private static PorticoServer start(PorticoSettings settings, UpstreamPool upstream, EventLoopGroup group,
                                        boolean epoll, boolean demoPage, PrometheusMeterRegistry registry)
@@ -233,10 +238,12 @@ public final class PorticoServer implements AutoCloseable {
         final CorsPolicy cors = new CorsPolicy(settings.cors());
         final CorsMetrics corsMetrics = new CorsMetrics();
         corsMetrics.bindTo(registry);
+        // Set once the demo app's listener is bound, after this one (the app must know Portico's port).
+        final AtomicInteger demoAppPort = new AtomicInteger();
         final RequestPipeline requestPipeline = pipeline -> {
             pipeline.addLast(HandlerNames.CORS, new CorsHandler(cors, corsMetrics));
             if (demoPage) {
-                pipeline.addLast(HandlerNames.DEMO_PAGE, new DemoPageHandler());
+                pipeline.addLast(HandlerNames.DEMO_PAGE, new DemoRedirectHandler(demoAppPort.get()));
             }
             pipeline.addLast(HandlerNames.PROXY_CALL, new ProxyCallHandler(runtime));
         };
@@ -275,9 +282,17 @@ public final class PorticoServer implements AutoCloseable {
                     .channel();
             final AdminServer admin = settings.admin().enabled()
                     ? AdminServer.start(settings.admin(), registry, readiness, group, channelType) : null;
+            final int porticoPort = ((InetSocketAddress) listener.localAddress()).getPort();
+            final DemoAppServer demoApp = demoPage
+                    ? DemoAppServer.start(settings.listen().host(), settings.demo().pagePort(),
+                                          ssl == null ? "http" : "https", porticoPort, group, channelType)
+                    : null;
+            if (demoApp != null) {
+                demoAppPort.set(demoApp.port());
+            }
             final PorticoServer server = new PorticoServer(settings, upstream, group, listener, clients, frontend,
-                                                             admin, registry, gcMetrics, activeCalls, schemas,
-                                                             readiness);
+                                                             admin, demoApp, registry, gcMetrics, activeCalls,
+                                                             schemas, readiness);
             final InetSocketAddress bound = (InetSocketAddress) listener.localAddress();
             log.info("Portico listening on {}://{}:{} ({}; transport {}){}", ssl == null ? "http" : "https",
                      bound.getHostString(), bound.getPort(), ssl == null ? "HTTP/1.1, h2c" : "TLS with ALPN h2, http/1.1",
@@ -347,6 +362,11 @@ public final class PorticoServer implements AutoCloseable {
         return ((InetSocketAddress) listener.localAddress()).getPort();
     }
 
+    /** The demo app's port, or -1 when not in demo mode. */
+    public int demoAppPort() {
+        return demoApp == null ? -1 : demoApp.port();
+    }
+
     /** The admin port, or -1 when the admin listener is disabled. */
     public int adminPort() {
         return admin == null ? -1 : admin.port();
@@ -402,6 +422,9 @@ public final class PorticoServer implements AutoCloseable {
         clients.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
         if (admin != null) {
             admin.close();
+        }
+        if (demoApp != null) {
+            demoApp.close();
         }
         schemas.close();
         upstream.close();
