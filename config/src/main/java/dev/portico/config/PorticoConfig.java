@@ -219,9 +219,12 @@ public final class PorticoConfig {
                           "must differ from portico.listen.port (the demo app needs an origin of its own), got "
                           + demo.pagePort());
         }
+        final MetricsSettings metrics = new MetricsSettings(
+                latencyBuckets(c, "portico.metrics.latency-buckets"),
+                intBetween(c, "portico.metrics.max-methods", 1, Integer.MAX_VALUE));
         return new PorticoSettings(listen, tls, upstream, cors, limits, deadlines, flowControl, admin, schema,
-                                   connect, compression, upstreamPool, health, errors, demo, accessLog(c),
-                                   tracing(c));
+                                   connect, compression, upstreamPool, health, errors, demo, metrics,
+                                   accessLog(c), tracing(c));
     }
 
     // ---- observability ----
@@ -895,6 +898,33 @@ public final class PorticoConfig {
             throw invalid(c, path, expected + render(c, path));
         }
         return d;
+    }
+
+    /** At most this many histogram buckets: each is one series per protocol, method and code. */
+    private static final int MAX_LATENCY_BUCKETS = 50;
+
+    private static List<Duration> latencyBuckets(Config c, String path) throws InvalidConfigException {
+        final String expected = "must be a list of 1 to " + MAX_LATENCY_BUCKETS
+                                + " increasing positive durations such as [5ms, 50ms, 1s], got ";
+        final List<Duration> buckets;
+        try {
+            buckets = c.getDurationList(path);
+        } catch (ConfigException.WrongType | ConfigException.BadValue e) {
+            throw invalid(c, path, expected + render(c, path), e);
+        } catch (ConfigException.Null e) {
+            throw invalid(c, path, expected + "null", e);
+        }
+        if (buckets.isEmpty() || buckets.size() > MAX_LATENCY_BUCKETS) {
+            throw invalid(c, path, expected + render(c, path));
+        }
+        Duration previous = Duration.ZERO;
+        for (Duration bucket : buckets) {
+            if (bucket.compareTo(previous) <= 0) {
+                throw invalid(c, path, expected + render(c, path));
+            }
+            previous = bucket;
+        }
+        return buckets;
     }
 
     private static boolean bool(Config c, String path) throws InvalidConfigException {

@@ -46,6 +46,19 @@ class PorticoConfigTest {
         assertThat(s.connect()).isEqualTo(new ConnectSettings(false, false, true));
         assertThat(s.compression()).isEqualTo(new CompressionSettings(1024));
         assertThat(s.demo()).isEqualTo(new DemoSettings(8081));
+        assertThat(s.metrics().maxMethods()).isEqualTo(1000);
+        assertThat(s.metrics().latencyBuckets()).hasSize(15)
+                .startsWith(Duration.ofMillis(1), Duration.ofNanos(2_500_000))
+                .endsWith(Duration.ofSeconds(30), Duration.ofSeconds(60));
+    }
+
+    @Test
+    void latencyBucketsAndTheMethodCapAreConfigurable() throws Exception {
+        final PorticoSettings s = PorticoConfig.parse(
+                "portico.metrics { latency-buckets = [5ms, 0.5s, 2s], max-methods = 3 }");
+
+        assertThat(s.metrics()).isEqualTo(new MetricsSettings(
+                List.of(Duration.ofMillis(5), Duration.ofMillis(500), Duration.ofSeconds(2)), 3));
     }
 
     @Test

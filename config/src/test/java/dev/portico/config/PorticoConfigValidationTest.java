@@ -41,8 +41,8 @@ class PorticoConfigValidationTest {
 
     @Test
     void unknownSectionIsRejectedWithItsPath() {
-        assertRejected("portico {\n  metrics { port = 1 }\n}")
-                .hasMessageStartingWith("portico.metrics (config text: 2): unknown key");
+        assertRejected("portico {\n  statistics { port = 1 }\n}")
+                .hasMessageStartingWith("portico.statistics (config text: 2): unknown key");
     }
 
     @Test
@@ -128,6 +128,25 @@ class PorticoConfigValidationTest {
 
         assertThatThrownBy(() -> PorticoConfig.load(Optional.of(file), Map.of(), new Properties()))
                 .hasMessage("portico.listen.port (" + file + ":3): must be between 0 and 65535, got 70000");
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"portico.metrics.latency-buckets = []",
+                            "portico.metrics.latency-buckets = [10ms, 5ms]",
+                            "portico.metrics.latency-buckets = [5ms, 5ms]",
+                            "portico.metrics.latency-buckets = [0s, 1s]",
+                            "portico.metrics.latency-buckets = [fast]",
+                            "portico.metrics.latency-buckets = 1s"})
+    void latencyBucketsMustBeIncreasingPositiveDurations(String hocon) {
+        assertRejected(hocon).hasMessageStartingWith(
+                "portico.metrics.latency-buckets (config text: 1): must be a list of 1 to 50 increasing positive "
+                + "durations");
+    }
+
+    @Test
+    void theMethodCapMustBePositive() {
+        assertRejected("portico.metrics.max-methods = 0")
+                .hasMessageStartingWith("portico.metrics.max-methods (config text: 1): must be between 1 and ");
     }
 
     @ParameterizedTest(name = "{0}")

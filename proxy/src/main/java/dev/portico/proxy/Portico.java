@@ -183,8 +183,8 @@ public final class Portico {
                                    settings.flowControl(), settings.admin(), settings.schema(),
                                    settings.connect(), settings.compression(),
                                    settings.upstreamPool().demo(endpoint), settings.health(),
-                                   settings.errors(), settings.demo(), settings.accessLog(),
-                                   settings.tracing());
+                                   settings.errors(), settings.demo(), settings.metrics(),
+                                   settings.accessLog(), settings.tracing());
     }
 
     /**

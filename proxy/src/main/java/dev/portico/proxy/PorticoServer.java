@@ -20,9 +20,10 @@ import dev.portico.proxy.cors.CorsPolicy;
 import dev.portico.proxy.demo.DemoAppServer;
 import dev.portico.proxy.demo.DemoRedirectHandler;
 import dev.portico.proxy.health.LocalHealthPool;
+import dev.portico.proxy.metrics.BuildInfoMetrics;
 import dev.portico.proxy.metrics.ConnectionMetrics;
+import dev.portico.proxy.metrics.CorsMetrics;
 import dev.portico.proxy.metrics.Http2Metrics;
-import dev.portico.proxy.metrics.MethodTagger;
 import dev.portico.proxy.metrics.ProxyMetrics;
 import dev.portico.proxy.observe.AccessLog;
 import dev.portico.proxy.observe.ExchangeHandler;
@@ -49,8 +50,13 @@ import dev.portico.upstream.UpstreamLoops;
 import dev.portico.upstream.UpstreamMetrics;
 import dev.portico.upstream.UpstreamPool;
 import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
 import io.micrometer.core.instrument.binder.netty4.NettyAllocatorMetrics;
+import io.micrometer.core.instrument.binder.system.FileDescriptorMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.netty.bootstrap.ServerBootstrap;
@@ -118,6 +124,8 @@ public final class PorticoServer implements AutoCloseable {
     /** The demo app's listener, in demo mode; else null. */
     private final DemoAppServer demoApp;
     private final PrometheusMeterRegistry registry;
+    /** Listens to GC notifications until closed. */
+    private final JvmGcMetrics gcMetrics;
     private final ActiveCalls calls;
     private final SchemaRegistry schemas;
     private final Readiness readiness;
@@ -127,8 +135,8 @@ public final class PorticoServer implements AutoCloseable {
 
     private PorticoServer(PorticoSettings settings, UpstreamPool upstream, EventLoopGroup group, Channel listener,
                           ChannelGroup clients, FrontendInitializer frontend, AdminServer admin,
-                          DemoAppServer demoApp, PrometheusMeterRegistry registry, ActiveCalls calls,
-                          SchemaRegistry schemas, Readiness readiness, Tracing tracing) {
+                          DemoAppServer demoApp, PrometheusMeterRegistry registry, JvmGcMetrics gcMetrics,
+                          ActiveCalls calls, SchemaRegistry schemas, Readiness readiness, Tracing tracing) {
         this.settings = settings;
         this.upstream = upstream;
         this.group = group;
@@ -138,6 +146,7 @@ public final class PorticoServer implements AutoCloseable {
         this.admin = admin;
         this.demoApp = demoApp;
         this.registry = registry;
+        this.gcMetrics = gcMetrics;
         this.calls = calls;
         this.schemas = schemas;
         this.readiness = readiness;
@@ -169,12 +178,13 @@ public final class PorticoServer implements AutoCloseable {
                 epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
         final UpstreamLoops loops = new UpstreamLoops(
                 group, epoll ? EpollSocketChannel.class : NioSocketChannel.class);
+        final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         UpstreamPool pool = null;
         boolean ok = false;
         try {
             pool = RoutingUpstreamPool.start(settings.upstreamPool(), settings.limits(), new HealthProber(),
-                                             resolver, loops);
-            final PorticoServer server = start(settings, pool, group, epoll, demoPage);
+                                             resolver, loops, registry);
+            final PorticoServer server = start(settings, pool, group, epoll, demoPage, registry);
             ok = true;
             return server;
         } finally {
@@ -183,24 +193,30 @@ public final class PorticoServer implements AutoCloseable {
                     pool.close();
                 }
                 group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+                registry.close();
             }
         }
     }
 
     /**
      * Binds the listeners on {@code group} and serves calls to {@code upstream}; the server then owns both
-     * and closes them. With {@code demoPage}, the demo app gets its own listener.
+     * and closes them, and {@code registry}, which it serves on the admin listener. With {@code demoPage},
+     * the demo app gets its own listener.
      */
     private static PorticoServer start(PorticoSettings settings, UpstreamPool upstream, EventLoopGroup group,
-                                       boolean epoll, boolean demoPage)
+                                       boolean epoll, boolean demoPage, PrometheusMeterRegistry registry)
             throws InterruptedException, SSLException, SchemaException {
-        final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-        final ProxyMetrics metrics = new ProxyMetrics(new MethodTagger(1000));
+        final ProxyMetrics metrics = new ProxyMetrics(settings.metrics());
         metrics.bindTo(registry);
         final Http2Metrics http2Metrics = new Http2Metrics();
         http2Metrics.bindTo(registry);
         new UpstreamMetrics(upstream).bindTo(registry);
+        new BuildInfoMetrics().bindTo(registry);
         new JvmMemoryMetrics().bindTo(registry);
+        new JvmThreadMetrics().bindTo(registry);
+        new ProcessorMetrics().bindTo(registry);
+        new UptimeMetrics().bindTo(registry);
+        new FileDescriptorMetrics().bindTo(registry);
         if (ByteBufAllocator.DEFAULT instanceof ByteBufAllocatorMetricProvider allocator) {
             new NettyAllocatorMetrics(allocator).bindTo(registry);
         }
@@ -218,7 +234,8 @@ public final class PorticoServer implements AutoCloseable {
         final UpstreamPool calls = settings.health().grpcHealthService()
                 ? new LocalHealthPool(upstream, readiness, group) : upstream;
         final ProtocolDetector protocols = new ProtocolDetector(settings.connect(), schemas::knownTypes);
-        final ConnectionMetrics connectionMetrics = new ConnectionMetrics();
+        schemas.metrics().bindTo(registry);
+        final ConnectionMetrics connectionMetrics = new ConnectionMetrics(settings.tls().enabled());
         connectionMetrics.bindTo(registry);
         final ProxyRuntime runtime = new ProxyRuntime(
                 calls, new MethodDescriptors(10_000), protocols,
@@ -228,6 +245,8 @@ public final class PorticoServer implements AutoCloseable {
         final ActiveCalls activeCalls = runtime.activeCalls();
         activeCalls.bindTo(registry);
         final CorsPolicy cors = new CorsPolicy(settings.cors());
+        final CorsMetrics corsMetrics = new CorsMetrics();
+        corsMetrics.bindTo(registry);
         // Set once the demo app's listener is bound, after this one (the app must know Portico's port).
         final AtomicInteger demoAppPort = new AtomicInteger();
         final AccessLog accessLog = new AccessLog(settings.accessLog());
@@ -248,13 +267,16 @@ public final class PorticoServer implements AutoCloseable {
                 pipeline.addLast(HandlerNames.EXCHANGE, exchanges);
                 observers = exchanges;
             }
-            pipeline.addLast(HandlerNames.CORS, new CorsHandler(cors));
+            pipeline.addLast(HandlerNames.CORS, new CorsHandler(cors, corsMetrics));
             if (demoPage) {
                 pipeline.addLast(HandlerNames.DEMO_PAGE, new DemoRedirectHandler(demoAppPort.get()));
             }
             pipeline.addLast(HandlerNames.PROXY_CALL, new ProxyCallHandler(runtime, observers));
         };
         boolean ok = false;
+        // Closed with the server: it listens to the JVM's GC notifications.
+        final JvmGcMetrics gcMetrics = new JvmGcMetrics();
+        gcMetrics.bindTo(registry);
         try {
             final SslContext ssl = settings.tls().enabled() ? sslContext(settings.tls()) : null;
             // Timeouts and limits of client connections, under one name so that they can be tuned together.
@@ -263,7 +285,8 @@ public final class PorticoServer implements AutoCloseable {
                     settings.listen().timeouts(), connectUnary(protocols), connectionMetrics, connectionLog);
             final FrontendInitializer frontend = new FrontendInitializer(
                     ssl, settings.limits(), settings.flowControl(), requestPipeline,
-                    new ResetFloodGuard(settings.limits().resetFlood(), http2Metrics), http2Metrics, timeouts);
+                    new ResetFloodGuard(settings.limits().resetFlood(), http2Metrics), http2Metrics, timeouts,
+                    connectionMetrics);
             final ConnectionLimiter limiter = new ConnectionLimiter(
                     withinFileLimit(settings.listen().connectionLimits()), connectionMetrics, connectionLog);
             final ChannelGroup clients = new DefaultChannelGroup("clients", GlobalEventExecutor.INSTANCE);
@@ -294,8 +317,8 @@ public final class PorticoServer implements AutoCloseable {
                 demoAppPort.set(demoApp.port());
             }
             final PorticoServer server = new PorticoServer(settings, upstream, group, listener, clients, frontend,
-                                                             admin, demoApp, registry, activeCalls, schemas,
-                                                             readiness, tracing);
+                                                             admin, demoApp, registry, gcMetrics, activeCalls,
+                                                             schemas, readiness, tracing);
             final InetSocketAddress bound = (InetSocketAddress) listener.localAddress();
             log.info("Portico listening on {}://{}:{} ({}; transport {}){}", ssl == null ? "http" : "https",
                      bound.getHostString(), bound.getPort(), ssl == null ? "HTTP/1.1, h2c" : "TLS with ALPN h2, http/1.1",
@@ -307,6 +330,7 @@ public final class PorticoServer implements AutoCloseable {
         } finally {
             if (!ok) {
                 schemas.close();
+                gcMetrics.close();
                 if (tracing != null) {
                     tracing.close();
                 }
@@ -434,6 +458,7 @@ public final class PorticoServer implements AutoCloseable {
         schemas.close();
         upstream.close();
         group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+        gcMetrics.close();
         if (tracing != null) {
             tracing.close(); // Exports the last calls' spans.
         }

@@ -2,6 +2,7 @@ package dev.portico.proxy.call;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.portico.proxy.metrics.CallRecorder;
 import dev.portico.proxy.protocol.CallOutcome;
 import dev.portico.proxy.protocol.ClientProtocol;
 import dev.portico.proxy.protocol.Codec;
@@ -32,6 +33,7 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.util.concurrent.EventExecutor;
 import java.util.Optional;
@@ -103,7 +105,7 @@ public final class ProxyCall implements UpstreamCall.Listener {
     private final CallObserver observer;
     private final Deframer deframer;
     private final Base64StreamDecoder base64;
-    private final long startNanos;
+    private final CallRecorder recorder;
 
     private State state = State.PENDING;
     private UpstreamCall upstream;
@@ -156,7 +158,7 @@ public final class ProxyCall implements UpstreamCall.Listener {
         this.observer = requireNonNull(observer, "observer");
         this.deframer = protocol.newDeframer(alloc, meta, runtime.limits().maxMessageBytes(), new RequestMessages());
         this.base64 = protocol.bodyEncoding() == BodyEncoding.BASE64 ? new Base64StreamDecoder() : null;
-        this.startNanos = runtime.metrics().callStarted();
+        this.recorder = runtime.metrics().callStarted(protocol.tag(), meta.fullMethodName());
     }
 
     /**
@@ -216,6 +218,7 @@ public final class ProxyCall implements UpstreamCall.Listener {
      * attempt that fails before its stream exists has taken none of them from the deframer.
      */
     private void startAttempt() {
+        attempt.started();
         upstream = UpstreamCall.start(target.channel(), runtime.methods().get(meta.fullMethodName()),
                                       attempt.trace(upstreamOptions),
                                       observer.attemptStarted(target.endpoint(), meta.metadata()), this);
@@ -279,6 +282,7 @@ public final class ProxyCall implements UpstreamCall.Listener {
             content.release(); // A GET's message is in its URL; the body must be empty.
             return;
         }
+        recorder.requestBytes(content.content().readableBytes());
         feed(content.content(), last);
     }
 
@@ -484,6 +488,7 @@ public final class ProxyCall implements UpstreamCall.Listener {
             message.release();
             return;
         }
+        recorder.responseMessage();
         largestResponseBytes = Math.max(largestResponseBytes, message.readableBytes());
         ByteBuf encoded;
         try {
@@ -520,6 +525,7 @@ public final class ProxyCall implements UpstreamCall.Listener {
      */
     private void queueBody(ByteBuf bytes) {
         final int size = bytes.readableBytes();
+        recorder.responseBytes(size);
         if (size > BATCH_BYTES / 2) {
             writePendingBody();
             ctx.write(new DefaultHttpContent(bytes)).addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
@@ -664,7 +670,11 @@ public final class ProxyCall implements UpstreamCall.Listener {
         }
         ended(outcome.code());
         writePendingBody();
-        ctx.writeAndFlush(protocol.encodeEnd(alloc, meta, outcome, headSent, deferred)).addListener(future -> {
+        final HttpObject end = protocol.encodeEnd(alloc, meta, outcome, headSent, deferred);
+        if (end instanceof HttpContent body) {
+            recorder.responseBytes(body.content().readableBytes());
+        }
+        ctx.writeAndFlush(end).addListener(future -> {
             if (!future.isSuccess()) {
                 log.debug("writing the end of {} failed", meta.fullMethodName(), future.cause());
                 ctx.close();
@@ -678,7 +688,7 @@ public final class ProxyCall implements UpstreamCall.Listener {
         if (bodyStall != null) {
             bodyStall.cancel();
         }
-        runtime.metrics().callEnded(protocol.tag(), meta.fullMethodName(), code, startNanos);
+        recorder.ended(code);
         observer.callEnded(code);
         runtime.activeCalls().release(this);
     }
@@ -721,6 +731,7 @@ public final class ProxyCall implements UpstreamCall.Listener {
         @Override
         public void onMessage(ByteBuf message, boolean compressed) {
             messageDemanded = false;
+            recorder.requestMessage();
             try {
                 ByteBuf binary = message;
                 if (compressed) {

@@ -2,6 +2,7 @@ package dev.portico.proxy.cors;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.portico.proxy.metrics.CorsMetrics;
 import dev.portico.proxy.transport.AnsweredRequest;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelFutureListener;
@@ -42,12 +43,14 @@ public final class CorsHandler extends ChannelDuplexHandler {
             + "access-control-request-headers, access-control-request-private-network";
 
     private final CorsPolicy policy;
+    private final CorsMetrics metrics;
     /** The Origin of the request being answered, or null for same-origin and non-browser requests. */
     private String origin;
     private final AnsweredRequest answered = new AnsweredRequest();
 
-    public CorsHandler(CorsPolicy policy) {
+    public CorsHandler(CorsPolicy policy, CorsMetrics metrics) {
         this.policy = requireNonNull(policy, "policy");
+        this.metrics = requireNonNull(metrics, "metrics");
     }
 
     @Override
@@ -57,7 +60,11 @@ public final class CorsHandler extends ChannelDuplexHandler {
         }
         if (msg instanceof HttpRequest request) {
             origin = request.headers().get(HttpHeaderNames.ORIGIN);
+            if (origin != null && !policy.allows(origin)) {
+                metrics.rejected();
+            }
             if (isPreflight(request)) {
+                metrics.preflight();
                 answerPreflight(ctx, request);
                 answered.answered(ctx, msg);
                 return;
