@@ -505,7 +505,7 @@ public final class PorticoConfig {
         }
         final Optional<TlsKeyMaterial> material = cert.isPresent()
                 ? Optional.of(keyMaterial(c, "portico.tls", cert.get(), key.orElseThrow())) : Optional.empty();
-        return new TlsSettings(cert, key, material);
+        return new TlsSettings(cert, key, material, enumValue(c, "portico.tls.provider", TlsProvider.class));
     }
 
     /**

@@ -160,6 +160,14 @@ class PorticoConfigTest {
     }
 
     @Test
+    void tlsProviderIsOneOfAutoOpensslJdk() throws Exception {
+        assertThat(PorticoConfig.parse("").tls().provider()).isEqualTo(TlsProvider.AUTO);
+        assertThat(PorticoConfig.parse("portico.tls.provider = jdk").tls().provider()).isEqualTo(TlsProvider.JDK);
+        assertThatThrownBy(() -> PorticoConfig.parse("portico.tls.provider = boring"))
+                .hasMessage("portico.tls.provider (config text: 1): must be one of auto, openssl, jdk, got \"boring\"");
+    }
+
+    @Test
     void aListMayBeWrittenAsOneCommaSeparatedString() throws Exception {
         final PorticoSettings s = PorticoConfig.parse("portico.upstream.endpoints = \"a:1, b:2,,\"");
 

@@ -5,8 +5,6 @@ import static java.util.Objects.requireNonNull;
 import com.sun.management.UnixOperatingSystemMXBean;
 import dev.portico.config.ConnectionLimitSettings;
 import dev.portico.config.PorticoSettings;
-import dev.portico.config.TlsKeyMaterial;
-import dev.portico.config.TlsSettings;
 import dev.portico.health.HealthProber;
 import dev.portico.health.Readiness;
 import dev.portico.proxy.admin.AdminServer;
@@ -81,12 +79,7 @@ import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
-import io.netty.handler.codec.http2.Http2SecurityUtil;
-import io.netty.handler.ssl.ApplicationProtocolConfig;
-import io.netty.handler.ssl.ApplicationProtocolNames;
 import io.netty.handler.ssl.SslContext;
-import io.netty.handler.ssl.SslContextBuilder;
-import io.netty.handler.ssl.SupportedCipherSuiteFilter;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.lang.management.ManagementFactory;
 import java.net.InetSocketAddress;
@@ -278,7 +271,7 @@ public final class PorticoServer implements AutoCloseable {
         final JvmGcMetrics gcMetrics = new JvmGcMetrics();
         gcMetrics.bindTo(registry);
         try {
-            final SslContext ssl = settings.tls().enabled() ? sslContext(settings.tls()) : null;
+            final SslContext ssl = settings.tls().enabled() ? ListenerSslContext.build(settings.tls()) : null;
             // Timeouts and limits of client connections, under one name so that they can be tuned together.
             final ThrottledLog connectionLog = new ThrottledLog(LoggerFactory.getLogger("dev.portico.proxy.connections"));
             final TimeoutPolicy timeouts = new TimeoutPolicy(
@@ -371,19 +364,6 @@ public final class PorticoServer implements AutoCloseable {
                  + "for; using {}. Raise the limit (ulimit -n, LimitNOFILE) to allow more",
                  limits.maxConnections(), unix.getMaxFileDescriptorCount(), room);
         return new ConnectionLimitSettings((int) room, limits.maxConnectionsPerIp());
-    }
-
-    private static SslContext sslContext(TlsSettings tls) throws SSLException {
-        // The key and chain were read and checked with the configuration: any PEM form, one-line errors.
-        final TlsKeyMaterial material = tls.keyMaterial().orElseThrow();
-        return SslContextBuilder.forServer(material.privateKey(), material.certificateArray())
-                .ciphers(Http2SecurityUtil.CIPHERS, SupportedCipherSuiteFilter.INSTANCE)
-                .applicationProtocolConfig(new ApplicationProtocolConfig(
-                        ApplicationProtocolConfig.Protocol.ALPN,
-                        ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
-                        ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT,
-                        ApplicationProtocolNames.HTTP_2, ApplicationProtocolNames.HTTP_1_1))
-                .build();
     }
 
     /** The port the front end listens on (useful when configured as 0). */
