@@ -5,9 +5,7 @@
 //
 //   node test/mock-portico.mjs [--port 0]     prints "listening on http://127.0.0.1:PORT"
 
-import { readFile } from "node:fs/promises";
 import { createServer } from "node:http";
-import { extname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
@@ -45,21 +43,6 @@ function statusDetails(code, message) {
   return new BinaryWriter().tag(1, WireType.Varint).int32(code).tag(2, WireType.LengthDelimited).string(message).tag(3, WireType.LengthDelimited).bytes(any).finish();
 }
 
-// Like Portico's demo mode: static/ (the demo page) at /, same origin as the service.
-const STATIC_DIR = fileURLToPath(new URL("../static/", import.meta.url));
-const STATIC_TYPES = { ".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8" };
-
-async function serveStatic(pathname, res) {
-  const name = pathname === "/" ? "index.html" : pathname.slice(1);
-  if (!/^[a-z0-9_-]+\.(html|js|css)$/i.test(name)) return res.writeHead(404).end();
-  try {
-    const body = await readFile(STATIC_DIR + name);
-    res.writeHead(200, { "content-type": STATIC_TYPES[extname(name)] }).end(body);
-  } catch {
-    res.writeHead(404).end();
-  }
-}
-
 async function readBody(req) {
   const chunks = [];
   for await (const c of req) chunks.push(c);
@@ -81,7 +64,6 @@ function handle(req, res) {
     return res.end();
   }
   const url = new URL(req.url, "http://x");
-  if (req.method === "GET") return serveStatic(url.pathname, res);
   if (req.method !== "POST" || !url.pathname.startsWith(PREFIX)) {
     res.writeHead(404, cors);
     return res.end();

@@ -3,6 +3,8 @@ package dev.portico.config;
 import static java.util.Objects.requireNonNull;
 
 import java.io.IOException;
+import java.net.URI;
+import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
@@ -14,6 +16,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -67,6 +70,7 @@ public final class PorticoConfig {
             "PORTICO_TLS_CERT_CHAIN_FILE", "portico.tls.cert-chain-file",
             "PORTICO_TLS_PRIVATE_KEY_FILE", "portico.tls.private-key-file",
             "PORTICO_ADMIN_PORT", "portico.admin.port",
+            "PORTICO_DEMO_PAGE_PORT", "portico.demo.page-port",
             "PORTICO_SCHEMA_DESCRIPTOR_SETS", "portico.schema.descriptor-sets");
 
     // RFC 6454 origin as browsers serialise it: lowercase scheme://host[:port], no path. The host is a DNS
@@ -86,6 +90,8 @@ public final class PorticoConfig {
     private static final String CLUSTERS = UPSTREAM + ".clusters";
     /** Keys only a cluster has; the default cluster is {@link #UPSTREAM} itself and takes every call. */
     private static final String SERVICES = "services";
+    /** OpenTelemetry resource attributes: any names, string values. */
+    private static final String RESOURCE_ATTRIBUTES = "portico.tracing.resource-attributes";
     // A cluster name is a metric tag value and appears in messages: keep it short and plain.
     private static final Pattern CLUSTER_NAME = Pattern.compile("[A-Za-z0-9_-]{1,64}");
     // A route: a fully-qualified service name as in a gRPC path (pkg.Service), or a package prefix (pkg.*).
@@ -207,8 +213,97 @@ public final class PorticoConfig {
         final UpstreamPoolSettings upstreamPool = upstreamPool(c);
         final HealthSettings health = new HealthSettings(bool(c, "portico.health.grpc-health-service"));
         final ErrorSettings errors = new ErrorSettings(bool(c, "portico.errors.expose-upstream-details"));
+        final DemoSettings demo = new DemoSettings(intBetween(c, "portico.demo.page-port", 0, 65535));
+        if (demo.pagePort() != 0 && demo.pagePort() == listen.port()) {
+            throw invalid(c, "portico.demo.page-port",
+                          "must differ from portico.listen.port (the demo app needs an origin of its own), got "
+                          + demo.pagePort());
+        }
+        final MetricsSettings metrics = new MetricsSettings(
+                latencyBuckets(c, "portico.metrics.latency-buckets"),
+                intBetween(c, "portico.metrics.max-methods", 1, Integer.MAX_VALUE));
         return new PorticoSettings(listen, tls, upstream, cors, limits, deadlines, flowControl, admin, schema,
-                                   connect, compression, upstreamPool, health, errors);
+                                   connect, compression, upstreamPool, health, errors, demo, metrics,
+                                   accessLog(c), tracing(c));
+    }
+
+    // ---- observability ----
+
+    private static AccessLogSettings accessLog(Config c) throws InvalidConfigException {
+        final String p = "portico.access-log";
+        final List<Cidr> trusted = new ArrayList<>();
+        for (Entry entry : strings(c, p + ".trusted-proxies")) {
+            try {
+                trusted.add(Cidr.parse(entry.value()));
+            } catch (IllegalArgumentException e) {
+                throw invalid(p + ".trusted-proxies", entry.origin(), "\"" + entry.value() + "\" is "
+                              + e.getMessage(), e);
+            }
+        }
+        return new AccessLogSettings(bool(c, p + ".enabled"),
+                                     enumValue(c, p + ".format", AccessLogSettings.Format.class),
+                                     fraction(c, p + ".sample-rate"), trusted);
+    }
+
+    private static TracingSettings tracing(Config c) throws InvalidConfigException {
+        final String p = "portico.tracing";
+        final Map<String, String> attributes = new LinkedHashMap<>();
+        final Config object;
+        try {
+            object = c.getConfig(RESOURCE_ATTRIBUTES);
+        } catch (ConfigException.WrongType e) {
+            throw invalid(c, RESOURCE_ATTRIBUTES, "must be an object of attribute names and string values, got "
+                                                  + render(c, RESOURCE_ATTRIBUTES), e);
+        }
+        // Flattened: deployment.environment.name = prod (unquoted, so nested) names one attribute.
+        for (Map.Entry<String, ConfigValue> attribute : object.entrySet()) {
+            final ConfigValue value = attribute.getValue();
+            if (value.valueType() == ConfigValueType.LIST) {
+                throw invalid(RESOURCE_ATTRIBUTES + '.' + attribute.getKey(), value.origin(),
+                              "must be a string, got " + render(value));
+            }
+            attributes.put(String.join(".", ConfigUtil.splitPath(attribute.getKey())),
+                           String.valueOf(value.unwrapped()));
+        }
+        return new TracingSettings(bool(c, p + ".enabled"), collectorUri(c, p + ".endpoint"),
+                                   enumValue(c, p + ".protocol", TracingSettings.Protocol.class),
+                                   fraction(c, p + ".sampling-ratio"), nonEmptyString(c, p + ".service-name"),
+                                   attributes, intBetween(c, p + ".max-queue-size", 1, 1_000_000),
+                                   positiveDuration(c, p + ".export-timeout"));
+    }
+
+    /** {@code http://host:port} or {@code https://host:port}, nothing more. */
+    private static URI collectorUri(Config c, String path) throws InvalidConfigException {
+        final String text = nonEmptyString(c, path);
+        final String expected = "must be http://host:port or https://host:port, got \"" + text + "\"";
+        final URI uri;
+        try {
+            uri = new URI(text);
+        } catch (URISyntaxException e) {
+            throw invalid(c, path, expected, e);
+        }
+        if (!("http".equals(uri.getScheme()) || "https".equals(uri.getScheme())) || uri.getHost() == null
+            || uri.getPort() < 0 || !(uri.getRawPath() == null || uri.getRawPath().isEmpty())
+            || uri.getRawQuery() != null || uri.getRawUserInfo() != null) {
+            throw invalid(c, path, expected);
+        }
+        return uri;
+    }
+
+    /** A number from 0 to 1. */
+    private static double fraction(Config c, String path) throws InvalidConfigException {
+        final double value;
+        try {
+            value = c.getDouble(path);
+        } catch (ConfigException.WrongType | ConfigException.BadValue e) {
+            throw invalid(c, path, "must be a number from 0 to 1, got " + render(c, path), e);
+        } catch (ConfigException.Null e) {
+            throw invalid(c, path, "must be a number from 0 to 1, got null", e);
+        }
+        if (!(value >= 0 && value <= 1)) {
+            throw invalid(c, path, "must be a number from 0 to 1, got " + render(c, path));
+        }
+        return value;
     }
 
     // ---- layers ----
@@ -292,6 +387,9 @@ public final class PorticoConfig {
             if (path.equals(CLUSTERS)) {
                 checkClusters(e.getValue(), reference, known);
                 continue;
+            }
+            if (path.equals(RESOURCE_ATTRIBUTES)) {
+                continue; // Names of the user's choosing; tracing() checks the values.
             }
             if (!reference.hasPathOrNull(schemaPath)) {
                 final String suggestion = closest(schemaPath, known)
@@ -407,7 +505,7 @@ public final class PorticoConfig {
         }
         final Optional<TlsKeyMaterial> material = cert.isPresent()
                 ? Optional.of(keyMaterial(c, "portico.tls", cert.get(), key.orElseThrow())) : Optional.empty();
-        return new TlsSettings(cert, key, material);
+        return new TlsSettings(cert, key, material, enumValue(c, "portico.tls.provider", TlsProvider.class));
     }
 
     /**
@@ -800,6 +898,33 @@ public final class PorticoConfig {
             throw invalid(c, path, expected + render(c, path));
         }
         return d;
+    }
+
+    /** At most this many histogram buckets: each is one series per protocol, method and code. */
+    private static final int MAX_LATENCY_BUCKETS = 50;
+
+    private static List<Duration> latencyBuckets(Config c, String path) throws InvalidConfigException {
+        final String expected = "must be a list of 1 to " + MAX_LATENCY_BUCKETS
+                                + " increasing positive durations such as [5ms, 50ms, 1s], got ";
+        final List<Duration> buckets;
+        try {
+            buckets = c.getDurationList(path);
+        } catch (ConfigException.WrongType | ConfigException.BadValue e) {
+            throw invalid(c, path, expected + render(c, path), e);
+        } catch (ConfigException.Null e) {
+            throw invalid(c, path, expected + "null", e);
+        }
+        if (buckets.isEmpty() || buckets.size() > MAX_LATENCY_BUCKETS) {
+            throw invalid(c, path, expected + render(c, path));
+        }
+        Duration previous = Duration.ZERO;
+        for (Duration bucket : buckets) {
+            if (bucket.compareTo(previous) <= 0) {
+                throw invalid(c, path, expected + render(c, path));
+            }
+            previous = bucket;
+        }
+        return buckets;
     }
 
     private static boolean bool(Config c, String path) throws InvalidConfigException {

@@ -14,7 +14,8 @@ public record PorticoSettings(ListenSettings listen, TlsSettings tls, UpstreamSe
                               FlowControlSettings flowControl, AdminSettings admin, SchemaSettings schema,
                               ConnectSettings connect, CompressionSettings compression,
                               UpstreamPoolSettings upstreamPool, HealthSettings health,
-                              ErrorSettings errors) {
+                              ErrorSettings errors, DemoSettings demo, MetricsSettings metrics,
+                              AccessLogSettings accessLog, TracingSettings tracing) {
 
     public PorticoSettings {
         requireNonNull(listen, "listen");
@@ -31,5 +32,9 @@ public record PorticoSettings(ListenSettings listen, TlsSettings tls, UpstreamSe
         requireNonNull(upstreamPool, "upstreamPool");
         requireNonNull(health, "health");
         requireNonNull(errors, "errors");
+        requireNonNull(demo, "demo");
+        requireNonNull(metrics, "metrics");
+        requireNonNull(accessLog, "accessLog");
+        requireNonNull(tracing, "tracing");
     }
 }

@@ -45,6 +45,20 @@ class PorticoConfigTest {
                                                             1000, List.of()));
         assertThat(s.connect()).isEqualTo(new ConnectSettings(false, false, true));
         assertThat(s.compression()).isEqualTo(new CompressionSettings(1024));
+        assertThat(s.demo()).isEqualTo(new DemoSettings(8081));
+        assertThat(s.metrics().maxMethods()).isEqualTo(1000);
+        assertThat(s.metrics().latencyBuckets()).hasSize(15)
+                .startsWith(Duration.ofMillis(1), Duration.ofNanos(2_500_000))
+                .endsWith(Duration.ofSeconds(30), Duration.ofSeconds(60));
+    }
+
+    @Test
+    void latencyBucketsAndTheMethodCapAreConfigurable() throws Exception {
+        final PorticoSettings s = PorticoConfig.parse(
+                "portico.metrics { latency-buckets = [5ms, 0.5s, 2s], max-methods = 3 }");
+
+        assertThat(s.metrics()).isEqualTo(new MetricsSettings(
+                List.of(Duration.ofMillis(5), Duration.ofMillis(500), Duration.ofSeconds(2)), 3));
     }
 
     @Test
@@ -146,6 +160,14 @@ class PorticoConfigTest {
     }
 
     @Test
+    void tlsProviderIsOneOfAutoOpensslJdk() throws Exception {
+        assertThat(PorticoConfig.parse("").tls().provider()).isEqualTo(TlsProvider.AUTO);
+        assertThat(PorticoConfig.parse("portico.tls.provider = jdk").tls().provider()).isEqualTo(TlsProvider.JDK);
+        assertThatThrownBy(() -> PorticoConfig.parse("portico.tls.provider = boring"))
+                .hasMessage("portico.tls.provider (config text: 1): must be one of auto, openssl, jdk, got \"boring\"");
+    }
+
+    @Test
     void aListMayBeWrittenAsOneCommaSeparatedString() throws Exception {
         final PorticoSettings s = PorticoConfig.parse("portico.upstream.endpoints = \"a:1, b:2,,\"");
 
@@ -208,6 +230,7 @@ class PorticoConfigTest {
                 "PORTICO_TLS_CERT_CHAIN_FILE", cert.toString(),
                 "PORTICO_TLS_PRIVATE_KEY_FILE", key.toString(),
                 "PORTICO_ADMIN_PORT", "9191",
+                "PORTICO_DEMO_PAGE_PORT", "8181",
                 "PORTICO_SCHEMA_DESCRIPTOR_SETS", set1 + "," + set2);
 
         final PorticoSettings s = PorticoConfig.load(Optional.empty(), env, new Properties());
@@ -221,6 +244,7 @@ class PorticoConfigTest {
         assertThat(s.tls().certChainFile()).contains(cert);
         assertThat(s.tls().privateKeyFile()).contains(key);
         assertThat(s.admin().port()).isEqualTo(9191);
+        assertThat(s.demo().pagePort()).isEqualTo(8181);
         assertThat(s.schema().descriptorSets()).containsExactly(set1, set2);
     }
 

@@ -41,8 +41,8 @@ class PorticoConfigValidationTest {
 
     @Test
     void unknownSectionIsRejectedWithItsPath() {
-        assertRejected("portico {\n  metrics { port = 1 }\n}")
-                .hasMessageStartingWith("portico.metrics (config text: 2): unknown key");
+        assertRejected("portico {\n  statistics { port = 1 }\n}")
+                .hasMessageStartingWith("portico.statistics (config text: 2): unknown key");
     }
 
     @Test
@@ -131,8 +131,28 @@ class PorticoConfigValidationTest {
     }
 
     @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"portico.metrics.latency-buckets = []",
+                            "portico.metrics.latency-buckets = [10ms, 5ms]",
+                            "portico.metrics.latency-buckets = [5ms, 5ms]",
+                            "portico.metrics.latency-buckets = [0s, 1s]",
+                            "portico.metrics.latency-buckets = [fast]",
+                            "portico.metrics.latency-buckets = 1s"})
+    void latencyBucketsMustBeIncreasingPositiveDurations(String hocon) {
+        assertRejected(hocon).hasMessageStartingWith(
+                "portico.metrics.latency-buckets (config text: 1): must be a list of 1 to 50 increasing positive "
+                + "durations");
+    }
+
+    @Test
+    void theMethodCapMustBePositive() {
+        assertRejected("portico.metrics.max-methods = 0")
+                .hasMessageStartingWith("portico.metrics.max-methods (config text: 1): must be between 1 and ");
+    }
+
+    @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"portico.listen.port = -1", "portico.listen.port = 65536",
                             "portico.admin.port = -1", "portico.admin.port = 65536",
+                            "portico.demo.page-port = -1", "portico.demo.page-port = 65536",
                             "portico.listen.port = 99999999999999"})
     void portsMustBeBetweenZeroAnd65535(String hocon) {
         final String key = hocon.substring(0, hocon.indexOf(' '));
@@ -174,6 +194,14 @@ class PorticoConfigValidationTest {
     void responseMinBytesOfZeroCompressesEverything() throws Exception {
         assertThat(PorticoConfig.parse("portico.compression.response-min-bytes = 0").compression())
                 .isEqualTo(new CompressionSettings(0));
+    }
+
+    @Test
+    void demoPagePortMustDifferFromTheListenPort() {
+        assertRejected("portico.listen.port = 8081")
+                .hasMessageStartingWith("portico.demo.page-port (reference.conf:")
+                .hasMessageEndingWith("): must differ from portico.listen.port (the demo app needs an origin "
+                                      + "of its own), got 8081");
     }
 
     @Test

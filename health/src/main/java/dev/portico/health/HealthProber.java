@@ -8,6 +8,7 @@ import dev.portico.config.UnimplementedHealthRule;
 import dev.portico.upstream.Endpoint;
 import dev.portico.upstream.EndpointHealthChecker;
 import dev.portico.upstream.EndpointHealthSink;
+import dev.portico.upstream.HealthCheckResult;
 import io.grpc.CallOptions;
 import io.grpc.Channel;
 import io.grpc.ClientCall;
@@ -290,6 +291,7 @@ public final class HealthProber implements EndpointHealthChecker {
             if (closed) {
                 return;
             }
+            sink.checked(HealthCheckResult.SERVING);
             failures = 0;
             successes++;
             if (!Boolean.TRUE.equals(healthy)
@@ -304,6 +306,7 @@ public final class HealthProber implements EndpointHealthChecker {
             if (closed) {
                 return;
             }
+            sink.checked(HealthCheckResult.NOT_SERVING);
             successes = 0;
             failures = 0;
             healthy = false;
@@ -315,6 +318,7 @@ public final class HealthProber implements EndpointHealthChecker {
             if (closed) {
                 return;
             }
+            sink.checked(HealthCheckResult.NO_ANSWER);
             successes = 0;
             failures++;
             if (failures >= settings.unhealthyThreshold()) {

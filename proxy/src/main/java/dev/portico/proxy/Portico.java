@@ -1,5 +1,6 @@
 package dev.portico.proxy;
 
+import dev.portico.config.CorsSettings;
 import dev.portico.config.HostAndPort;
 import dev.portico.config.InvalidConfigException;
 import dev.portico.config.PorticoConfig;
@@ -7,38 +8,56 @@ import dev.portico.config.PorticoSettings;
 import dev.portico.config.UpstreamSettings;
 import dev.portico.proxy.demo.DemoBackend;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.bridge.SLF4JBridgeHandler;
 import sun.misc.Signal;
 
 /**
- * The command line: {@code java -jar portico.jar [--config portico.conf] [--demo]}.
+ * The command line: {@code java -jar portico.jar [--config portico.conf] [--demo] [--demo-page]}, or
+ * {@code java -jar portico.jar demo-backend [--host H] [--port P]}.
  *
  * <p>With no upstream endpoint configured, or with {@code --demo}, Portico starts the demo gRPC service on
- * loopback, proxies to it, and serves the web demo page at {@code /}.
+ * loopback, proxies to it, and serves the web demo app on a port of its own ({@code portico.demo.page-port}).
+ * {@code --demo-page} serves the app in front of the configured upstream, which must then serve the demo
+ * service (the Docker Compose stack; the app's origin must be among {@code cors.allowed-origins}, as with the
+ * default "*"). {@code demo-backend} runs only the demo gRPC service (with {@code grpc.health.v1} and
+ * reflection), the upstream of the Compose stack.
  */
 public final class Portico {
     private static final Logger log = LoggerFactory.getLogger(Portico.class);
+    private static final String USAGE = """
+            usage: java -jar portico.jar [--config portico.conf] [--demo] [--demo-page]
+                   java -jar portico.jar demo-backend [--host 127.0.0.1] [--port 50051]""";
 
     private Portico() {}
 
     public static void main(String[] args) throws Exception {
+        // grpc-java and the OpenTelemetry SDK log through java.util.logging: route it to the same log.
+        SLF4JBridgeHandler.removeHandlersForRootLogger();
+        SLF4JBridgeHandler.install();
+        if (args.length > 0 && "demo-backend".equals(args[0])) {
+            demoBackend(Arrays.copyOfRange(args, 1, args.length));
+            return;
+        }
         Optional<Path> configFile = Optional.empty();
         boolean demo = false;
+        boolean demoPage = false;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--config" -> {
-                    if (i + 1 == args.length) {
-                        exit("--config needs a file path");
-                    }
-                    configFile = Optional.of(Path.of(args[++i]));
+                    configFile = Optional.of(Path.of(value(args, i)));
+                    i++;
                 }
                 case "--demo" -> demo = true;
+                case "--demo-page" -> demoPage = true;
                 case "--help", "-h" -> {
-                    System.out.println("usage: java -jar portico.jar [--config portico.conf] [--demo]");
+                    System.out.println(USAGE);
                     return;
                 }
                 default -> exit("unknown argument " + args[i] + " (try --help)");
@@ -56,9 +75,13 @@ public final class Portico {
             log.info("demo mode: the demo gRPC service runs on 127.0.0.1:{}", backend.port());
             settings = withUpstream(settings, new HostAndPort("127.0.0.1", backend.port()));
         }
-        final PorticoServer server = PorticoServer.start(settings, backend != null);
-        if (backend != null) {
-            log.info("demo page: http://127.0.0.1:{}/", server.port());
+        final PorticoServer server = PorticoServer.start(settings, backend != null || demoPage);
+        if (backend != null || demoPage) {
+            // Both addresses: the app's calls to Portico are cross-origin (the browser's devtools show the
+            // preflights), which is what the demo is for.
+            final String host = printableHost(settings.listen().host());
+            log.info("demo app: http://{}:{}/ (open it in a browser; it calls Portico at {}://{}:{})", host,
+                     server.demoAppPort(), settings.tls().enabled() ? "https" : "http", host, server.port());
         }
         final DemoBackend demoBackend = backend;
         final AtomicBoolean stopped = new AtomicBoolean();
@@ -75,9 +98,56 @@ public final class Portico {
                 }
             }
         };
-        // SIGTERM (docker stop, Kubernetes) and SIGINT are the normal way to stop Portico: drain, then exit 0
-        // rather than the JVM's 128+signal, so that an orchestrator sees a clean stop. Other exits still run
-        // the hook.
+        stopOnSignal(stop);
+    }
+
+    /**
+     * {@code demo-backend [--host H] [--port P]}: the demo gRPC service alone, until SIGTERM, when its health
+     * turns NOT_SERVING and calls in flight get up to 5 s to finish.
+     */
+    private static void demoBackend(String[] args) throws Exception {
+        String host = "127.0.0.1";
+        int port = 50051;
+        for (int i = 0; i < args.length; i++) {
+            switch (args[i]) {
+                case "--host" -> {
+                    host = value(args, i);
+                    i++;
+                }
+                case "--port" -> {
+                    port = port(value(args, i));
+                    i++;
+                }
+                case "--help", "-h" -> {
+                    System.out.println(USAGE);
+                    return;
+                }
+                default -> exit("unknown demo-backend argument " + args[i] + " (try --help)");
+            }
+        }
+        final DemoBackend backend = DemoBackend.start(host, port);
+        log.info("demo backend listening on {}:{} (portico.demo.v1.DemoService, grpc.health.v1, reflection)",
+                 host, backend.port());
+        final AtomicBoolean stopped = new AtomicBoolean();
+        stopOnSignal(() -> {
+            if (!stopped.compareAndSet(false, true)) {
+                return;
+            }
+            try {
+                backend.close();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        backend.awaitTermination();
+    }
+
+    /**
+     * SIGTERM (docker stop, Kubernetes) and SIGINT are the normal way to stop: run {@code stop}, then exit 0
+     * rather than the JVM's 128+signal, so that an orchestrator sees a clean stop. Other exits still run it,
+     * as a shutdown hook; {@code stop} must tolerate a second call.
+     */
+    private static void stopOnSignal(Runnable stop) {
         for (String signal : new String[] {"TERM", "INT"}) {
             Signal.handle(new Signal(signal), s -> {
                 log.info("SIG{}: draining", signal);
@@ -88,16 +158,59 @@ public final class Portico {
         Runtime.getRuntime().addShutdownHook(new Thread(stop, "portico-shutdown"));
     }
 
+    /** The value after the option at {@code i}, or exit 2 naming the option. */
+    private static String value(String[] args, int i) {
+        if (i + 1 == args.length) {
+            exit(args[i] + " needs a value");
+        }
+        return args[i + 1];
+    }
+
+    private static int port(String value) {
+        // Strict digits, as the configuration reads ports: "+80" or " 80" are errors.
+        if (!value.matches("[0-9]{1,5}") || Integer.parseInt(value) > 65535) {
+            exit("--port must be a number between 0 and 65535, got " + value);
+        }
+        return Integer.parseInt(value);
+    }
+
     private static PorticoSettings withUpstream(PorticoSettings settings, HostAndPort endpoint) {
         final UpstreamSettings upstream = settings.upstream();
         return new PorticoSettings(settings.listen(), settings.tls(),
                                    new UpstreamSettings(List.of(endpoint), true, upstream.connectTimeout(),
                                                         upstream.keepAliveTime()),
-                                   settings.cors(), settings.limits(), settings.deadlines(),
+                                   withDemoAppOrigins(settings), settings.limits(), settings.deadlines(),
                                    settings.flowControl(), settings.admin(), settings.schema(),
                                    settings.connect(), settings.compression(),
                                    settings.upstreamPool().demo(endpoint), settings.health(),
-                                   settings.errors());
+                                   settings.errors(), settings.demo(), settings.metrics(),
+                                   settings.accessLog(), settings.tracing());
+    }
+
+    /**
+     * The CORS policy, allowing the demo app's origins too when the configured origins would refuse them (the
+     * default, "*", allows them already).
+     */
+    private static CorsSettings withDemoAppOrigins(PorticoSettings settings) {
+        final CorsSettings cors = settings.cors();
+        final int port = settings.demo().pagePort();
+        if (cors.allowedOrigins().contains("*") || port == 0) {
+            return cors;
+        }
+        final List<String> origins = new ArrayList<>(cors.allowedOrigins());
+        origins.add("http://localhost:" + port);
+        origins.add("http://127.0.0.1:" + port);
+        return new CorsSettings(origins, cors.allowedHeaders(), cors.exposedHeaders(), cors.allowCredentials(),
+                                cors.maxAge(), cors.allowPrivateNetwork());
+    }
+
+    /** A host to put in a URL to print: loopback for a wildcard address. */
+    private static String printableHost(String listenHost) {
+        return switch (listenHost) {
+            case "0.0.0.0", "::", "[::]" -> "127.0.0.1";
+            default -> listenHost.contains(":") && !listenHost.startsWith("[")
+                        ? '[' + listenHost + ']' : listenHost;
+        };
     }
 
     private static void exit(String message) {

@@ -5,12 +5,11 @@ import static java.util.Objects.requireNonNull;
 import com.sun.management.UnixOperatingSystemMXBean;
 import dev.portico.config.ConnectionLimitSettings;
 import dev.portico.config.PorticoSettings;
-import dev.portico.config.TlsKeyMaterial;
-import dev.portico.config.TlsSettings;
 import dev.portico.health.HealthProber;
 import dev.portico.health.Readiness;
 import dev.portico.proxy.admin.AdminServer;
 import dev.portico.proxy.call.ActiveCalls;
+import dev.portico.proxy.call.CallObserver;
 import dev.portico.proxy.call.MethodDescriptors;
 import dev.portico.proxy.call.Http2CallListener;
 import dev.portico.proxy.call.ProxyCallHandler;
@@ -19,12 +18,18 @@ import dev.portico.proxy.call.ProxyRuntime;
 import dev.portico.proxy.cors.CorsHandler;
 import dev.portico.proxy.cors.CorsPolicy;
 import dev.portico.proxy.cors.CorsResponses;
-import dev.portico.proxy.demo.DemoPageHandler;
+import dev.portico.proxy.demo.DemoAppServer;
+import dev.portico.proxy.demo.DemoRedirectHandler;
 import dev.portico.proxy.health.LocalHealthPool;
+import dev.portico.proxy.metrics.BuildInfoMetrics;
 import dev.portico.proxy.metrics.ConnectionMetrics;
+import dev.portico.proxy.metrics.CorsMetrics;
 import dev.portico.proxy.metrics.Http2Metrics;
-import dev.portico.proxy.metrics.MethodTagger;
 import dev.portico.proxy.metrics.ProxyMetrics;
+import dev.portico.proxy.observe.AccessLog;
+import dev.portico.proxy.observe.ExchangeHandler;
+import dev.portico.proxy.observe.ObservedStream;
+import dev.portico.proxy.observe.Tracing;
 import dev.portico.proxy.protocol.ConnectUnaryProtocol;
 import dev.portico.proxy.protocol.ProtocolDetector;
 import dev.portico.proxy.schema.SchemaException;
@@ -48,8 +53,14 @@ import dev.portico.upstream.RoutingUpstreamPool;
 import dev.portico.upstream.UpstreamLoops;
 import dev.portico.upstream.UpstreamMetrics;
 import dev.portico.upstream.UpstreamPool;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
 import io.micrometer.core.instrument.binder.netty4.NettyAllocatorMetrics;
+import io.micrometer.core.instrument.binder.system.FileDescriptorMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.netty.bootstrap.ServerBootstrap;
@@ -75,21 +86,19 @@ import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
-import io.netty.handler.codec.http2.Http2SecurityUtil;
-import io.netty.handler.ssl.ApplicationProtocolConfig;
-import io.netty.handler.ssl.ApplicationProtocolNames;
 import io.netty.handler.ssl.SslContext;
-import io.netty.handler.ssl.SslContextBuilder;
-import io.netty.handler.ssl.SupportedCipherSuiteFilter;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.lang.management.ManagementFactory;
 import java.net.InetSocketAddress;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
 import java.util.function.Predicate;
+import java.util.function.Supplier;
 import javax.net.ssl.SSLException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -113,16 +122,22 @@ public final class PorticoServer implements AutoCloseable {
     private final ChannelGroup clients;
     private final FrontendInitializer frontend;
     private final AdminServer admin;
+    /** The demo app's listener, in demo mode; else null. */
+    private final DemoAppServer demoApp;
     private final PrometheusMeterRegistry registry;
+    /** Listens to GC notifications until closed. */
+    private final JvmGcMetrics gcMetrics;
     private final ActiveCalls calls;
     private final SchemaRegistry schemas;
     private final Readiness readiness;
+    /** Null when tracing is off. */
+    private final Tracing tracing;
     private final AtomicBoolean closed = new AtomicBoolean();
 
     private PorticoServer(PorticoSettings settings, UpstreamPool upstream, EventLoopGroup group, Channel listener,
                           ChannelGroup clients, FrontendInitializer frontend, AdminServer admin,
-                          PrometheusMeterRegistry registry, ActiveCalls calls, SchemaRegistry schemas,
-                          Readiness readiness) {
+                          DemoAppServer demoApp, PrometheusMeterRegistry registry, JvmGcMetrics gcMetrics,
+                          ActiveCalls calls, SchemaRegistry schemas, Readiness readiness, Tracing tracing) {
         this.settings = settings;
         this.upstream = upstream;
         this.group = group;
@@ -130,16 +145,19 @@ public final class PorticoServer implements AutoCloseable {
         this.clients = clients;
         this.frontend = frontend;
         this.admin = admin;
+        this.demoApp = demoApp;
         this.registry = registry;
+        this.gcMetrics = gcMetrics;
         this.calls = calls;
         this.schemas = schemas;
         this.readiness = readiness;
+        this.tracing = tracing;
     }
 
     /**
      * Opens the upstream pool the settings describe (clusters, DNS names resolved afresh at every refresh by
-     * {@link DnsEndpointResolver}, health checks) and binds the listeners. With {@code demoPage}, GET / serves
-     * the web demo page.
+     * {@link DnsEndpointResolver}, health checks) and binds the listeners. With {@code demoPage}, the web demo
+     * app is served on its own listener ({@code portico.demo.page-port}) and GET / redirects there.
      */
     public static PorticoServer start(PorticoSettings settings, boolean demoPage)
             throws InterruptedException, SSLException, SchemaException {
@@ -161,12 +179,13 @@ public final class PorticoServer implements AutoCloseable {
                 epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
         final UpstreamLoops loops = new UpstreamLoops(
                 group, epoll ? EpollSocketChannel.class : NioSocketChannel.class);
+        final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         UpstreamPool pool = null;
         boolean ok = false;
         try {
             pool = RoutingUpstreamPool.start(settings.upstreamPool(), settings.limits(), new HealthProber(),
-                                             resolver, loops);
-            final PorticoServer server = start(settings, pool, group, epoll, demoPage);
+                                             resolver, loops, registry);
+            final PorticoServer server = start(settings, pool, group, epoll, demoPage, registry);
             ok = true;
             return server;
         } finally {
@@ -175,24 +194,30 @@ public final class PorticoServer implements AutoCloseable {
                     pool.close();
                 }
                 group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+                registry.close();
             }
         }
     }
 
     /**
      * Binds the listeners on {@code group} and serves calls to {@code upstream}; the server then owns both
-     * and closes them. With {@code demoPage}, GET / serves the web demo page.
+     * and closes them, and {@code registry}, which it serves on the admin listener. With {@code demoPage},
+     * the demo app gets its own listener.
      */
     private static PorticoServer start(PorticoSettings settings, UpstreamPool upstream, EventLoopGroup group,
-                                       boolean epoll, boolean demoPage)
+                                       boolean epoll, boolean demoPage, PrometheusMeterRegistry registry)
             throws InterruptedException, SSLException, SchemaException {
-        final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-        final ProxyMetrics metrics = new ProxyMetrics(new MethodTagger(1000));
+        final ProxyMetrics metrics = new ProxyMetrics(settings.metrics());
         metrics.bindTo(registry);
         final Http2Metrics http2Metrics = new Http2Metrics();
         http2Metrics.bindTo(registry);
         new UpstreamMetrics(upstream).bindTo(registry);
+        new BuildInfoMetrics().bindTo(registry);
         new JvmMemoryMetrics().bindTo(registry);
+        new JvmThreadMetrics().bindTo(registry);
+        new ProcessorMetrics().bindTo(registry);
+        new UptimeMetrics().bindTo(registry);
+        new FileDescriptorMetrics().bindTo(registry);
         if (ByteBufAllocator.DEFAULT instanceof ByteBufAllocatorMetricProvider allocator) {
             new NettyAllocatorMetrics(allocator).bindTo(registry);
         }
@@ -210,7 +235,8 @@ public final class PorticoServer implements AutoCloseable {
         final UpstreamPool calls = settings.health().grpcHealthService()
                 ? new LocalHealthPool(upstream, readiness, group) : upstream;
         final ProtocolDetector protocols = new ProtocolDetector(settings.connect(), schemas::knownTypes);
-        final ConnectionMetrics connectionMetrics = new ConnectionMetrics();
+        schemas.metrics().bindTo(registry);
+        final ConnectionMetrics connectionMetrics = new ConnectionMetrics(settings.tls().enabled());
         connectionMetrics.bindTo(registry);
         final ProxyRuntime runtime = new ProxyRuntime(
                 calls, new MethodDescriptors(10_000), protocols,
@@ -219,33 +245,64 @@ public final class PorticoServer implements AutoCloseable {
                 settings.listen().timeouts(), connectionMetrics);
         final ActiveCalls activeCalls = runtime.activeCalls();
         activeCalls.bindTo(registry);
-        final CorsResponses cors = new CorsResponses(new CorsPolicy(settings.cors()));
+        final CorsMetrics corsMetrics = new CorsMetrics();
+        corsMetrics.bindTo(registry);
+        final CorsResponses cors = new CorsResponses(new CorsPolicy(settings.cors()), corsMetrics);
         final RequestRouter router = new RequestRouter(runtime);
+        // Set once the demo app's listener is bound, after this one (the app must know Portico's port).
+        final AtomicInteger demoAppPort = new AtomicInteger();
+        final AccessLog accessLog = new AccessLog(settings.accessLog());
+        final Tracing tracing = settings.tracing().enabled() ? Tracing.start(settings.tracing()) : null;
+        if (tracing != null) {
+            FunctionCounter.builder("portico.tracing.spans.dropped", tracing, Tracing::droppedSpans)
+                    .description("Spans not exported: the export queue (tracing.max-queue-size) was full, or "
+                                 + "the collector failed or did not answer")
+                    .register(registry);
+            FunctionCounter.builder("portico.tracing.spans.exported", tracing, Tracing::exportedSpans)
+                    .description("Spans the OTLP collector accepted")
+                    .register(registry);
+        }
+        final boolean observed = accessLog.enabled() || tracing != null;
         final RequestPipeline requestPipeline = new RequestPipeline() {
             @Override
             public void addTo(ChannelPipeline pipeline) {
+                Supplier<CallObserver> observers = () -> CallObserver.NONE;
+                if (observed) {
+                    final ExchangeHandler exchanges = new ExchangeHandler(accessLog, tracing);
+                    pipeline.addLast(HandlerNames.EXCHANGE, exchanges);
+                    observers = exchanges;
+                }
                 pipeline.addLast(HandlerNames.CORS, new CorsHandler(cors));
                 if (demoPage) {
-                    pipeline.addLast(HandlerNames.DEMO_PAGE, new DemoPageHandler());
+                    pipeline.addLast(HandlerNames.DEMO_PAGE, new DemoRedirectHandler(demoAppPort.get()));
                 }
-                pipeline.addLast(HandlerNames.PROXY_CALL, new ProxyCallHandler(router));
+                pipeline.addLast(HandlerNames.PROXY_CALL, new ProxyCallHandler(router, observers));
             }
 
             @Override
             public ExchangeListener open(CallExchange stream) {
-                return new Http2CallListener(stream, router, cors, demoPage);
+                final OptionalInt demoApp = demoPage ? OptionalInt.of(demoAppPort.get()) : OptionalInt.empty();
+                if (!observed) {
+                    return new Http2CallListener(stream, router, cors, demoApp, () -> CallObserver.NONE);
+                }
+                return ObservedStream.open(stream, accessLog, tracing, (observedStream, observers) ->
+                        new Http2CallListener(observedStream, router, cors, demoApp, observers));
             }
         };
         boolean ok = false;
+        // Closed with the server: it listens to the JVM's GC notifications.
+        final JvmGcMetrics gcMetrics = new JvmGcMetrics();
+        gcMetrics.bindTo(registry);
         try {
-            final SslContext ssl = settings.tls().enabled() ? sslContext(settings.tls()) : null;
+            final SslContext ssl = settings.tls().enabled() ? ListenerSslContext.build(settings.tls()) : null;
             // Timeouts and limits of client connections, under one name so that they can be tuned together.
             final ThrottledLog connectionLog = new ThrottledLog(LoggerFactory.getLogger("dev.portico.proxy.connections"));
             final TimeoutPolicy timeouts = new TimeoutPolicy(
                     settings.listen().timeouts(), connectUnary(protocols), connectionMetrics, connectionLog);
             final FrontendInitializer frontend = new FrontendInitializer(
                     ssl, settings.limits(), settings.flowControl(), requestPipeline,
-                    new ResetFloodGuard(settings.limits().resetFlood(), http2Metrics), http2Metrics, timeouts);
+                    new ResetFloodGuard(settings.limits().resetFlood(), http2Metrics), http2Metrics, timeouts,
+                    connectionMetrics);
             final ConnectionLimiter limiter = new ConnectionLimiter(
                     withinFileLimit(settings.listen().connectionLimits()), connectionMetrics, connectionLog);
             final ChannelGroup clients = new DefaultChannelGroup("clients", GlobalEventExecutor.INSTANCE);
@@ -267,8 +324,17 @@ public final class PorticoServer implements AutoCloseable {
                     .channel();
             final AdminServer admin = settings.admin().enabled()
                     ? AdminServer.start(settings.admin(), registry, readiness, group, channelType) : null;
+            final int porticoPort = ((InetSocketAddress) listener.localAddress()).getPort();
+            final DemoAppServer demoApp = demoPage
+                    ? DemoAppServer.start(settings.listen().host(), settings.demo().pagePort(),
+                                          ssl == null ? "http" : "https", porticoPort, group, channelType)
+                    : null;
+            if (demoApp != null) {
+                demoAppPort.set(demoApp.port());
+            }
             final PorticoServer server = new PorticoServer(settings, upstream, group, listener, clients, frontend,
-                                                             admin, registry, activeCalls, schemas, readiness);
+                                                             admin, demoApp, registry, gcMetrics, activeCalls,
+                                                             schemas, readiness, tracing);
             final InetSocketAddress bound = (InetSocketAddress) listener.localAddress();
             log.info("Portico listening on {}://{}:{} ({}; transport {}){}", ssl == null ? "http" : "https",
                      bound.getHostString(), bound.getPort(), ssl == null ? "HTTP/1.1, h2c" : "TLS with ALPN h2, http/1.1",
@@ -280,6 +346,10 @@ public final class PorticoServer implements AutoCloseable {
         } finally {
             if (!ok) {
                 schemas.close();
+                gcMetrics.close();
+                if (tracing != null) {
+                    tracing.close();
+                }
             }
         }
     }
@@ -319,22 +389,14 @@ public final class PorticoServer implements AutoCloseable {
         return new ConnectionLimitSettings((int) room, limits.maxConnectionsPerIp());
     }
 
-    private static SslContext sslContext(TlsSettings tls) throws SSLException {
-        // The key and chain were read and checked with the configuration: any PEM form, one-line errors.
-        final TlsKeyMaterial material = tls.keyMaterial().orElseThrow();
-        return SslContextBuilder.forServer(material.privateKey(), material.certificateArray())
-                .ciphers(Http2SecurityUtil.CIPHERS, SupportedCipherSuiteFilter.INSTANCE)
-                .applicationProtocolConfig(new ApplicationProtocolConfig(
-                        ApplicationProtocolConfig.Protocol.ALPN,
-                        ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
-                        ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT,
-                        ApplicationProtocolNames.HTTP_2, ApplicationProtocolNames.HTTP_1_1))
-                .build();
-    }
-
     /** The port the front end listens on (useful when configured as 0). */
     public int port() {
         return ((InetSocketAddress) listener.localAddress()).getPort();
+    }
+
+    /** The demo app's port, or -1 when not in demo mode. */
+    public int demoAppPort() {
+        return demoApp == null ? -1 : demoApp.port();
     }
 
     /** The admin port, or -1 when the admin listener is disabled. */
@@ -393,9 +455,16 @@ public final class PorticoServer implements AutoCloseable {
         if (admin != null) {
             admin.close();
         }
+        if (demoApp != null) {
+            demoApp.close();
+        }
         schemas.close();
         upstream.close();
         group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+        gcMetrics.close();
+        if (tracing != null) {
+            tracing.close(); // Exports the last calls' spans.
+        }
         registry.close();
     }
 

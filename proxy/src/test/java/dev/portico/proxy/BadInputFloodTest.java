@@ -36,7 +36,7 @@ class BadInputFloodTest {
     @BeforeEach
     void start() throws Exception {
         portico = PorticoFixture.start("");
-        // slf4j-simple looks System.err up for every line, so the log can be read back.
+        // Portico logs to System.err, which logback looks up for every line, so the log can be read back.
         originalErr = System.err;
         System.setErr(new PrintStream(captured, true, StandardCharsets.UTF_8));
     }

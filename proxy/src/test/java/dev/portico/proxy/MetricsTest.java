@@ -77,15 +77,15 @@ class MetricsTest {
         try (TestHttpClient client = fixture.connect(Transport.H2C)) {
             final TestHttpClient.Exchange exchange = client.open(HttpMethod.POST, ECHO,
                                                                  GrpcWeb.headers(GrpcWeb.PROTO));
-            // The backend holds the answer back long enough for a few scrapes.
-            exchange.writeAndEnd(GrpcWeb.frame(EchoRequest.newBuilder().setSleepMs(1500).build()));
+            // The backend holds the answer back long enough for a few scrapes, even on a loaded machine.
+            exchange.writeAndEnd(GrpcWeb.frame(EchoRequest.newBuilder().setSleepMs(6000).build()));
 
-            assertThat(awaitActive(1.0, Duration.ofSeconds(1)))
+            assertThat(awaitActive(1.0, Duration.ofSeconds(4)))
                     .as("%s while the call runs", ACTIVE).hasValue(1.0);
             assertThat(PrometheusScrape.fetch(fixture.adminPort()).sum(REQUESTS))
                     .as("a call is counted when it ends").isEqualTo(0.0);
 
-            final TestHttpClient.Response response = exchange.awaitResponse(Duration.ofSeconds(5));
+            final TestHttpClient.Response response = exchange.awaitResponse(Duration.ofSeconds(15));
             assertThat(GrpcWeb.parse(response.body()).trailer("grpc-status")).isEqualTo("0");
         }
         assertThat(awaitActive(0.0, Duration.ofSeconds(2))).as("%s after the call", ACTIVE).hasValue(0.0);

@@ -13,6 +13,7 @@ import dev.portico.demo.v1.StreamRequest;
 import dev.portico.proxy.testing.EarlyAnswers;
 import dev.portico.proxy.testing.GrpcWeb;
 import dev.portico.proxy.testing.PorticoFixture;
+import dev.portico.proxy.testing.SingleResponse;
 import dev.portico.proxy.testing.TestHttpClient;
 import dev.portico.proxy.testing.Transport;
 import io.grpc.ClientInterceptor;
@@ -251,24 +252,5 @@ class NativeGrpcTest {
     /** What a native gRPC client sends, here over HTTP/1.1. */
     private static HttpHeaders nativeHeaders() {
         return new DefaultHttpHeaders().set("content-type", "application/grpc").set("te", "trailers");
-    }
-
-    /** Completes {@code result} with a call's one response, or its error. */
-    private record SingleResponse(CompletableFuture<EchoResponse> result)
-            implements StreamObserver<EchoResponse> {
-        @Override
-        public void onNext(EchoResponse value) {
-            result.complete(value);
-        }
-
-        @Override
-        public void onError(Throwable t) {
-            result.completeExceptionally(t);
-        }
-
-        @Override
-        public void onCompleted() {
-            result.complete(null);
-        }
     }
 }

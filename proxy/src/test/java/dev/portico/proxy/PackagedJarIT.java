@@ -29,6 +29,7 @@ import org.junit.jupiter.api.io.TempDir;
 class PackagedJarIT {
     private static final Path LAUNCHER = Path.of("..", "bin", "portico").toAbsolutePath().normalize();
     private static final Pattern LISTENING = Pattern.compile("Portico listening on https?://\\S*:(\\d+) ");
+    private static final Pattern DEMO_APP = Pattern.compile("demo app: http://127\\.0\\.0\\.1:(\\d+)/");
 
     @TempDir
     Path dir;
@@ -50,7 +51,7 @@ class PackagedJarIT {
                     """.formatted(backend.port()));
             final Process portico = start(List.of("--config", config.toString()));
             try {
-                final int port = awaitPort(portico);
+                final int port = awaitPort(portico, LISTENING);
                 try (TestHttpClient client = TestHttpClient.connect(Transport.H2C, port)) {
                     final TestHttpClient.Response response = client.call(
                             HttpMethod.POST, "/portico.demo.v1.DemoService/Echo", GrpcWeb.headers(GrpcWeb.PROTO),
@@ -69,16 +70,25 @@ class PackagedJarIT {
     }
 
     @Test
-    void withNoUpstreamTheJarRunsTheDemoBackendAndServesTheDemoPage() throws Exception {
+    void withNoUpstreamTheJarRunsTheDemoBackendAndServesTheDemoApp() throws Exception {
         final Process portico = start(List.of("-Dportico.listen.host=127.0.0.1", "-Dportico.listen.port=0",
-                                               "-Dportico.admin.enabled=false"));
+                                               "-Dportico.demo.page-port=0", "-Dportico.admin.enabled=false"));
         try {
-            final int port = awaitPort(portico);
-            try (TestHttpClient client = TestHttpClient.connect(Transport.HTTP1, port)) {
-                final TestHttpClient.Response page = client.call(HttpMethod.GET, "/", new DefaultHttpHeaders(),
-                                                                 new byte[0]);
+            final int port = awaitPort(portico, LISTENING);
+            final int appPort = awaitPort(portico, DEMO_APP);
+            try (TestHttpClient client = TestHttpClient.connect(Transport.HTTP1, port);
+                 TestHttpClient app = TestHttpClient.connect(Transport.HTTP1, appPort)) {
+                final TestHttpClient.Response redirect = client.call(
+                        HttpMethod.GET, "/", new DefaultHttpHeaders(), new byte[0]);
+                assertThat(redirect.status()).isEqualTo(302);
+                assertThat(redirect.headers().get("location")).isEqualTo("http://127.0.0.1:" + appPort + "/");
+                final TestHttpClient.Response page = app.call(HttpMethod.GET, "/", new DefaultHttpHeaders(),
+                                                              new byte[0]);
                 assertThat(page.status()).isEqualTo(200);
                 assertThat(new String(page.body(), StandardCharsets.UTF_8)).contains("Portico demo");
+                // The bundle the jar packs (web-demo/site/app.js, committed).
+                assertThat(app.call(HttpMethod.GET, "/app.js", new DefaultHttpHeaders(), new byte[0]).status())
+                        .isEqualTo(200);
                 final TestHttpClient.Response echo = client.call(
                         HttpMethod.POST, "/portico.demo.v1.DemoService/Echo", GrpcWeb.headers(GrpcWeb.PROTO),
                         GrpcWeb.frame(EchoRequest.newBuilder().setMessage("demo").build()));
@@ -126,10 +136,11 @@ class PackagedJarIT {
         return Files.readString(logs.get(processes.indexOf(process)), StandardCharsets.UTF_8);
     }
 
-    private int awaitPort(Process process) throws IOException, InterruptedException {
+    /** The port in the first log line {@code line} matches (group 1), once Portico has printed it. */
+    private int awaitPort(Process process, Pattern line) throws IOException, InterruptedException {
         final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         while (System.nanoTime() < deadline) {
-            final Matcher matcher = LISTENING.matcher(output(process));
+            final Matcher matcher = line.matcher(output(process));
             if (matcher.find()) {
                 return Integer.parseInt(matcher.group(1));
             }

@@ -239,7 +239,7 @@ class TlsKeysTest {
 
     // ---- Helpers ----
 
-    private static void assertEchoWorks(PorticoFixture portico, Transport transport, String alpn)
+    static void assertEchoWorks(PorticoFixture portico, Transport transport, String alpn)
             throws Exception {
         try (TestHttpClient client = portico.connect(transport)) {
             assertThat(client.negotiatedProtocol()).isEqualTo(alpn);

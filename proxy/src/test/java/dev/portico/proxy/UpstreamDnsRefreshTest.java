@@ -2,15 +2,12 @@ package dev.portico.proxy;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.portico.proxy.testing.HostsFile;
 import dev.portico.proxy.testing.PoolPortico;
 import dev.portico.proxy.testing.Resources;
 import dev.portico.proxy.testing.TestBackend;
 import dev.portico.upstream.DnsEndpointResolver;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.Set;
@@ -44,7 +41,7 @@ class UpstreamDnsRefreshTest {
         final TestBackend first = resources.keep(TestBackend.start("first", "127.0.0.2", 0));
         final TestBackend second = resources.keep(TestBackend.start("second", "127.0.0.3", first.port()));
         final Path hosts = dir.resolve("hosts");
-        writeHosts(hosts, "127.0.0.2");
+        HostsFile.write(hosts, NAME, "127.0.0.2");
         final PoolPortico portico = resources.keep(PoolPortico.start(
                 "portico.upstream { endpoints = [\"" + NAME + ":" + first.port() + "\"], dns-refresh-interval = "
                 + REFRESH.toMillis() + "ms, health-check.interval = 200ms }\n",
@@ -53,7 +50,7 @@ class UpstreamDnsRefreshTest {
         assertThat(backendsOf(portico, 6)).containsExactly("first");
 
         // A pod joins.
-        writeHosts(hosts, "127.0.0.2", "127.0.0.3");
+        HostsFile.write(hosts, NAME, "127.0.0.2", "127.0.0.3");
         long start = System.nanoTime();
         assertThat(PoolPortico.eventually(REFRESH.plus(MARGIN), () -> backendsOf(portico, 4).contains("second")))
                 .as("127.0.0.3 joined within one refresh").isTrue();
@@ -61,7 +58,7 @@ class UpstreamDnsRefreshTest {
         assertThat(backendsOf(portico, 6)).containsExactlyInAnyOrder("first", "second");
 
         // A pod leaves.
-        writeHosts(hosts, "127.0.0.3");
+        HostsFile.write(hosts, NAME, "127.0.0.3");
         start = System.nanoTime();
         assertThat(PoolPortico.eventually(REFRESH.plus(MARGIN), () -> backendsOf(portico, 6).equals(Set.of("second"))))
                 .as("127.0.0.2 left within one refresh").isTrue();
@@ -80,16 +77,5 @@ class UpstreamDnsRefreshTest {
             seen.add(outcome.backend());
         }
         return seen;
-    }
-
-    /** Replaces the hosts file in one step, so that no resolution reads half of it. */
-    private static void writeHosts(Path hosts, String... addresses) throws IOException {
-        final StringBuilder text = new StringBuilder("127.0.0.1 localhost\n");
-        for (String address : addresses) {
-            text.append(address).append(' ').append(NAME).append('\n');
-        }
-        final Path next = Files.createTempFile(hosts.getParent(), "hosts", ".tmp");
-        Files.writeString(next, text, StandardCharsets.US_ASCII);
-        Files.move(next, hosts, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     }
 }

@@ -3,8 +3,8 @@ package dev.portico.upstream;
 import io.grpc.Status;
 
 /**
- * Told how each call on a picked endpoint ended, which is what passive ejection counts. Thread-safe and
- * cheap: called from every event loop once per call attempt.
+ * Told how each call on a picked endpoint ended, which is what passive ejection counts, and (for metrics)
+ * when one starts. Thread-safe and cheap: called from every event loop once per call attempt.
  */
 @FunctionalInterface
 public interface CallOutcomeListener {
@@ -14,4 +14,8 @@ public interface CallOutcomeListener {
 
     /** The call attempt on this endpoint ended with {@code status}. */
     void onCallClosed(Status status);
+
+    /** A call attempt on this endpoint started. */
+    default void onCallStarted() {
+    }
 }

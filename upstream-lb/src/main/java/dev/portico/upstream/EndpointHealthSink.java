@@ -20,4 +20,8 @@ public interface EndpointHealthSink {
      * repeated on every further one. The pool takes the endpoint out unless its own calls prove it up.
      */
     void checksFailing(String reason);
+
+    /** One check of the endpoint ended with {@code result} (for metrics), before any verdict it leads to. */
+    default void checked(HealthCheckResult result) {
+    }
 }

@@ -10,6 +10,8 @@ import io.grpc.ClientInterceptors;
 import io.grpc.ConnectivityState;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
@@ -74,6 +76,9 @@ final class EndpointPool {
     private final Executor dns;
     private final Runnable onChange;
     private final OutlierDetector outliers;
+    /** Where each endpoint's meters are registered while it is a member (see {@link EndpointMeters}). */
+    private final MeterRegistry meters;
+    private final Counter retries;
     /** {@link Member#lastSuccessNanos} before any call succeeded. */
     private static final long NEVER = Long.MIN_VALUE;
     /** A success is noted at most this often per endpoint: a write per call would bounce a cache line. */
@@ -102,7 +107,7 @@ final class EndpointPool {
 
     EndpointPool(ClusterSettings settings, LimitSettings limits, EndpointResolver resolver,
                  EndpointHealthChecker checker, ScheduledExecutorService control, Executor dns,
-                 UpstreamLoops loops, Runnable onChange) {
+                 UpstreamLoops loops, Runnable onChange, MeterRegistry meters) {
         this.settings = requireNonNull(settings, "settings");
         this.channels = new EndpointChannels(settings.channel(), limits, loops);
         this.resolver = requireNonNull(resolver, "resolver");
@@ -111,6 +116,11 @@ final class EndpointPool {
         this.dns = requireNonNull(dns, "dns");
         this.onChange = requireNonNull(onChange, "onChange");
         this.outliers = new OutlierDetector(settings.outlierDetection(), System::nanoTime);
+        this.meters = requireNonNull(meters, "meters");
+        this.retries = Counter.builder("portico.upstream.retries")
+                .description("Calls sent to another endpoint after nothing of them reached the first one")
+                .tag("cluster", settings.name())
+                .register(meters);
         this.exhausted = new PickResult.NoEndpoint(
                 "no other endpoint of upstream cluster " + settings.name() + " can take the call");
         this.picker = Picker.none(
@@ -164,7 +174,11 @@ final class EndpointPool {
                                              + " endpoints of upstream cluster " + settings.name());
         }
         // A call that waited for an endpoint in vain does not wait again: wait-for-ready-timeout is its bound.
-        return picksWait ? exhausted : picker.pick(tried);
+        final PickResult next = picksWait ? exhausted : picker.pick(tried);
+        if (next instanceof PickResult.Picked) {
+            retries.increment();
+        }
+        return next;
     }
 
     ClusterHealth health() {
@@ -288,6 +302,7 @@ final class EndpointPool {
             member.reconnecting.cancel(false);
         }
         member.channel.shutdown();
+        member.meters.remove();
     }
 
     // ---- state ----
@@ -397,6 +412,7 @@ final class EndpointPool {
             log.warn("upstream cluster {}: endpoint {} ejected for {} ms after {} failed calls in a row",
                      settings.name(), member.endpoint, length.toMillis(),
                      settings.outlierDetection().consecutiveFailures());
+            member.meters.ejected();
             member.ejectionEnd = control.schedule(() -> {
                 if (!member.retired) {
                     outliers.returned(member.outlier);
@@ -419,6 +435,10 @@ final class EndpointPool {
         for (Member member : members.values()) {
             final EndpointState state = member.state();
             counts.merge(state, 1, Integer::sum);
+            if (member.published != null && member.published != state) {
+                member.meters.stateChanged(state);
+            }
+            member.published = state;
             switch (state) {
                 case HEALTHY -> healthy.add(member);
                 case STARTING -> starting.add(member);
@@ -525,6 +545,7 @@ final class EndpointPool {
     private final class Member implements CallOutcomeListener {
         final Endpoint endpoint;
         final ManagedChannel channel;
+        final EndpointMeters meters;
         final PickResult.Picked picked;
         /** The same, with calls that wait for a connection; null when waiting is off. */
         final PickResult.Picked waitingPick;
@@ -536,6 +557,8 @@ final class EndpointPool {
         /** Out because its checks got no answer (not because it said so): a call that succeeds puts it back. */
         volatile boolean failingChecks;
         EndpointState health;
+        /** The state the last {@link #publish} saw; null before the first. */
+        EndpointState published;
         boolean connectionFailing;
         /** It was connected once: a failing connection is then likelier a restart than a misconfiguration. */
         boolean everConnected;
@@ -550,6 +573,7 @@ final class EndpointPool {
         Member(Endpoint endpoint, ManagedChannel channel) {
             this.endpoint = endpoint;
             this.channel = channel;
+            this.meters = new EndpointMeters(EndpointPool.this.meters, settings.name(), endpoint);
             this.picked = new PickResult.Picked(endpoint, channel, this);
             final Duration wait = settings.waitForReadyTimeout();
             this.waitingPick = wait.isZero() ? null : new PickResult.Picked(endpoint, new WaitForReadyChannel(
@@ -569,9 +593,15 @@ final class EndpointPool {
             return connectionFailing ? EndpointState.UNHEALTHY : health;
         }
 
+        @Override
+        public void onCallStarted() {
+            meters.callStarted();
+        }
+
         /** Any thread, once per call attempt. */
         @Override
         public void onCallClosed(Status status) {
+            meters.callClosed(status.getCode());
             if (outliers.record(outlier, status.getCode())) {
                 onControl(() -> considerEjecting(this));
             }
@@ -626,6 +656,11 @@ final class EndpointPool {
         @Override
         public void checksFailing(String reason) {
             onControl(() -> EndpointPool.this.checksFailing(member, reason));
+        }
+
+        @Override
+        public void checked(HealthCheckResult result) {
+            member.meters.healthChecked(result);
         }
     }
 }

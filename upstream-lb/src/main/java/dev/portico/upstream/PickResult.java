@@ -24,6 +24,11 @@ public sealed interface PickResult {
             this(endpoint, channel, CallOutcomeListener.IGNORE);
         }
 
+        /** A call attempt on this pick started. */
+        public void onCallStarted() {
+            outcomes.onCallStarted();
+        }
+
         /** The call attempt made on this pick ended with {@code status}; feeds passive ejection. */
         public void onCallClosed(Status status) {
             outcomes.onCallClosed(status);

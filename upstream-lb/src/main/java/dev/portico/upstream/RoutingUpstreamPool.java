@@ -6,6 +6,8 @@ import dev.portico.config.ClusterSettings;
 import dev.portico.config.LimitSettings;
 import dev.portico.config.UpstreamPoolSettings;
 import io.grpc.ManagedChannel;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -45,7 +47,8 @@ public final class RoutingUpstreamPool implements UpstreamPool {
     private final AtomicBoolean closed = new AtomicBoolean();
 
     private RoutingUpstreamPool(UpstreamPoolSettings settings, LimitSettings limits,
-                                EndpointHealthChecker checker, EndpointResolver resolver, UpstreamLoops loops) {
+                                EndpointHealthChecker checker, EndpointResolver resolver, UpstreamLoops loops,
+                                MeterRegistry meters) {
         this.checker = checker;
         this.resolver = resolver;
         this.control = Executors.newSingleThreadScheduledExecutor(daemon("portico-upstream"));
@@ -55,7 +58,7 @@ public final class RoutingUpstreamPool implements UpstreamPool {
         EndpointPool fallback = null;
         for (ClusterSettings cluster : settings.clusters()) {
             final EndpointPool pool = new EndpointPool(cluster, limits, resolver, checker, control, dns, loops,
-                                                       this::changed);
+                                                       this::changed, meters);
             pools.put(cluster.name(), pool);
             for (String route : cluster.services()) {
                 routes.put(route, pool);
@@ -76,12 +79,25 @@ public final class RoutingUpstreamPool implements UpstreamPool {
     public static RoutingUpstreamPool start(UpstreamPoolSettings settings, LimitSettings limits,
                                             EndpointHealthChecker checker, EndpointResolver resolver,
                                             UpstreamLoops loops) {
+        // An empty composite registry keeps nothing: the meters count into the void.
+        return start(settings, limits, checker, resolver, loops, new CompositeMeterRegistry());
+    }
+
+    /**
+     * Like {@link #start(UpstreamPoolSettings, LimitSettings, EndpointHealthChecker, EndpointResolver,
+     * UpstreamLoops)}, with the per-endpoint meters ({@link EndpointMeters}) and the retries in {@code meters}.
+     */
+    public static RoutingUpstreamPool start(UpstreamPoolSettings settings, LimitSettings limits,
+                                            EndpointHealthChecker checker, EndpointResolver resolver,
+                                            UpstreamLoops loops, MeterRegistry meters) {
         requireNonNull(settings, "settings");
         requireNonNull(limits, "limits");
         requireNonNull(checker, "checker");
         requireNonNull(resolver, "resolver");
         requireNonNull(loops, "loops");
-        final RoutingUpstreamPool pool = new RoutingUpstreamPool(settings, limits, checker, resolver, loops);
+        requireNonNull(meters, "meters");
+        final RoutingUpstreamPool pool = new RoutingUpstreamPool(settings, limits, checker, resolver, loops,
+                                                                 meters);
         boolean ok = false;
         try {
             for (ClusterSettings cluster : settings.clusters()) {

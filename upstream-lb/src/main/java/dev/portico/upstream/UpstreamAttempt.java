@@ -76,6 +76,11 @@ public final class UpstreamAttempt {
         return progress.trailersReceived();
     }
 
+    /** The attempt's upstream call starts now: counted by its endpoint's metrics. */
+    public void started() {
+        target.onCallStarted();
+    }
+
     /** The attempt ended with {@code status}: counted by its endpoint's passive ejection. */
     public void onClosed(Status status) {
         target.onCallClosed(status);

@@ -14,8 +14,8 @@ import java.io.UncheckedIOException;
  * its own array. The stream tells its length and drains in one write: without that, grpc-java copies it
  * through a fresh 8 KiB array per message.
  */
-final class ByteArrayMarshaller implements MethodDescriptor.Marshaller<byte[]> {
-    static final ByteArrayMarshaller INSTANCE = new ByteArrayMarshaller();
+public final class ByteArrayMarshaller implements MethodDescriptor.Marshaller<byte[]> {
+    public static final ByteArrayMarshaller INSTANCE = new ByteArrayMarshaller();
 
     private ByteArrayMarshaller() {}
 

@@ -2,6 +2,7 @@ package dev.portico.proxy.call;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.portico.proxy.metrics.CallRecorder;
 import dev.portico.proxy.protocol.CallOutcome;
 import dev.portico.proxy.protocol.ClientProtocol;
 import dev.portico.proxy.protocol.Codec;
@@ -30,6 +31,8 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.http.DefaultHttpContent;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpObject;
 import io.netty.util.concurrent.EventExecutor;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
@@ -96,9 +99,11 @@ public final class ProxyCall implements UpstreamCall.Listener {
     private PickResult.Picked target;
     private final ProxyRuntime runtime;
     private final EndListener endListener;
+    /** The access log and tracing: told of each attempt and of the end. */
+    private final CallObserver observer;
     private final Deframer deframer;
     private final Base64StreamDecoder base64;
-    private final long startNanos;
+    private final CallRecorder recorder;
 
     private State state = State.PENDING;
     private UpstreamCall upstream;
@@ -139,7 +144,8 @@ public final class ProxyCall implements UpstreamCall.Listener {
     private ExpiryTimer bodyStall;
 
     public ProxyCall(CallExchange exchange, ClientProtocol protocol, RequestMeta meta,
-                     PickResult.Picked target, ProxyRuntime runtime, EndListener endListener) {
+                     PickResult.Picked target, ProxyRuntime runtime, EndListener endListener,
+                     CallObserver observer) {
         this.exchange = requireNonNull(exchange, "exchange");
         this.alloc = exchange.alloc();
         this.protocol = requireNonNull(protocol, "protocol");
@@ -147,9 +153,10 @@ public final class ProxyCall implements UpstreamCall.Listener {
         this.target = requireNonNull(target, "target");
         this.runtime = requireNonNull(runtime, "runtime");
         this.endListener = requireNonNull(endListener, "endListener");
+        this.observer = requireNonNull(observer, "observer");
         this.deframer = protocol.newDeframer(alloc, meta, runtime.limits().maxMessageBytes(), new RequestMessages());
         this.base64 = protocol.bodyEncoding() == BodyEncoding.BASE64 ? new Base64StreamDecoder() : null;
-        this.startNanos = runtime.metrics().callStarted();
+        this.recorder = runtime.metrics().callStarted(protocol.tag(), meta.fullMethodName());
     }
 
     /**
@@ -209,8 +216,10 @@ public final class ProxyCall implements UpstreamCall.Listener {
      * attempt that fails before its stream exists has taken none of them from the deframer.
      */
     private void startAttempt() {
+        attempt.started();
         upstream = UpstreamCall.start(target.channel(), runtime.methods().get(meta.fullMethodName()),
-                                      attempt.trace(upstreamOptions), meta.metadata(), this);
+                                      attempt.trace(upstreamOptions),
+                                      observer.attemptStarted(target.endpoint(), meta.metadata()), this);
         responseCredit = 0;
         requestResponses();
     }
@@ -221,6 +230,7 @@ public final class ProxyCall implements UpstreamCall.Listener {
      */
     private boolean retriedElsewhere(Status status) {
         attempt.onClosed(status);
+        observer.attemptEnded(status);
         if (state == State.CLOSED || !attempt.retryable(status)) {
             return false;
         }
@@ -270,6 +280,7 @@ public final class ProxyCall implements UpstreamCall.Listener {
             content.release(); // A GET's message is in its URL; the body must be empty.
             return;
         }
+        recorder.requestBytes(content.readableBytes());
         feed(content, last);
     }
 
@@ -475,6 +486,7 @@ public final class ProxyCall implements UpstreamCall.Listener {
             message.release();
             return;
         }
+        recorder.responseMessage();
         largestResponseBytes = Math.max(largestResponseBytes, message.readableBytes());
         ByteBuf encoded;
         try {
@@ -511,6 +523,7 @@ public final class ProxyCall implements UpstreamCall.Listener {
      */
     private void queueBody(ByteBuf bytes) {
         final int size = bytes.readableBytes();
+        recorder.responseBytes(size);
         if (size > BATCH_BYTES / 2) {
             writePendingBody();
             exchange.write(new DefaultHttpContent(bytes));
@@ -655,7 +668,11 @@ public final class ProxyCall implements UpstreamCall.Listener {
         }
         ended(outcome.code());
         writePendingBody();
-        exchange.writeEnd(protocol.encodeEnd(alloc, meta, outcome, headSent, deferred)).addListener(future -> {
+        final HttpObject end = protocol.encodeEnd(alloc, meta, outcome, headSent, deferred);
+        if (end instanceof HttpContent body) {
+            recorder.responseBytes(body.content().readableBytes());
+        }
+        exchange.writeEnd(end).addListener(future -> {
             if (!future.isSuccess()) {
                 log.debug("writing the end of {} failed", meta.fullMethodName(), future.cause());
                 exchange.close();
@@ -669,7 +686,8 @@ public final class ProxyCall implements UpstreamCall.Listener {
         if (bodyStall != null) {
             bodyStall.cancel();
         }
-        runtime.metrics().callEnded(protocol.tag(), meta.fullMethodName(), code, startNanos);
+        recorder.ended(code);
+        observer.callEnded(code);
         runtime.activeCalls().release(this);
     }
 
@@ -711,6 +729,7 @@ public final class ProxyCall implements UpstreamCall.Listener {
         @Override
         public void onMessage(ByteBuf message, boolean compressed) {
             messageDemanded = false;
+            recorder.requestMessage();
             try {
                 ByteBuf binary = message;
                 if (compressed) {

@@ -22,6 +22,7 @@ import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.netty.util.ReferenceCountUtil;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -39,6 +40,8 @@ public final class ProxyCallHandler extends ChannelInboundHandlerAdapter impleme
     private static final ThrottledLog throttledLog = new ThrottledLog(log);
 
     private final RequestRouter router;
+    /** The observer of the request being handled (see CallObserver). */
+    private final Supplier<CallObserver> observers;
     private ChannelHandlerContext ctx;
     private CallExchange exchange;
     private ProxyCall call;
@@ -47,8 +50,9 @@ public final class ProxyCallHandler extends ChannelInboundHandlerAdapter impleme
     /** Drops what is left of a request answered before its end. */
     private final AnsweredRequest answered = new AnsweredRequest();
 
-    public ProxyCallHandler(RequestRouter router) {
+    public ProxyCallHandler(RequestRouter router, Supplier<CallObserver> observers) {
         this.router = requireNonNull(router, "router");
+        this.observers = requireNonNull(observers, "observers");
     }
 
     /** The first read was asked for: the handler may be added before or after the channel is active. */
@@ -113,7 +117,7 @@ public final class ProxyCallHandler extends ChannelInboundHandlerAdapter impleme
             rejectMalformedHttp(request);
             return;
         }
-        call = router.route(exchange, request, this);
+        call = router.route(exchange, request, observers.get(), this);
     }
 
     private void rejectMalformedHttp(HttpRequest request) {

@@ -43,8 +43,9 @@ public final class RequestRouter {
         this.runtime = requireNonNull(runtime, "runtime");
     }
 
-    /** The request being routed, and where its answer goes. */
-    private record Exchange(CallExchange exchange, HttpRequest request, ProxyCall.EndListener listener) {
+    /** The request being routed, who observes it, and where its answer goes. */
+    private record Exchange(CallExchange exchange, HttpRequest request, CallObserver observer,
+                            ProxyCall.EndListener listener) {
         ByteBufAllocator alloc() {
             return exchange.alloc();
         }
@@ -52,10 +53,12 @@ public final class RequestRouter {
 
     /**
      * Serves {@code request} on {@code exchange}: returns its call, started, or null when it was answered
-     * without one. Either way {@code listener} hears when the response is over.
+     * without one. Either way {@code listener} hears when the response is over; {@code observer} hears of
+     * the call, also of one Portico answers itself in the client's protocol.
      */
-    public ProxyCall route(CallExchange exchange, HttpRequest request, ProxyCall.EndListener listener) {
-        final Exchange ex = new Exchange(exchange, request, listener);
+    public ProxyCall route(CallExchange exchange, HttpRequest request, CallObserver observer,
+                           ProxyCall.EndListener listener) {
+        final Exchange ex = new Exchange(exchange, request, requireNonNull(observer, "observer"), listener);
         final Optional<ClientProtocol> protocol;
         final String contentTypeHeader = ex.request().headers().get(HttpHeaderNames.CONTENT_TYPE);
         final boolean namesAMethod = ProtocolDetector.namesAMethod(ex.request().uri());
@@ -88,7 +91,7 @@ public final class RequestRouter {
             final String message = ProtocolDetector.malformedPathMessage(ex.request().uri());
             final Optional<FullHttpResponse> notFound = protocol.get().pathNotFound(ex.alloc(), message);
             if (notFound.isPresent()) {
-                runtime.metrics().rejected(protocol.get().tag(), UNPARSED_METHOD, RpcCode.UNIMPLEMENTED);
+                rejectedCall(ex, protocol.get().tag(), UNPARSED_METHOD, RpcCode.UNIMPLEMENTED);
                 return reject(ex, message, notFound.get());
             }
         }
@@ -146,7 +149,9 @@ public final class RequestRouter {
         }
         final PickResult pick = runtime.upstream().pick(meta.fullMethodName());
         if (pick instanceof PickResult.Picked picked) {
-            final ProxyCall call = new ProxyCall(ex.exchange(), protocol, meta, picked, runtime, ex.listener());
+            ex.observer().callStarted(protocol.tag(), meta.fullMethodName());
+            final ProxyCall call = new ProxyCall(ex.exchange(), protocol, meta, picked, runtime, ex.listener(),
+                                                 ex.observer());
             active.add(call);
             // Rapid reset (CVE-2023-44487): the upstream call starts once the loop is done with the read that
             // carried this head, so a RST_STREAM right behind it cancels the call before it costs one.
@@ -166,11 +171,18 @@ public final class RequestRouter {
 
     private ProxyCall rejectInProtocol(Exchange ex, ClientProtocol protocol, RequestMeta meta, RpcCode code,
                                        String message) {
-        runtime.metrics().rejected(protocol.tag(), meta.fullMethodName(), code);
+        rejectedCall(ex, protocol.tag(), meta.fullMethodName(), code);
         final DeferredResponse nothing = protocol.defersHead() ? new DeferredResponse(new Metadata(), null, false)
                                                                 : null;
         return reject(ex, code + ": " + message,
                       protocol.encodeEnd(ex.alloc(), meta, CallOutcome.local(code, message), false, nothing));
+    }
+
+    /** A call Portico answered itself, with {@code code}, before any upstream work: counted and observed. */
+    private void rejectedCall(Exchange ex, String protocol, String fullMethodName, RpcCode code) {
+        runtime.metrics().rejected(protocol, fullMethodName, code);
+        ex.observer().callStarted(protocol, fullMethodName);
+        ex.observer().callEnded(code);
     }
 
     /** Answers a request without a call; the rest of its body is discarded, so the connection stays usable. */

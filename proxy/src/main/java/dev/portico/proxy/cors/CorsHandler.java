@@ -7,7 +7,6 @@ import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
-import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 
@@ -31,7 +30,7 @@ public final class CorsHandler extends ChannelDuplexHandler {
             return;
         }
         if (msg instanceof HttpRequest request) {
-            origin = request.headers().get(HttpHeaderNames.ORIGIN);
+            origin = cors.origin(request);
             if (CorsResponses.isPreflight(request)) {
                 ctx.writeAndFlush(cors.preflight(request, origin, ctx.channel().remoteAddress()))
                    .addListener(ChannelFutureListener.CLOSE_ON_FAILURE);

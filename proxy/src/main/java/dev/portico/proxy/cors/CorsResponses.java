@@ -2,6 +2,7 @@ package dev.portico.proxy.cors;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.portico.proxy.metrics.CorsMetrics;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -23,7 +24,7 @@ import org.slf4j.LoggerFactory;
 /**
  * The CORS answers of Portico, for both HTTP versions: preflights answered without the upstream, and the
  * grant added to every response to an allowed origin. A disallowed origin gets no grant (and a 403 to its
- * preflight).
+ * preflight). Preflights and requests from disallowed origins are counted ({@link CorsMetrics}).
  *
  * <p>Every response header a call returns is exposed to scripts (besides the configured ones), so that
  * upstream metadata such as {@code x-request-id} is readable from a browser without configuration.
@@ -38,9 +39,23 @@ public final class CorsResponses {
             + "access-control-request-headers, access-control-request-private-network";
 
     private final CorsPolicy policy;
+    private final CorsMetrics metrics;
 
-    public CorsResponses(CorsPolicy policy) {
+    public CorsResponses(CorsPolicy policy, CorsMetrics metrics) {
         this.policy = requireNonNull(policy, "policy");
+        this.metrics = requireNonNull(metrics, "metrics");
+    }
+
+    /**
+     * The Origin of {@code request}, or null for same-origin and non-browser requests; a request (preflight
+     * or not) from an origin the policy does not allow is counted here.
+     */
+    public String origin(HttpRequest request) {
+        final String origin = request.headers().get(HttpHeaderNames.ORIGIN);
+        if (origin != null && !policy.allows(origin)) {
+            metrics.rejected();
+        }
+        return origin;
     }
 
     /** Whether {@code request} is a CORS preflight, answered here. */
@@ -52,6 +67,7 @@ public final class CorsResponses {
 
     /** The answer to a preflight from {@code origin}: the grant, or 403 for an origin not allowed. */
     public FullHttpResponse preflight(HttpRequest request, String origin, SocketAddress client) {
+        metrics.preflight();
         final HttpHeaders asked = request.headers();
         final FullHttpResponse response;
         if (policy.allows(origin)) {

@@ -7,6 +7,8 @@ import dev.portico.demo.v1.DemoServiceGrpc;
 import dev.portico.demo.v1.EchoRequest;
 import dev.portico.demo.v1.EchoResponse;
 import dev.portico.demo.v1.FailRequest;
+import dev.portico.demo.v1.StatsRequest;
+import dev.portico.demo.v1.StatsResponse;
 import dev.portico.demo.v1.StreamRequest;
 import io.grpc.Context;
 import io.grpc.Contexts;
@@ -216,6 +218,15 @@ public final class DemoService extends DemoServiceGrpc.DemoServiceImplBase {
                                               .build()))
                 .build();
         responses.onError(StatusProto.toStatusRuntimeException(details));
+    }
+
+    @Override
+    public void stats(StatsRequest request, StreamObserver<StatsResponse> responses) {
+        responses.onNext(StatsResponse.newBuilder()
+                                      .setCancelledCalls(cancelledCalls.get())
+                                      .setStreamedMessages(streamedMessages.get())
+                                      .build());
+        responses.onCompleted();
     }
 
     private ServerCallStreamObserver<EchoResponse> watchCancellation(StreamObserver<EchoResponse> responses) {

@@ -1,28 +1,48 @@
 package dev.portico.proxy.metrics;
 
+import static java.util.Objects.requireNonNull;
+
+import dev.portico.config.MetricsSettings;
 import dev.portico.proxy.wire.RpcCode;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.binder.MeterBinder;
+import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
+import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 
 /**
- * Call metrics, tagged with gRPC semantics rather than HTTP ones: {@code portico.requests} and
- * {@code portico.request.duration} by protocol, method and gRPC code, and the calls shed. (The calls in
- * flight are ActiveCalls' to count.)
- * Thread-safe.
+ * Call metrics, tagged with gRPC semantics rather than HTTP ones, by protocol and method (capped by
+ * {@link MethodTagger}): {@code portico.requests} and the {@code portico.request.duration} histogram also by
+ * gRPC code; {@code portico.response.first.byte} (histogram), {@code portico.request.messages},
+ * {@code portico.response.messages}, {@code portico.request.bytes} and {@code portico.response.bytes}; and
+ * the calls shed, by protocol. (The calls in flight are ActiveCalls' to count.) Each call records through
+ * its own {@link CallRecorder}.
+ *
+ * <p>The meters of a protocol and method are looked up once per call, without allocating, and those of a
+ * code once per call end: building and registering meters per call would be costly. Thread-safe.
  */
 public final class ProxyMetrics implements MeterBinder {
+    private static final RpcCode[] CODES = RpcCode.values();
+
     private final MethodTagger methods;
-    private final Map<Tags, CallMeters> byTags = new ConcurrentHashMap<>();
+    private final Duration[] latencyBuckets;
+    /** By protocol, then method tag. Bounded: protocols are few and method tags capped. */
+    private final Map<String, Map<String, CallMeters>> byProtocolAndMethod = new ConcurrentHashMap<>();
     private final Map<String, Counter> shedByProtocol = new ConcurrentHashMap<>();
+    /** What calls before {@link #bindTo} record into: an empty composite registry keeps nothing. */
+    private final CallMeters unbound;
     private volatile MeterRegistry registry;
 
-    public ProxyMetrics(MethodTagger methods) {
-        this.methods = methods;
+    public ProxyMetrics(MetricsSettings settings) {
+        requireNonNull(settings, "settings");
+        this.methods = new MethodTagger(settings.maxMethods());
+        this.latencyBuckets = settings.latencyBuckets().toArray(Duration[]::new);
+        this.unbound = new CallMeters(new CompositeMeterRegistry(), "", "", latencyBuckets);
     }
 
     @Override
@@ -30,14 +50,9 @@ public final class ProxyMetrics implements MeterBinder {
         this.registry = meterRegistry;
     }
 
-    /** Records the start of a call; returns the start time to give to {@link #callEnded}. */
-    public long callStarted() {
-        return System.nanoTime();
-    }
-
-    /** Records a call's end; called exactly once for each {@link #callStarted}. */
-    public void callEnded(String protocol, String fullMethodName, RpcCode code, long startNanos) {
-        record(protocol, fullMethodName, code, System.nanoTime() - startNanos);
+    /** Starts recording a call; its recorder is told what happens to the call, on the call's thread. */
+    public CallRecorder callStarted(String protocol, String fullMethodName) {
+        return new CallRecorder(meters(protocol, fullMethodName), System.nanoTime());
     }
 
     /**
@@ -55,37 +70,90 @@ public final class ProxyMetrics implements MeterBinder {
         }
     }
 
-    /** Records a request Portico answered itself without starting a call. */
+    /** Records a request Portico answered itself without starting a call (its duration counts as 0). */
     public void rejected(String protocol, String fullMethodName, RpcCode code) {
-        record(protocol, fullMethodName, code, 0);
+        meters(protocol, fullMethodName).ended(code, 0);
     }
 
-    private void record(String protocol, String fullMethodName, RpcCode code, long durationNanos) {
+    private CallMeters meters(String protocol, String fullMethodName) {
         final MeterRegistry meters = registry;
         if (meters == null) {
-            return;
+            return unbound;
         }
-        // Looked up once per tag combination: building and registering a meter per call is costly.
-        final CallMeters callMeters = byTags.computeIfAbsent(
-                new Tags(protocol, methods.tag(fullMethodName), code), tags -> tags.register(meters));
-        callMeters.requests().increment();
-        callMeters.duration().record(durationNanos, TimeUnit.NANOSECONDS);
+        final String method = methods.tag(fullMethodName);
+        final Map<String, CallMeters> byMethod =
+                byProtocolAndMethod.computeIfAbsent(protocol, p -> new ConcurrentHashMap<>());
+        CallMeters found = byMethod.get(method);
+        if (found == null) {
+            found = byMethod.computeIfAbsent(method, m -> new CallMeters(meters, protocol, m, latencyBuckets));
+        }
+        return found;
     }
 
-    /** The tags of one call's meters; bounded, because the method tag is. */
-    private record Tags(String protocol, String method, RpcCode code) {
-        CallMeters register(MeterRegistry meters) {
-            return new CallMeters(
-                    Counter.builder("portico.requests")
-                           .description("Calls through Portico, by protocol, method and gRPC status code")
-                           .tags("protocol", protocol, "method", method, "code", code.name())
-                           .register(meters),
-                    Timer.builder("portico.request.duration")
-                         .description("Time from a call's request head to its last response byte written")
-                         .tags("protocol", protocol, "code", code.name())
-                         .register(meters));
+    /** The meters of one protocol and method; those of each gRPC code are registered at its first call end. */
+    static final class CallMeters {
+        private final MeterRegistry registry;
+        private final String protocol;
+        private final String method;
+        private final Duration[] latencyBuckets;
+        final Timer firstByte;
+        final Counter requestMessages;
+        final Counter responseMessages;
+        final Counter requestBytes;
+        final Counter responseBytes;
+        private final AtomicReferenceArray<EndMeters> byCode = new AtomicReferenceArray<>(CODES.length);
+
+        CallMeters(MeterRegistry registry, String protocol, String method, Duration[] latencyBuckets) {
+            this.registry = registry;
+            this.protocol = protocol;
+            this.method = method;
+            this.latencyBuckets = latencyBuckets;
+            this.firstByte = Timer.builder("portico.response.first.byte")
+                    .description("Time from a call's request head to its first response message, sent on to "
+                                 + "the client (calls that had one)")
+                    .tags("protocol", protocol, "method", method)
+                    .serviceLevelObjectives(latencyBuckets)
+                    .register(registry);
+            this.requestMessages = counter("portico.request.messages", null,
+                                           "Request messages received from clients");
+            this.responseMessages = counter("portico.response.messages", null,
+                                            "Response messages sent on to clients");
+            this.requestBytes = counter("portico.request.bytes", "bytes",
+                                        "Request body bytes received from clients, as sent (before base64 "
+                                        + "decoding and decompression)");
+            this.responseBytes = counter("portico.response.bytes", "bytes",
+                                         "Response body bytes written to clients, framing and end included");
+        }
+
+        private Counter counter(String name, String unit, String description) {
+            return Counter.builder(name)
+                          .description(description)
+                          .baseUnit(unit)
+                          .tags("protocol", protocol, "method", method)
+                          .register(registry);
+        }
+
+        /** Records the end of a call with {@code code}, {@code durationNanos} after its start. */
+        void ended(RpcCode code, long durationNanos) {
+            EndMeters end = byCode.get(code.ordinal());
+            if (end == null) {
+                end = new EndMeters(
+                        Counter.builder("portico.requests")
+                               .description("Calls through Portico, by protocol, method and gRPC status code")
+                               .tags("protocol", protocol, "method", method, "code", code.name())
+                               .register(registry),
+                        Timer.builder("portico.request.duration")
+                             .description("Time from a call's request head to its end written to the client")
+                             .tags("protocol", protocol, "method", method, "code", code.name())
+                             .serviceLevelObjectives(latencyBuckets)
+                             .register(registry));
+                // Registering twice returns the same meters: a race here is harmless.
+                byCode.set(code.ordinal(), end);
+            }
+            end.requests().increment();
+            end.duration().record(durationNanos, TimeUnit.NANOSECONDS);
         }
     }
 
-    private record CallMeters(Counter requests, Timer duration) {}
+    private record EndMeters(Counter requests, Timer duration) {}
 }

@@ -11,6 +11,7 @@ import com.google.protobuf.Descriptors.MethodDescriptor;
 import com.google.protobuf.Descriptors.ServiceDescriptor;
 import com.google.protobuf.TypeRegistry;
 import dev.portico.config.SchemaSettings;
+import dev.portico.proxy.metrics.SchemaMetrics;
 import io.grpc.Channel;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -62,6 +63,7 @@ public final class SchemaRegistry implements AutoCloseable {
     private final boolean reflectionEnabled;
     private final ReflectionClient reflection = new ReflectionClient();
     private final AsyncLoadingCache<String, ServiceLookup> reflected;
+    private final SchemaMetrics metrics = new SchemaMetrics();
 
     private final Object typesLock = new Object();
     /** The files behind {@link #knownTypes}, by file name. Guarded by {@link #typesLock}. */
@@ -108,32 +110,49 @@ public final class SchemaRegistry implements AutoCloseable {
         requireNonNull(fullMethodName, "fullMethodName");
         final int slash = fullMethodName.indexOf('/');
         if (slash <= 0 || slash == fullMethodName.length() - 1 || fullMethodName.indexOf('/', slash + 1) >= 0) {
-            return CompletableFuture.completedFuture(Optional.empty());
+            return CompletableFuture.completedFuture(counted(Optional.empty()));
         }
         final String serviceName = fullMethodName.substring(0, slash);
         final String methodName = fullMethodName.substring(slash + 1);
         final ServiceDescriptor fromFile = fileServices.get(serviceName);
         if (fromFile != null) {
-            return CompletableFuture.completedFuture(method(fromFile, methodName));
+            return CompletableFuture.completedFuture(counted(method(fromFile, methodName)));
         }
         if (!reflectionEnabled || closed) {
-            return CompletableFuture.completedFuture(Optional.empty());
+            return CompletableFuture.completedFuture(counted(Optional.empty()));
         }
         final CompletableFuture<ServiceLookup> lookup;
         try {
             lookup = reflected.get(serviceName);
         } catch (RuntimeException e) {
             log.warn("schema lookup of service {} failed", serviceName, e);
+            metrics.failed();
             return CompletableFuture.completedFuture(Optional.empty());
         }
         return lookup.handle((found, error) -> {
             if (error != null) {
                 // The loader never completes exceptionally: this is a bug, logged rather than thrown at calls.
                 log.warn("schema lookup of service {} failed", serviceName, error);
+                metrics.failed();
                 return Optional.empty();
             }
-            return found instanceof ServiceLookup.Found f ? method(f.service(), methodName) : Optional.empty();
+            if (found instanceof ServiceLookup.Failed) {
+                metrics.failed();
+                return Optional.empty();
+            }
+            return counted(found instanceof ServiceLookup.Found f ? method(f.service(), methodName)
+                                                                  : Optional.empty());
         });
+    }
+
+    /** The lookup counters ({@code portico.schema.lookups{result}}), to bind to the registry. */
+    public SchemaMetrics metrics() {
+        return metrics;
+    }
+
+    private Optional<MethodSchema> counted(Optional<MethodSchema> schema) {
+        metrics.lookedUp(schema.isPresent());
+        return schema;
     }
 
     /**

@@ -11,8 +11,11 @@ public interface ConnectionEvents {
     /** An accepted connection was closed at once, over a connection limit ({@code reason} says which). */
     void rejected(CloseReason reason);
 
-    /** A connection that was kept has closed. */
-    void closed(CloseReason reason);
+    /** A kept connection showed which HTTP version it speaks (once per connection). */
+    void negotiated(ConnectionVersion version);
+
+    /** A connection that was kept has closed; {@code version} is null if it never showed one. */
+    void closed(CloseReason reason, ConnectionVersion version);
 
     /** Accepting a connection failed (for example EMFILE, too many open files). */
     void acceptFailed();

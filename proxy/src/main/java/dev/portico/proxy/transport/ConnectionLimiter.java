@@ -75,7 +75,7 @@ public final class ConnectionLimiter extends ChannelInboundHandlerAdapter {
         child.closeFuture().addListener(f -> {
             release(child);
             final CloseReason reason = child.attr(CloseReason.ATTRIBUTE).get();
-            events.closed(reason == null ? CloseReason.OTHER : reason);
+            events.closed(reason == null ? CloseReason.OTHER : reason, ConnectionVersion.of(child));
         });
         ctx.fireChannelRead(child);
     }

@@ -51,13 +51,16 @@ public final class FrontendInitializer extends ChannelInitializer<SocketChannel>
     private final ResetFloodGuard resetFloods;
     private final Http2Metrics http2Metrics;
     private final TimeoutPolicy timeouts;
+    /** Told each connection's HTTP version (metrics). */
+    private final ConnectionEvents connectionEvents;
     /** Shutdown began: connections that finish their TLS handshake from now on are drained at once. */
     private volatile boolean draining;
 
     /** {@code sslContext} is null for cleartext. */
     public FrontendInitializer(SslContext sslContext, LimitSettings limits, FlowControlSettings flowControl,
                                RequestPipeline requestPipeline, ResetFloodGuard resetFloods,
-                               Http2Metrics http2Metrics, TimeoutPolicy timeouts) {
+                               Http2Metrics http2Metrics, TimeoutPolicy timeouts,
+                               ConnectionEvents connectionEvents) {
         this.sslContext = sslContext;
         this.limits = requireNonNull(limits, "limits");
         this.flowControl = requireNonNull(flowControl, "flowControl");
@@ -65,6 +68,7 @@ public final class FrontendInitializer extends ChannelInitializer<SocketChannel>
         this.resetFloods = requireNonNull(resetFloods, "resetFloods");
         this.http2Metrics = requireNonNull(http2Metrics, "http2Metrics");
         this.timeouts = requireNonNull(timeouts, "timeouts");
+        this.connectionEvents = requireNonNull(connectionEvents, "connectionEvents");
     }
 
     /** Starts draining {@code connections}, and any connection still in its TLS handshake once it is done. */
@@ -124,9 +128,9 @@ public final class FrontendInitializer extends ChannelInitializer<SocketChannel>
     }
 
     private void addHttp1RequestHandlers(ChannelPipeline pipeline) {
+        pipeline.addLast(HandlerNames.HTTP1_MARK, new ConnectionVersion.Http1Mark(connectionEvents));
         pipeline.addLast(HandlerNames.FLOW_CONTROL, new OneMessagePerRead());
-        pipeline.addLast(HandlerNames.REQUEST_TIMEOUTS,
-                         new RequestTimeouts(timeouts));
+        pipeline.addLast(HandlerNames.REQUEST_TIMEOUTS, new RequestTimeouts(timeouts));
         pipeline.addLast(HandlerNames.EXPECT_CONTINUE, new HttpServerExpectContinueHandler());
         pipeline.addLast(HandlerNames.KEEP_ALIVE, new HttpServerKeepAliveHandler());
         pipeline.addLast(HandlerNames.HTTP1_DRAIN, new Http1Drain());
@@ -160,22 +164,25 @@ public final class FrontendInitializer extends ChannelInitializer<SocketChannel>
     }
 
     private Http2Activation newHttp2Activation() {
-        return new Http2Activation(flowControl.http2ConnectionWindowBytes());
+        return new Http2Activation(flowControl.http2ConnectionWindowBytes(), connectionEvents);
     }
 
     /**
      * Added with the HTTP/2 codec: the connection now reads continuously, its receive window grows to the
-     * configured size, and the HTTP/1.1 request handlers added when it was accepted go.
+     * configured size, the HTTP/1.1 request handlers added when it was accepted go, and it is marked HTTP/2.
      */
     private static final class Http2Activation extends io.netty.channel.ChannelHandlerAdapter {
         private final int connectionWindowBytes;
+        private final ConnectionEvents connectionEvents;
 
-        Http2Activation(int connectionWindowBytes) {
+        Http2Activation(int connectionWindowBytes, ConnectionEvents connectionEvents) {
             this.connectionWindowBytes = connectionWindowBytes;
+            this.connectionEvents = connectionEvents;
         }
 
         @Override
         public void handlerAdded(ChannelHandlerContext ctx) {
+            ConnectionVersion.H2.mark(ctx.channel(), connectionEvents);
             // A stream's unread bytes also hold the connection window: a 64 KiB one would let a single
             // stalled upload stop every other stream of the connection. A frame with no stream grows it.
             final int increment = connectionWindowBytes - Http2CodecUtil.DEFAULT_WINDOW_SIZE;

@@ -26,6 +26,12 @@ public final class HeaderNames {
     public static final AsciiString CONNECT_CONTENT_ENCODING = AsciiString.cached("connect-content-encoding");
     public static final AsciiString CONNECT_ACCEPT_ENCODING = AsciiString.cached("connect-accept-encoding");
 
+    // W3C Trace Context: the caller's span and vendor state, continued by tracing.
+    public static final AsciiString TRACEPARENT = AsciiString.cached("traceparent");
+    public static final AsciiString TRACESTATE = AsciiString.cached("tracestate");
+    /** The de-facto header in which proxies append the address they got a request from. */
+    public static final AsciiString X_FORWARDED_FOR = AsciiString.cached("x-forwarded-for");
+
     /** Connect unary: trailing metadata travels as response headers with this prefix (Connect spec). */
     public static final AsciiString TRAILER_PREFIX = AsciiString.cached("trailer-");
     /** PROTOCOL-HTTP2.md: a name ending in {@code -bin} carries a base64-encoded binary value. */

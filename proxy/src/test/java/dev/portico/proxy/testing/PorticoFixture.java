@@ -29,11 +29,14 @@ public final class PorticoFixture implements AutoCloseable {
         return start(extraHocon, false);
     }
 
-    /** Portico over cleartext serving the web demo page at {@code /}, as in demo mode. */
-    public static PorticoFixture startWithDemoPage() throws Exception {
+    /**
+     * Portico over cleartext in demo mode: the web demo app on a listener of its own ({@link #demoAppPort()}),
+     * GET / redirecting there.
+     */
+    public static PorticoFixture startWithDemoApp() throws Exception {
         final DemoBackend backend = DemoBackend.start(0);
         try {
-            final PorticoSettings settings = settings(backend.port(), "", false);
+            final PorticoSettings settings = settings(backend.port(), "portico.demo.page-port = 0", false);
             return new PorticoFixture(backend, PorticoServer.start(settings, true));
         } catch (Exception | Error e) {
             backend.close();
@@ -94,6 +97,11 @@ public final class PorticoFixture implements AutoCloseable {
 
     public int adminPort() {
         return portico.adminPort();
+    }
+
+    /** The demo app's port ({@link #startWithDemoApp()}), else -1. */
+    public int demoAppPort() {
+        return portico.demoAppPort();
     }
 
     public DemoBackend backend() {

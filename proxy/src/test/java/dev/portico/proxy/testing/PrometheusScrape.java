@@ -7,10 +7,17 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalDouble;
+import java.util.Set;
+import java.util.SortedMap;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.function.Predicate;
+import java.util.stream.Collectors;
 
 /**
  * One scrape of Portico's admin {@code /metrics}, fetched with the JDK's HTTP client and parsed from the
@@ -56,6 +63,18 @@ public final class PrometheusScrape {
         return parse(response.body());
     }
 
+    /** Scrapes every 50 ms until {@code done} holds or {@code within} passed; the last scrape. */
+    public static PrometheusScrape await(int adminPort, Predicate<PrometheusScrape> done, Duration within)
+            throws IOException, InterruptedException {
+        final long deadline = System.nanoTime() + within.toNanos();
+        PrometheusScrape metrics = fetch(adminPort);
+        while (!done.test(metrics) && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+            metrics = fetch(adminPort);
+        }
+        return metrics;
+    }
+
     public static PrometheusScrape parse(String text) {
         final List<Sample> samples = new ArrayList<>();
         for (String line : text.split("\n")) {
@@ -69,6 +88,11 @@ public final class PrometheusScrape {
     /** The whole exposition, for assertion messages. */
     public String text() {
         return text;
+    }
+
+    /** Every sample of the scrape. */
+    public List<Sample> samples() {
+        return samples;
     }
 
     public List<Sample> samples(String name) {
@@ -87,6 +111,33 @@ public final class PrometheusScrape {
     /** The sum over every sample of {@code name}: 0 when there is none. */
     public double sum(String name) {
         return samples(name).stream().mapToDouble(Sample::value).sum();
+    }
+
+    /**
+     * The buckets of histogram {@code name} (without {@code _bucket}) for one series ({@code labels}, matched
+     * exactly but for {@code le}): upper bound to cumulative count, {@code +Inf} last, in order.
+     */
+    public SortedMap<Double, Double> buckets(String name, Map<String, String> labels) {
+        final SortedMap<Double, Double> buckets = new TreeMap<>();
+        for (Sample sample : samples(name + "_bucket")) {
+            final Map<String, String> rest = new HashMap<>(sample.labels());
+            final String le = rest.remove("le");
+            if (le != null && rest.equals(labels)) {
+                final double bound = le.equals("+Inf") ? Double.POSITIVE_INFINITY : Double.parseDouble(le);
+                buckets.put(bound, sample.value());
+            }
+        }
+        return buckets;
+    }
+
+    /** The names of the samples, each once, in order. */
+    public Set<String> names() {
+        return samples.stream().map(Sample::name).collect(Collectors.toCollection(TreeSet::new));
+    }
+
+    /** How many samples (series) have a name that starts with {@code prefix}. */
+    public long countStartingWith(String prefix) {
+        return samples.stream().filter(s -> s.name().startsWith(prefix)).count();
     }
 
     private static Sample parseLine(String line) {

@@ -123,7 +123,10 @@ class ConnectionLimiterTest {
         public void rejected(CloseReason reason) {}
 
         @Override
-        public void closed(CloseReason reason) {}
+        public void negotiated(ConnectionVersion version) {}
+
+        @Override
+        public void closed(CloseReason reason, ConnectionVersion version) {}
 
         @Override
         public void acceptFailed() {
