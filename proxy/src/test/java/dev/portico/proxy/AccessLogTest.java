@@ -29,6 +29,8 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.slf4j.LoggerFactory;
 
 /**
@@ -160,11 +162,12 @@ class AccessLogTest {
                 .setMessage("native").build().getSerializedSize());
     }
 
-    @Test
-    void callsPorticoAnswersItselfAreLoggedToo() throws Exception {
+    @ParameterizedTest
+    @EnumSource(value = Transport.class, names = {"HTTP1", "H2C"})
+    void callsPorticoAnswersItselfAreLoggedToo(Transport transport) throws Exception {
         portico = PorticoFixture.start("portico.access-log.format = json\n"
                                        + "portico.cors.allowed-origins = [\"https://app.example\"]");
-        try (TestHttpClient client = portico.connect(Transport.HTTP1)) {
+        try (TestHttpClient client = portico.connect(transport)) {
             final TestHttpClient.Response unsupported = client.call(
                     HttpMethod.POST, ECHO, new DefaultHttpHeaders().set("content-type", "text/nonsense"), new byte[3]);
             assertThat(unsupported.status()).isEqualTo(415);
@@ -173,6 +176,9 @@ class AccessLogTest {
             assertThat(entry.get("protocol").isJsonNull()).isTrue();
             assertThat(entry.get("grpc_status").isJsonNull()).isTrue();
             assertThat(entry.get("path").getAsString()).isEqualTo(ECHO);
+            assertThat(entry.get("http_version").getAsString())
+                    .isEqualTo(transport == Transport.H2C ? "HTTP/2.0" : "HTTP/1.1");
+            // Answered at its head: the body that follows is dropped, and still counted as received.
             assertThat(entry.get("request_bytes").getAsLong()).isEqualTo(3);
 
             final TestHttpClient.Response preflight = client.call(HttpMethod.OPTIONS, ECHO, new DefaultHttpHeaders()

@@ -46,6 +46,8 @@ import java.util.function.Predicate;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * The call, connection, CORS, schema and process series of {@code /metrics}, moved by real calls through
@@ -258,9 +260,10 @@ class CallMetricsTest {
 
     // ---- CORS ----
 
-    @Test
-    void corsPreflightsAndRejectedOriginsAreCounted() throws Exception {
-        try (TestHttpClient client = fixture.connect(Transport.HTTP1)) {
+    @ParameterizedTest
+    @EnumSource(value = Transport.class, names = {"HTTP1", "H2C"})
+    void corsPreflightsAndRejectedOriginsAreCounted(Transport transport) throws Exception {
+        try (TestHttpClient client = fixture.connect(transport)) {
             assertThat(client.call(HttpMethod.OPTIONS, ECHO, preflight(APP), new byte[0]).status())
                     .isEqualTo(204);
             assertThat(client.call(HttpMethod.OPTIONS, ECHO, preflight(EVIL), new byte[0]).status())

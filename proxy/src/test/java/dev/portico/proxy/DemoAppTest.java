@@ -41,6 +41,12 @@ class DemoAppTest {
             assertThat(redirect.status()).isEqualTo(302);
             assertThat(redirect.headers().get(HttpHeaderNames.LOCATION))
                     .isEqualTo("http://127.0.0.1:" + fixture.demoAppPort() + "/");
+            try (TestHttpClient h2c = TestHttpClient.connect(Transport.H2C, fixture.port())) {
+                final TestHttpClient.Response overHttp2 = get(h2c, "/");
+                assertThat(overHttp2.status()).as("over HTTP/2").isEqualTo(302);
+                assertThat(overHttp2.headers().get(HttpHeaderNames.LOCATION))
+                        .isEqualTo(redirect.headers().get(HttpHeaderNames.LOCATION));
+            }
 
             final TestHttpClient.Response page = get(app, "/");
             assertThat(page.status()).isEqualTo(200);

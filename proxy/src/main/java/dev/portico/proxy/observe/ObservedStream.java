@@ -60,6 +60,12 @@ public final class ObservedStream implements CallExchange, ExchangeListener {
     }
 
     @Override
+    public void onRequestDropped(int bytes, boolean last) {
+        exchanges.requestBody(bytes, last);
+        listener.onRequestDropped(bytes, last);
+    }
+
+    @Override
     public void onWritabilityChanged() {
         listener.onWritabilityChanged();
     }

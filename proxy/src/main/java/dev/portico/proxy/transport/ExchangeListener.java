@@ -12,6 +12,12 @@ public interface ExchangeListener {
     /** Takes ownership of {@code content}: body bytes, {@code last} for the final piece. */
     void onRequestContent(ByteBuf content, boolean last);
 
+    /**
+     * Body bytes ({@code last} for the final piece) that the response's end left unread, dropped by the
+     * exchange: for those who count what the client sent, as an HTTP/1.1 connection reads and drops them.
+     */
+    default void onRequestDropped(int bytes, boolean last) {}
+
     /** {@link CallExchange#isWritable()} may have changed. */
     void onWritabilityChanged();
 

@@ -99,6 +99,9 @@ final class Http2Exchange implements CallExchange {
         }
         if (done || answered) {
             discarded += content.readableBytes();
+            if (!done) {
+                listener.onRequestDropped(content.readableBytes(), last);
+            }
             content.release();
             returnWindow(windowBytes);
             if (discarded > MAX_DISCARDED_BYTES) {
@@ -179,9 +182,13 @@ final class Http2Exchange implements CallExchange {
         }
     }
 
+    /** Drops the pieces the call did not read; the listener hears of them unless the stream is gone. */
     private void releasePending() {
         Piece piece;
         while ((piece = pending.poll()) != null) {
+            if (!done) {
+                listener.onRequestDropped(piece.content().readableBytes(), piece.last());
+            }
             piece.content().release();
         }
     }
