@@ -14,7 +14,7 @@ public record PorticoSettings(ListenSettings listen, TlsSettings tls, UpstreamSe
                               FlowControlSettings flowControl, AdminSettings admin, SchemaSettings schema,
                               ConnectSettings connect, CompressionSettings compression,
                               UpstreamPoolSettings upstreamPool, HealthSettings health,
-                              ErrorSettings errors) {
+                              ErrorSettings errors, WebSocketSettings websocket) {
 
     public PorticoSettings {
         requireNonNull(listen, "listen");
@@ -31,5 +31,6 @@ public record PorticoSettings(ListenSettings listen, TlsSettings tls, UpstreamSe
         requireNonNull(upstreamPool, "upstreamPool");
         requireNonNull(health, "health");
         requireNonNull(errors, "errors");
+        requireNonNull(websocket, "websocket");
     }
 }

@@ -97,7 +97,7 @@ public final class Portico {
                                    settings.flowControl(), settings.admin(), settings.schema(),
                                    settings.connect(), settings.compression(),
                                    settings.upstreamPool().demo(endpoint), settings.health(),
-                                   settings.errors());
+                                   settings.errors(), settings.websocket());
     }
 
     private static void exit(String message) {

@@ -4,9 +4,11 @@ import static java.util.Objects.requireNonNull;
 
 import com.sun.management.UnixOperatingSystemMXBean;
 import dev.portico.config.ConnectionLimitSettings;
+import dev.portico.config.CorsSettings;
 import dev.portico.config.PorticoSettings;
 import dev.portico.config.TlsKeyMaterial;
 import dev.portico.config.TlsSettings;
+import dev.portico.config.WebSocketSettings;
 import dev.portico.health.HealthProber;
 import dev.portico.health.Readiness;
 import dev.portico.proxy.admin.AdminServer;
@@ -33,6 +35,7 @@ import dev.portico.proxy.transport.RequestPipeline;
 import dev.portico.proxy.transport.ResetFloodGuard;
 import dev.portico.proxy.transport.ThrottledLog;
 import dev.portico.proxy.transport.TimeoutPolicy;
+import dev.portico.proxy.transport.WebSocketUpgradeHandler;
 import dev.portico.proxy.wire.MediaType;
 import dev.portico.proxy.wire.ProtocolException;
 import dev.portico.upstream.ClusterHealth;
@@ -78,6 +81,7 @@ import io.netty.handler.ssl.SupportedCipherSuiteFilter;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.lang.management.ManagementFactory;
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
@@ -214,7 +218,18 @@ public final class PorticoServer implements AutoCloseable {
         final ActiveCalls activeCalls = runtime.activeCalls();
         activeCalls.bindTo(registry);
         final CorsPolicy cors = new CorsPolicy(settings.cors());
+        // Timeouts and limits of client connections, under one name so that they can be tuned together.
+        final ThrottledLog connectionLog = new ThrottledLog(LoggerFactory.getLogger("dev.portico.proxy.connections"));
+        final TimeoutPolicy timeouts = new TimeoutPolicy(
+                settings.listen().timeouts(), connectUnary(protocols), connectionMetrics, connectionLog);
+        final WebSocketSettings websocket = settings.websocket();
+        final CorsPolicy websocketOrigins = new CorsPolicy(new CorsSettings(
+                websocket.allowedOrigins(), List.of(), List.of(), false, Duration.ZERO, false));
         final RequestPipeline requestPipeline = pipeline -> {
+            if (websocket.enabled()) {
+                pipeline.addLast(HandlerNames.WEBSOCKET_UPGRADE, new WebSocketUpgradeHandler(
+                        websocket, websocketOrigins::allows, settings.limits().maxHeaderListBytes(), timeouts));
+            }
             pipeline.addLast(HandlerNames.CORS, new CorsHandler(cors));
             if (demoPage) {
                 pipeline.addLast(HandlerNames.DEMO_PAGE, new DemoPageHandler());
@@ -224,10 +239,6 @@ public final class PorticoServer implements AutoCloseable {
         boolean ok = false;
         try {
             final SslContext ssl = settings.tls().enabled() ? sslContext(settings.tls()) : null;
-            // Timeouts and limits of client connections, under one name so that they can be tuned together.
-            final ThrottledLog connectionLog = new ThrottledLog(LoggerFactory.getLogger("dev.portico.proxy.connections"));
-            final TimeoutPolicy timeouts = new TimeoutPolicy(
-                    settings.listen().timeouts(), connectUnary(protocols), connectionMetrics, connectionLog);
             final FrontendInitializer frontend = new FrontendInitializer(
                     ssl, settings.limits(), settings.flowControl(), requestPipeline,
                     new ResetFloodGuard(settings.limits().resetFlood(), http2Metrics), http2Metrics, timeouts);

@@ -9,14 +9,16 @@ public final class HandlerNames {
     public static final String EXPECT_CONTINUE = "expect-continue";
     public static final String KEEP_ALIVE = "keep-alive";
     public static final String HTTP1_DRAIN = "http1-drain";
+    public static final String WEBSOCKET_UPGRADE = "websocket-upgrade";
+    public static final String WEBSOCKET = "websocket";
     public static final String CORS = "cors";
     public static final String DEMO_PAGE = "demo-page";
     public static final String PROXY_CALL = "proxy-call";
 
     /** The handlers of an HTTP/1.1 connection that must go when the connection turns out to be HTTP/2. */
     static final List<String> HTTP1_ONLY =
-            List.of(FLOW_CONTROL, REQUEST_TIMEOUTS, EXPECT_CONTINUE, KEEP_ALIVE, HTTP1_DRAIN, CORS, DEMO_PAGE,
-                    PROXY_CALL);
+            List.of(FLOW_CONTROL, REQUEST_TIMEOUTS, EXPECT_CONTINUE, KEEP_ALIVE, HTTP1_DRAIN, WEBSOCKET_UPGRADE, CORS,
+                    DEMO_PAGE, PROXY_CALL);
 
     private HandlerNames() {}
 }
