@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -36,13 +37,16 @@ class BrowserClientsTest {
         }
     }
 
-    private static String runNode(String script, int port) throws IOException, InterruptedException {
+    /** Runs a web-demo test script against the Portico on {@code port}; fails unless it exits 0. */
+    static String runNode(String script, int port, String... options) throws IOException, InterruptedException {
         assertThat(WEB_DEMO.resolve("dist"))
                 .as("the browser bundle; build it with: cd web-demo && npm ci && npm run build")
                 .isDirectory();
         assertThat(Path.of("/usr/bin/chromium")).as("Chromium (Debian package chromium)").exists();
         final Path log = Files.createTempFile("portico-browser", ".log");
-        final Process node = new ProcessBuilder(List.of("node", script, "--target", "http://127.0.0.1:" + port))
+        final List<String> command = new ArrayList<>(List.of("node", script, "--target", "http://127.0.0.1:" + port));
+        command.addAll(List.of(options));
+        final Process node = new ProcessBuilder(command)
                 .directory(WEB_DEMO.toFile())
                 .redirectErrorStream(true)
                 .redirectOutput(log.toFile())

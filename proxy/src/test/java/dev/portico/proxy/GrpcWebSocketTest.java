@@ -134,10 +134,11 @@ class GrpcWebSocketTest {
         try (GrpcWebSocketClient ws = GrpcWebSocketClient.open(fixture.port(), SERVICE + "Echo")) {
             final long start = System.nanoTime();
             ws.sendHeaders("grpc-timeout: 300m")
-              .sendMessage(EchoRequest.newBuilder().setMessage("slow").setSleepMs(5000).build()).finishSend();
+              .sendMessage(EchoRequest.newBuilder().setMessage("slow").setSleepMs(10_000).build()).finishSend();
             final GrpcWebSocketClient.Response response = ws.awaitResponse(WAIT);
             assertThat(response.status()).isEqualTo("4");
-            assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(3));
+            // Far sooner than the 10 s the service sleeps (with room for a busy machine): the deadline ended it.
+            assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(5));
         }
     }
 
@@ -218,6 +219,36 @@ class GrpcWebSocketTest {
         try (GrpcWebSocketClient ws = GrpcWebSocketClient.open(fixture.port(), SERVICE + "Echo")) {
             ws.sendHeaders().sendMessage(echo("still serving")).finishSend();
             assertThat(ws.awaitResponse(WAIT).status()).isEqualTo("0");
+        }
+    }
+
+    @Test
+    void shutdownEndsAWebSocketCallAfterTheGracePeriodWithUnavailableAndAClose() throws Exception {
+        final PorticoFixture draining = PorticoFixture.start("portico.listen.shutdown-grace-period = 1s");
+        final Thread closer = new Thread(() -> {
+            try {
+                draining.close();
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        }, "portico-close");
+        try (GrpcWebSocketClient ws = GrpcWebSocketClient.open(draining.port(), SERVICE + "ServerStream");
+             GrpcWebSocketClient idle = GrpcWebSocketClient.open(draining.port(), SERVICE + "Echo")) {
+            ws.sendHeaders()
+              .sendMessage(StreamRequest.newBuilder().setCount(1000).setIntervalMs(50).build())
+              .finishSend();
+            draining.awaitActiveCalls(1);
+            final long start = System.nanoTime();
+            closer.start();
+            // A WebSocket without a call yet goes at once; the call gets the grace period, then UNAVAILABLE.
+            assertThat(idle.awaitClose(WAIT)).isEqualTo(1001);
+            final GrpcWebSocketClient.Response response = ws.awaitResponse(WAIT);
+            assertThat(response.status()).isEqualTo("14");
+            assertThat(response.closeCode()).isEqualTo(1000);
+            assertThat(response.messages()).isNotEmpty();
+            assertThat(Duration.ofNanos(System.nanoTime() - start)).isGreaterThanOrEqualTo(Duration.ofMillis(900));
+        } finally {
+            closer.join(30_000);
         }
     }
 
