@@ -7,7 +7,14 @@ import dev.portico.demo.v1.EchoRequest;
 import dev.portico.demo.v1.EchoResponse;
 import dev.portico.demo.v1.FailRequest;
 import dev.portico.demo.v1.StreamRequest;
+import dev.portico.proxy.testing.GrpcWeb;
 import dev.portico.proxy.testing.GrpcWebSocketClient;
+import dev.portico.proxy.testing.StallingService;
+import io.grpc.Server;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import dev.portico.proxy.testing.PorticoFixture;
 import dev.portico.proxy.testing.PrometheusScrape;
 import com.google.protobuf.ByteString;
@@ -249,6 +256,59 @@ class GrpcWebSocketTest {
             assertThat(Duration.ofNanos(System.nanoTime() - start)).isGreaterThanOrEqualTo(Duration.ofMillis(900));
         } finally {
             closer.join(30_000);
+        }
+    }
+
+    @Test
+    void aClientThatStopsReadingStopsTheUpstreamStream() throws Exception {
+        final int messages = 3000; // 48 MiB: far more than any buffer on the way.
+        try (GrpcWebSocketClient ws = GrpcWebSocketClient.open(fixture.port(), SERVICE + "ServerStream")) {
+            final long streamedBefore = fixture.backend().service().streamedMessages();
+            ws.sendHeaders()
+              .sendMessage(StreamRequest.newBuilder().setCount(messages).setSize(16 * 1024).build())
+              .finishSend();
+            ws.setReading(false);
+            await(() -> fixture.backend().service().streamedMessages() > streamedBefore);
+            // The backend's sent messages stop growing: Portico asks for more only while the socket is writable.
+            final long stalledAt = FlowControlTest.awaitStable(() -> fixture.backend().service().streamedMessages());
+            assertThat(stalledAt - streamedBefore).isLessThan(messages / 2);
+            ws.setReading(true);
+            final GrpcWebSocketClient.Response rest = ws.awaitResponse(Duration.ofSeconds(30));
+            assertThat(rest.trailer("grpc-status")).isEqualTo("0");
+            assertThat(fixture.backend().service().streamedMessages() - streamedBefore).isEqualTo(messages);
+        }
+    }
+
+    @Test
+    void aSlowUpstreamStopsPorticoReadingWebSocketFrames() throws Exception {
+        final AtomicInteger received = new AtomicInteger();
+        final CountDownLatch release = new CountDownLatch(1);
+        final Server stalling = StallingService.serve(received, release);
+        final AtomicLong sentBytes = new AtomicLong();
+        final byte[] message = GrpcWeb.concat(new byte[] {0}, GrpcWeb.frame(EchoRequest.newBuilder()
+                .setPayload(ByteString.copyFrom(new byte[16 * 1024])).build()));
+        try (PorticoFixture stalled = PorticoFixture.startInFrontOf(stalling.getPort(), "");
+             GrpcWebSocketClient ws = GrpcWebSocketClient.open(stalled.port(), SERVICE + "ClientStream")) {
+            ws.sendHeaders();
+            final Thread sender = new Thread(() -> {
+                try {
+                    for (int i = 0; i < 3000; i++) {
+                        ws.sendBinary(message);
+                        sentBytes.addAndGet(message.length);
+                    }
+                } catch (Exception e) {
+                    // The socket is aborted at the end of the test while this send waits: expected.
+                }
+            }, "websocket-sender");
+            sender.setDaemon(true);
+            sender.start();
+            // Portico reads frames only while the upstream takes messages: TCP pushes back on the client.
+            final long stalledAt = FlowControlTest.awaitStable(sentBytes::get);
+            assertThat(stalledAt).isLessThan(16L * 1024 * 1024);
+            assertThat(received.get()).isZero();
+        } finally {
+            release.countDown();
+            stalling.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
         }
     }
 

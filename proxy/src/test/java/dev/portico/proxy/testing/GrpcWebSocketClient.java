@@ -31,6 +31,8 @@ public final class GrpcWebSocketClient implements AutoCloseable {
     private final WebSocket socket;
     private final BlockingQueue<byte[]> messages = new LinkedBlockingQueue<>();
     private final CompletableFuture<Integer> closed = new CompletableFuture<>();
+    /** Whether the listener asks for the next message as soon as it has one (the JDK reads only on demand). */
+    private volatile boolean reading = true;
 
     private GrpcWebSocketClient(int port, String path, Map<String, String> headers) throws Exception {
         final WebSocket.Builder builder = HTTP.newWebSocketBuilder().subprotocols("grpc-websockets")
@@ -80,6 +82,17 @@ public final class GrpcWebSocketClient implements AutoCloseable {
     public GrpcWebSocketClient sendText(String message) throws Exception {
         socket.sendText(message, true).get(5, TimeUnit.SECONDS);
         return this;
+    }
+
+    /**
+     * Stops or resumes reading: while stopped the JDK client asks the socket for nothing more, so the
+     * server's writes back up, as with a browser tab that cannot keep up.
+     */
+    public void setReading(boolean on) {
+        reading = on;
+        if (on) {
+            socket.request(1);
+        }
     }
 
     /** Starts the closing handshake, as the browser's cancel() does. */
@@ -181,7 +194,9 @@ public final class GrpcWebSocketClient implements AutoCloseable {
                 messages.add(partial.toByteArray());
                 partial.reset();
             }
-            webSocket.request(1);
+            if (reading) {
+                webSocket.request(1);
+            }
             return null;
         }
 
