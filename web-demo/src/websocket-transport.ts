@@ -148,6 +148,8 @@ class WebSocketCall {
 
   /** Ends the call from this side: closing the WebSocket cancels it upstream. */
   abort(reason: ConnectError): void {
+    if (this.ended) return;
+    this.items.length = 0; // Nothing more reaches the caller once it gave up, not even what already arrived.
     this.finish(reason);
     if (this.ws.readyState === WebSocket.CONNECTING || this.ws.readyState === WebSocket.OPEN) this.ws.close(1000);
   }

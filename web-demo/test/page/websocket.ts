@@ -16,6 +16,7 @@ import {
   StreamRequestSchema,
   type EchoResponse,
 } from "../../gen/portico/demo/v1/demo_pb.js";
+import { mountChat } from "../../src/chat.js";
 import { createWebSocketTransport } from "../../src/websocket-transport.js";
 
 const CASE_TIMEOUT_MS = 10_000;
@@ -79,6 +80,7 @@ function imCall<Req>(target: string, method: grpc.MethodDefinition<Wrapped<Req>,
       grpc.Client<Wrapped<Req>, Wrapped<EchoResponse>>;
   const start = performance.now();
   const waiting: ((m: EchoResponse) => void)[] = [];
+  let taken = 0; // Messages handed out by nextMessage(): several may arrive in one WebSocket message.
   const call: ImCall<Req> = {
     client,
     messages: [],
@@ -86,12 +88,19 @@ function imCall<Req>(target: string, method: grpc.MethodDefinition<Wrapped<Req>,
     end: new Promise((resolve) => {
       client.onEnd((code, message, trailers) => resolve({ code, message, trailers, ms: performance.now() - start }));
     }),
-    nextMessage: () => new Promise((resolve) => waiting.push(resolve)),
+    nextMessage: () => new Promise((resolve) => {
+      if (taken < call.messages.length) resolve(call.messages[taken++]);
+      else waiting.push(resolve);
+    }),
   };
   client.onHeaders((h) => (call.headers = h));
   client.onMessage((m) => {
     call.messages.push(m.value);
-    waiting.shift()?.(m.value);
+    const waiter = waiting.shift();
+    if (waiter) {
+      taken++;
+      waiter(m.value);
+    }
   });
   client.start(metadata);
   return call;
@@ -178,8 +187,9 @@ const cases: Record<string, (target: string) => Promise<void>> = {
     await withTimeout(call.nextMessage(), 5000, "first message");
     await withTimeout(call.nextMessage(), 5000, "second message");
     call.client.close(); // ws.close(): Portico cancels the upstream call (the Java test counts it at the backend).
+    const atClose = call.messages.length;
     await sleep(800);
-    eq(call.messages.length, 2, "messages after close()");
+    eq(call.messages.length, atClose, "messages after close()");
     check(!ended, "onEnd after close()");
   },
 
@@ -269,6 +279,29 @@ const cases: Record<string, (target: string) => Promise<void>> = {
     eq(err.code, Code.FailedPrecondition, "code");
     eq(err.rawMessage, "precondition", "rawMessage");
     check(err.details.length >= 1 && "type" in err.details[0], "error details from grpc-status-details-bin");
+  },
+
+  "chat/bidi": async (target) => {
+    // The demo page's chat box: two lines typed into one open call, each answered before the next.
+    const root = document.body.appendChild(document.createElement("section"));
+    mountChat(root, target);
+    const button = (label: string) => [...root.querySelectorAll("button")].find((b) => b.textContent === label);
+    const waitFor = async (what: string, cond: () => boolean) => {
+      for (let i = 0; i < 100 && !cond(); i++) await sleep(50);
+      check(cond(), `${what} within 5 s; the box says: ${root.textContent}`);
+    };
+    button("Join")?.click();
+    const input = root.querySelector("input")!;
+    const form = root.querySelector("form")!;
+    for (const [i, text] of ["hello", "again"].entries()) {
+      input.value = text;
+      form.requestSubmit();
+      await waitFor(`the answer to "${text}"`, () =>
+        [...root.querySelectorAll("li.chat-server")].some((li) => li.textContent === `server: #${i} ${text}`));
+    }
+    button("Leave")?.click();
+    await waitFor("the call's end", () => root.querySelector(".chat-status")?.textContent === "The call ended with OK.");
+    root.remove();
   },
 
   "other-origin/refused": async (target) => {

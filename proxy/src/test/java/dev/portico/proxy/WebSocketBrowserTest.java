@@ -31,8 +31,9 @@ class WebSocketBrowserTest {
             awaitCancelled(fixture, cancelledBefore + 2);
 
             final String output = runNode(fixture.port(), pagePort);
-            assertThat(output).contains("PASS improbable/bidi", "PASS connect-ws/bidi", "PASS other-origin/refused")
-                              .containsPattern("\\n15 passed, 0 failed");
+            assertThat(output).contains("PASS improbable/bidi", "PASS connect-ws/bidi", "PASS chat/bidi",
+                                        "PASS other-origin/refused")
+                              .containsPattern("\\n16 passed, 0 failed");
         }
     }
 
