@@ -18,20 +18,8 @@ import {
 } from "../../gen/portico/demo/v1/demo_pb.js";
 import { mountChat } from "../../src/chat.js";
 import { createWebSocketTransport } from "../../src/websocket-transport.js";
+import { AssertionFailed, check, eq, serveCases, sleep } from "./harness.js";
 
-const CASE_TIMEOUT_MS = 10_000;
-
-class AssertionFailed extends Error {}
-
-function check(cond: unknown, msg: string): asserts cond {
-  if (!cond) throw new AssertionFailed(msg);
-}
-
-function eq<T>(actual: T, expected: T, what: string): void {
-  if (actual !== expected) throw new AssertionFailed(`${what}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`);
-}
-
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 // ---------------------------------------------------------------------------------------------
 // improbable-eng's client without protoc-gen-ts stubs: it only needs serializeBinary() on requests and a
@@ -318,35 +306,4 @@ const cases: Record<string, (target: string) => Promise<void>> = {
   },
 };
 
-export interface CaseResult {
-  ok: boolean;
-  reason?: string;
-  ms: number;
-}
-
-async function run(name: string, target: string): Promise<CaseResult> {
-  const start = performance.now();
-  const fn = cases[name];
-  if (!fn) return { ok: false, reason: `unknown case (known: ${Object.keys(cases).join(", ")})`, ms: 0 };
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new AssertionFailed(`timed out after ${CASE_TIMEOUT_MS} ms`)), CASE_TIMEOUT_MS);
-  });
-  try {
-    await Promise.race([fn(target.replace(/\/+$/, "")), timeout]);
-    return { ok: true, ms: performance.now() - start };
-  } catch (e) {
-    const reason = e instanceof AssertionFailed ? e.message : `unexpected ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`;
-    return { ok: false, reason, ms: performance.now() - start };
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-declare global {
-  interface Window {
-    __portico?: { cases: string[]; run: typeof run };
-  }
-}
-
-window.__portico = { cases: Object.keys(cases), run };
+serveCases(cases, (e) => (e instanceof Error ? `${e.name}: ${e.message}` : String(e)));
