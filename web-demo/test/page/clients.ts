@@ -24,7 +24,7 @@ import {
   StreamRequestSchema,
   type EchoResponse,
 } from "../../gen/portico/demo/v1/demo_pb.js";
-import { AssertionFailed, check, eq, serveCases, show, sleep } from "./harness.js";
+import { AssertionFailed, check, eq, expectConnectError, serveCases, show, sleep } from "./harness.js";
 
 const SERVICE = "/portico.demo.v1.DemoService/";
 
@@ -187,15 +187,6 @@ function connectClient(target: string) {
 }
 
 /** Awaits `p`, expecting it to reject with a ConnectError; returns it. */
-async function expectConnectError(p: Promise<unknown>): Promise<ConnectError> {
-  try {
-    await p;
-  } catch (e) {
-    check(e instanceof ConnectError, `expected a ConnectError, got ${describeError(e)}`);
-    return e;
-  }
-  throw new AssertionFailed("call succeeded, expected an error");
-}
 
 // ---------------------------------------------------------------------------------------------
 // The cases, in the order they run.

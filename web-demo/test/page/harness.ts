@@ -1,6 +1,8 @@
 // What every browser test page shares: assertions, and the entry point test/browser-clients.mjs drives
 // (window.__portico: the case names and run(name, target), each case bounded in time).
 
+import { ConnectError } from "@connectrpc/connect";
+
 export const CASE_TIMEOUT_MS = 10_000;
 
 export class AssertionFailed extends Error {}
@@ -22,6 +24,17 @@ export function show(v: unknown): string {
   } catch {
     return String(v);
   }
+}
+
+/** Awaits `p`, expecting it to reject with a ConnectError; returns it. */
+export async function expectConnectError(p: Promise<unknown>): Promise<ConnectError> {
+  try {
+    await p;
+  } catch (e) {
+    check(e instanceof ConnectError, `expected a ConnectError, got ${e instanceof Error ? e.message : String(e)}`);
+    return e;
+  }
+  throw new AssertionFailed("call succeeded, expected an error");
 }
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));

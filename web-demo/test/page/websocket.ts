@@ -18,7 +18,7 @@ import {
 } from "../../gen/portico/demo/v1/demo_pb.js";
 import { mountChat } from "../../src/chat.js";
 import { createWebSocketTransport } from "../../src/websocket-transport.js";
-import { AssertionFailed, check, eq, serveCases, sleep } from "./harness.js";
+import { AssertionFailed, check, eq, expectConnectError, serveCases, sleep } from "./harness.js";
 
 
 // ---------------------------------------------------------------------------------------------
@@ -105,15 +105,6 @@ function connectClient(target: string) {
   return createClient(DemoService, createWebSocketTransport({ baseUrl: target }));
 }
 
-async function expectConnectError(p: Promise<unknown>): Promise<ConnectError> {
-  try {
-    await p;
-  } catch (e) {
-    check(e instanceof ConnectError, `expected a ConnectError, got ${String(e)}`);
-    return e;
-  }
-  throw new AssertionFailed("call succeeded, expected an error");
-}
 
 // ---------------------------------------------------------------------------------------------
 

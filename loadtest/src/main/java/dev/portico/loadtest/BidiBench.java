@@ -46,16 +46,18 @@ final class BidiBench {
     }
 
     /** Paired runs (direct, then through Portico) after a warm-up of each; returns the report's section. */
-    static String run(Options o, Servers servers, Consumer<String> log, List<String> failures) throws Exception {
+    static String run(Options o, Servers servers, Consumer<String> log, List<String> failures)
+            throws Exception {
         log.accept("== " + ID + " / websocket (gRPC-Web over WebSocket, HTTP/1.1)");
         servers.startPortico(ID + "-websocket", false);
         final ManagedChannel channel = Grpc.newChannelBuilderForAddress(
                 "127.0.0.1", o.backendPort(), InsecureChannelCredentials.create()).build();
         final HttpClient http = HttpClient.newHttpClient();
         final StringBuilder md = new StringBuilder("\n## Bidirectional streaming: " + ID + "\n\n"
-                + CALLS + " calls at once, each a ping-pong of 100 B messages for " + o.seconds() + " s, then a "
-                + "half-close. Round trips per second; the WebSocket variant goes through Portico (one WebSocket "
-                + "per call, HTTP/1.1), the baseline is grpc-java straight to the backend (one h2c connection).\n\n"
+                + CALLS + " calls at once, each a ping-pong of 100 B messages for " + o.seconds()
+                + " s, then a half-close. Round trips per second; the WebSocket variant goes through Portico "
+                + "(one WebSocket per call, HTTP/1.1), the baseline is grpc-java straight to the backend "
+                + "(one h2c connection).\n\n"
                 + "| run | direct-grpc msg/s | websocket msg/s | × direct |\n|---|---|---|---|\n");
         try {
             final Duration warmup = Duration.ofSeconds(o.quick() ? 5 : 15);
@@ -65,7 +67,8 @@ final class BidiBench {
             for (int rep = 1; rep <= o.repeats(); rep++) {
                 final Run direct = direct(channel, Duration.ofSeconds(o.seconds()));
                 final Run ws = websocket(http, o, Duration.ofSeconds(o.seconds()));
-                log.accept("   " + ID + " run " + rep + ": direct " + describe(direct) + ", websocket " + describe(ws));
+                log.accept("   " + ID + " run " + rep + ": direct " + describe(direct) + ", websocket "
+                           + describe(ws));
                 for (Run r : List.of(direct, ws)) {
                     if (r.failure() != null) {
                         failures.add(ID + " run " + rep + ": " + r.failure());
@@ -91,7 +94,8 @@ final class BidiBench {
     }
 
     private static String describe(Run run) {
-        return run.failure() != null ? "FAILED (" + run.failure() + ")" : String.format("%.0f msg/s", run.messagesPerSecond());
+        return run.failure() != null ? "FAILED (" + run.failure() + ")"
+                : String.format("%.0f msg/s", run.messagesPerSecond());
     }
 
     private static String cell(Run run) {
@@ -150,7 +154,7 @@ final class BidiBench {
         final AtomicLong roundTrips = new AtomicLong();
         final List<CompletableFuture<String>> calls = new ArrayList<>();
         final byte[] ping = new byte[1 + 5 + 2 + PAYLOAD.length];
-        // Control byte 0, the gRPC-Web frame header, then EchoRequest{payload = 100 bytes} (field 1, length 100).
+        // Control byte 0, the gRPC-Web frame header, then EchoRequest{payload = 100 bytes} (field 1, 100 long).
         ByteBuffer.wrap(ping).put((byte) 0).put((byte) 0).putInt(2 + PAYLOAD.length).put((byte) 0x0a)
                   .put((byte) PAYLOAD.length);
         for (int i = 0; i < CALLS; i++) {

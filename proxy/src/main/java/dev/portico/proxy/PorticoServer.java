@@ -219,7 +219,8 @@ public final class PorticoServer implements AutoCloseable {
         activeCalls.bindTo(registry);
         final CorsPolicy cors = new CorsPolicy(settings.cors());
         // Timeouts and limits of client connections, under one name so that they can be tuned together.
-        final ThrottledLog connectionLog = new ThrottledLog(LoggerFactory.getLogger("dev.portico.proxy.connections"));
+        final ThrottledLog connectionLog =
+                new ThrottledLog(LoggerFactory.getLogger("dev.portico.proxy.connections"));
         final TimeoutPolicy timeouts = new TimeoutPolicy(
                 settings.listen().timeouts(), connectUnary(protocols), connectionMetrics, connectionLog);
         final WebSocketSettings websocket = settings.websocket();

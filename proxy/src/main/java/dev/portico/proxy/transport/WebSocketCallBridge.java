@@ -123,7 +123,8 @@ final class WebSocketCallBridge extends ChannelDuplexHandler {
      */
     private static HttpHeaders forwardedHeaders(HttpHeaders upgrade) {
         final HttpHeaders kept = DefaultHttpHeadersFactory.headersFactory().newHeaders();
-        for (Iterator<Map.Entry<CharSequence, CharSequence>> it = upgrade.iteratorCharSequence(); it.hasNext(); ) {
+        final Iterator<Map.Entry<CharSequence, CharSequence>> it = upgrade.iteratorCharSequence();
+        while (it.hasNext()) {
             final Map.Entry<CharSequence, CharSequence> header = it.next();
             if (!AsciiString.of(header.getKey()).toLowerCase().startsWith(SEC_WEBSOCKET_PREFIX)) {
                 kept.add(header.getKey(), header.getValue());
@@ -194,7 +195,8 @@ final class WebSocketCallBridge extends ChannelDuplexHandler {
             // with a close; closing the connection then cancels the call, upstream included.
             state = State.CLOSING;
             cancelTimer();
-            final int code = close.statusCode() > 0 ? close.statusCode() : WebSocketCloseStatus.NORMAL_CLOSURE.code();
+            final int code = close.statusCode() > 0 ? close.statusCode()
+                    : WebSocketCloseStatus.NORMAL_CLOSURE.code();
             ctx.writeAndFlush(new CloseWebSocketFrame(code, null)).addListener(ChannelFutureListener.CLOSE);
         } else if (frame instanceof PingWebSocketFrame) {
             ctx.writeAndFlush(new PongWebSocketFrame(frame.content().retain()))
@@ -339,8 +341,8 @@ final class WebSocketCallBridge extends ChannelDuplexHandler {
             // an unmasked frame, a bad close frame (1002).
             final boolean tooBig = corrupt.closeStatus().code() == WebSocketCloseStatus.MESSAGE_TOO_BIG.code();
             violation(tooBig ? RpcCode.RESOURCE_EXHAUSTED : RpcCode.INVALID_ARGUMENT,
-                      tooBig ? "a WebSocket frame over portico.websocket.max-frame-size: " + corrupt.getMessage()
-                             : "a malformed WebSocket frame: " + corrupt.getMessage(),
+                      (tooBig ? "a WebSocket frame over portico.websocket.max-frame-size: "
+                              : "a malformed WebSocket frame: ") + corrupt.getMessage(),
                       corrupt.closeStatus());
             return;
         }
@@ -377,7 +379,8 @@ final class WebSocketCallBridge extends ChannelDuplexHandler {
         timer = null;
         if (state == State.AWAITING_HEADERS && ctx.channel().isActive()) {
             timeouts.expired(ctx.channel(), TimeoutKind.REQUEST_HEAD, "closed a WebSocket without its header "
-                             + "message after " + TimeoutPolicy.setting("request-head", timeouts.requestHeadNanos()));
+                             + "message after "
+                             + TimeoutPolicy.setting("request-head", timeouts.requestHeadNanos()));
             endStatus = WebSocketCloseStatus.POLICY_VIOLATION;
             sendClose();
         }
@@ -433,7 +436,8 @@ final class WebSocketCallBridge extends ChannelDuplexHandler {
         final List<Map.Entry<CharSequence, CharSequence>> trailers = new ArrayList<>();
         if (response.status().equals(HttpResponseStatus.OK)) {
             for (Map.Entry<CharSequence, CharSequence> header : headerEntries(response.headers())) {
-                (HttpHeaderNames.CONTENT_TYPE.contentEqualsIgnoreCase(header.getKey()) ? head : trailers).add(header);
+                final CharSequence name = header.getKey();
+                (HttpHeaderNames.CONTENT_TYPE.contentEqualsIgnoreCase(name) ? head : trailers).add(header);
             }
         } else {
             head.add(entry(HttpHeaderNames.CONTENT_TYPE, GrpcWebSocketWire.CONTENT_TYPE));
@@ -450,7 +454,8 @@ final class WebSocketCallBridge extends ChannelDuplexHandler {
     /** Every header but HTTP/1.1 framing ones, which mean nothing inside a WebSocket message. */
     private static List<Map.Entry<CharSequence, CharSequence>> headerEntries(HttpHeaders headers) {
         final List<Map.Entry<CharSequence, CharSequence>> entries = new ArrayList<>();
-        for (Iterator<Map.Entry<CharSequence, CharSequence>> it = headers.iteratorCharSequence(); it.hasNext(); ) {
+        final Iterator<Map.Entry<CharSequence, CharSequence>> it = headers.iteratorCharSequence();
+        while (it.hasNext()) {
             final Map.Entry<CharSequence, CharSequence> header = it.next();
             if (!HeaderNames.isHopByHop(AsciiString.of(header.getKey()).toLowerCase())) {
                 entries.add(header);
@@ -478,10 +483,9 @@ final class WebSocketCallBridge extends ChannelDuplexHandler {
     private void sendClose() {
         state = State.CLOSING;
         cancelTimer();
-        ctx.writeAndFlush(new CloseWebSocketFrame(endStatus)).addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
-        timer = ctx.executor().schedule(() -> {
-            ctx.close();
-        }, closeTimeout.toNanos(), TimeUnit.NANOSECONDS);
+        ctx.writeAndFlush(new CloseWebSocketFrame(endStatus))
+           .addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
+        timer = ctx.executor().schedule(() -> ctx.close(), closeTimeout.toNanos(), TimeUnit.NANOSECONDS);
         if (!handlingFrame) {
             ctx.read();
         }

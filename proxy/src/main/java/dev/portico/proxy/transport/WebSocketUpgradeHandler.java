@@ -9,6 +9,7 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
+import io.netty.handler.codec.http.EmptyHttpHeaders;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
@@ -28,6 +29,7 @@ import io.netty.handler.codec.http.websocketx.WebSocketServerHandshaker13;
 import io.netty.handler.codec.http.websocketx.WebSocketServerHandshakerFactory;
 import io.netty.util.ReferenceCountUtil;
 import java.net.URI;
+import java.net.URISyntaxException;
 import java.util.List;
 import java.util.Locale;
 import java.util.function.Predicate;
@@ -42,7 +44,8 @@ import org.slf4j.LoggerFactory;
  * <p>Refusals, each in one throttled log line and then the connection closes: 403 for an origin not allowed
  * (a page of another site must not call with the user's cookies: cross-site WebSocket hijacking), 400 for a
  * WebSocket upgrade without the subprotocol, 426 for another WebSocket version. A path that names no method
- * is answered by the call, like any gRPC-Web call's: UNIMPLEMENTED. Sits in the shared request pipeline and removes itself from pipelines that are not HTTP/1.1.
+ * is answered by the call, like any gRPC-Web call's: UNIMPLEMENTED. Sits in the shared request pipeline and
+ * removes itself from pipelines that are not HTTP/1.1.
  */
 public final class WebSocketUpgradeHandler extends ChannelInboundHandlerAdapter {
     private static final ThrottledLog throttledLog =
@@ -64,8 +67,8 @@ public final class WebSocketUpgradeHandler extends ChannelInboundHandlerAdapter 
      *                      {@code portico.websocket.allowed-origins}
      * @param maxHeaderBytes the largest header message a client may send ({@code limits.max-header-list-bytes})
      */
-    public WebSocketUpgradeHandler(WebSocketSettings settings, Predicate<String> originAllowed, int maxHeaderBytes,
-                                   TimeoutPolicy timeouts) {
+    public WebSocketUpgradeHandler(WebSocketSettings settings, Predicate<String> originAllowed,
+                                   int maxHeaderBytes, TimeoutPolicy timeouts) {
         this.settings = requireNonNull(settings, "settings");
         this.originAllowed = requireNonNull(originAllowed, "originAllowed");
         this.maxHeaderBytes = maxHeaderBytes;
@@ -104,8 +107,8 @@ public final class WebSocketUpgradeHandler extends ChannelInboundHandlerAdapter 
         final String refusal = refusal(request);
         if (refusal != null) {
             ReferenceCountUtil.release(msg);
-            refuse(ctx, refusal.startsWith("origin") ? HttpResponseStatus.FORBIDDEN : HttpResponseStatus.BAD_REQUEST,
-                   refusal);
+            refuse(ctx, refusal.startsWith("origin") ? HttpResponseStatus.FORBIDDEN
+                    : HttpResponseStatus.BAD_REQUEST, refusal);
             return;
         }
         if (msg instanceof LastHttpContent) {
@@ -123,19 +126,20 @@ public final class WebSocketUpgradeHandler extends ChannelInboundHandlerAdapter 
 
     /** Why the upgrade is refused, starting with "origin" when that is what is wrong, or null. */
     private String refusal(HttpRequest request) {
-        if (!hasToken(request.headers(), HttpHeaderNames.SEC_WEBSOCKET_PROTOCOL, GrpcWebSocketWire.SUBPROTOCOL)) {
+        final HttpHeaders headers = request.headers();
+        if (!hasToken(headers, HttpHeaderNames.SEC_WEBSOCKET_PROTOCOL, GrpcWebSocketWire.SUBPROTOCOL)) {
             return "Portico takes WebSocket upgrades with the subprotocol " + GrpcWebSocketWire.SUBPROTOCOL
                    + " (improbable-eng's gRPC-Web transport) only";
         }
-        final String origin = request.headers().get(HttpHeaderNames.ORIGIN);
-        if (origin != null && !sameOrigin(origin, request.headers().get(HttpHeaderNames.HOST))
+        final String origin = headers.get(HttpHeaderNames.ORIGIN);
+        if (origin != null && !sameOrigin(origin, headers.get(HttpHeaderNames.HOST))
             && !originAllowed.test(origin)) {
             return "origin " + abbreviate(origin) + " is not in portico.websocket.allowed-origins";
         }
         return null;
     }
 
-    /** A page Portico serves itself opens WebSockets with its own origin: the Origin's authority is the Host. */
+    /** A page Portico serves itself opens WebSockets with its own origin: its authority is the Host. */
     private static boolean sameOrigin(String origin, String host) {
         if (host == null) {
             return false;
@@ -145,10 +149,11 @@ public final class WebSocketUpgradeHandler extends ChannelInboundHandlerAdapter 
             if (uri.getHost() == null || uri.getScheme() == null) {
                 return false;
             }
-            final int port = uri.getPort() >= 0 ? uri.getPort() : "https".equalsIgnoreCase(uri.getScheme()) ? 443 : 80;
+            final int port = uri.getPort() >= 0 ? uri.getPort()
+                    : "https".equalsIgnoreCase(uri.getScheme()) ? 443 : 80;
             final String authority = uri.getRawAuthority();
             return host.equalsIgnoreCase(authority) || host.equalsIgnoreCase(authority + ':' + port);
-        } catch (java.net.URISyntaxException e) {
+        } catch (URISyntaxException e) {
             return false; // Not an origin at all: only the allowed list could take it.
         }
     }
@@ -157,7 +162,8 @@ public final class WebSocketUpgradeHandler extends ChannelInboundHandlerAdapter 
         if (!"13".equals(request.headers().get(HttpHeaderNames.SEC_WEBSOCKET_VERSION))) {
             ReferenceCountUtil.release(request);
             throttledLog.warn("websocket-version", "refused a WebSocket upgrade from {}: version {} (only 13)",
-                              ctx.channel().remoteAddress(), request.headers().get(HttpHeaderNames.SEC_WEBSOCKET_VERSION));
+                              ctx.channel().remoteAddress(),
+                              request.headers().get(HttpHeaderNames.SEC_WEBSOCKET_VERSION));
             // RFC 6455 section 4.4: 426 with the versions the server speaks.
             WebSocketServerHandshakerFactory.sendUnsupportedVersionResponse(ctx.channel())
                     .addListener(ChannelFutureListener.CLOSE);
@@ -175,7 +181,7 @@ public final class WebSocketUpgradeHandler extends ChannelInboundHandlerAdapter 
         final FullHttpRequest full = request instanceof FullHttpRequest f ? f
                 : new DefaultFullHttpRequest(request.protocolVersion(), request.method(), request.uri(),
                                              Unpooled.EMPTY_BUFFER, request.headers(),
-                                             io.netty.handler.codec.http.EmptyHttpHeaders.INSTANCE);
+                                             EmptyHttpHeaders.INSTANCE);
         final WebSocketCallBridge bridge = new WebSocketCallBridge(
                 full.uri(), full.headers(), maxHeaderBytes, timeouts, settings.closeTimeout());
         for (String name : HTTP1_REQUEST_HANDLERS) {
