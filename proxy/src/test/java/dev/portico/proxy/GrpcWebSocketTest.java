@@ -230,6 +230,28 @@ class GrpcWebSocketTest {
     }
 
     @Test
+    void aPingInTheMiddleOfACallIsAnsweredAndTheCallGoesOn() throws Exception {
+        try (GrpcWebSocketClient ws = GrpcWebSocketClient.open(fixture.port(), SERVICE + "ClientStream")) {
+            ws.sendHeaders().sendMessage(echo("before"));
+            assertThat(ws.ping(new byte[] {1, 2, 3}).get(10, TimeUnit.SECONDS)).containsExactly(1, 2, 3);
+            ws.sendMessage(echo("after")).finishSend();
+            final GrpcWebSocketClient.Response response = ws.awaitResponse(WAIT);
+            assertThat(EchoResponse.parseFrom(response.messages().get(0)).getMessage()).isEqualTo("before,after");
+        }
+    }
+
+    @Test
+    void aWebSocketThatSendsNoHeaderMessageIsClosedAfterTheRequestHeadTimeout() throws Exception {
+        try (PorticoFixture strict = PorticoFixture.start("portico.listen.timeouts.request-head = 1s");
+             GrpcWebSocketClient ws = GrpcWebSocketClient.open(strict.port(), SERVICE + "Echo")) {
+            final long start = System.nanoTime();
+            // RFC 6455 section 7.4.1: 1008, the endpoint's policy.
+            assertThat(ws.awaitClose(WAIT)).isEqualTo(1008);
+            assertThat(Duration.ofNanos(System.nanoTime() - start)).isGreaterThanOrEqualTo(Duration.ofMillis(900));
+        }
+    }
+
+    @Test
     void shutdownEndsAWebSocketCallAfterTheGracePeriodWithUnavailableAndAClose() throws Exception {
         final PorticoFixture draining = PorticoFixture.start("portico.listen.shutdown-grace-period = 1s");
         final Thread closer = new Thread(() -> {

@@ -33,6 +33,7 @@ public final class GrpcWebSocketClient implements AutoCloseable {
     private final CompletableFuture<Integer> closed = new CompletableFuture<>();
     /** Whether the listener asks for the next message as soon as it has one (the JDK reads only on demand). */
     private volatile boolean reading = true;
+    private volatile CompletableFuture<byte[]> pong = new CompletableFuture<>();
 
     private GrpcWebSocketClient(int port, String path, Map<String, String> headers) throws Exception {
         final WebSocket.Builder builder = HTTP.newWebSocketBuilder().subprotocols("grpc-websockets")
@@ -93,6 +94,13 @@ public final class GrpcWebSocketClient implements AutoCloseable {
         if (on) {
             socket.request(1);
         }
+    }
+
+    /** Sends a ping; the future completes with the pong's payload. */
+    public CompletableFuture<byte[]> ping(byte[] payload) throws Exception {
+        pong = new CompletableFuture<>();
+        socket.sendPing(ByteBuffer.wrap(payload)).get(5, TimeUnit.SECONDS);
+        return pong;
     }
 
     /** Starts the closing handshake, as the browser's cancel() does. */
@@ -203,6 +211,15 @@ public final class GrpcWebSocketClient implements AutoCloseable {
         @Override
         public CompletionStage<?> onText(WebSocket webSocket, CharSequence data, boolean last) {
             closed.completeExceptionally(new AssertionError("the server sent a text message: " + data));
+            webSocket.request(1);
+            return null;
+        }
+
+        @Override
+        public CompletionStage<?> onPong(WebSocket webSocket, ByteBuffer message) {
+            final byte[] bytes = new byte[message.remaining()];
+            message.get(bytes);
+            pong.complete(bytes);
             webSocket.request(1);
             return null;
         }
