@@ -213,6 +213,7 @@ public final class PorticoConfig {
         final UpstreamPoolSettings upstreamPool = upstreamPool(c);
         final HealthSettings health = new HealthSettings(bool(c, "portico.health.grpc-health-service"));
         final ErrorSettings errors = new ErrorSettings(bool(c, "portico.errors.expose-upstream-details"));
+        final WebSocketSettings websocket = websocket(c, cors);
         final DemoSettings demo = new DemoSettings(intBetween(c, "portico.demo.page-port", 0, 65535));
         if (demo.pagePort() != 0 && demo.pagePort() == listen.port()) {
             throw invalid(c, "portico.demo.page-port",
@@ -224,7 +225,7 @@ public final class PorticoConfig {
                 intBetween(c, "portico.metrics.max-methods", 1, Integer.MAX_VALUE));
         return new PorticoSettings(listen, tls, upstream, cors, limits, deadlines, flowControl, admin, schema,
                                    connect, compression, upstreamPool, health, errors, demo, metrics,
-                                   accessLog(c), tracing(c));
+                                   accessLog(c), tracing(c), websocket);
     }
 
     // ---- observability ----
@@ -561,9 +562,20 @@ public final class PorticoConfig {
     }
 
     private static CorsSettings cors(Config c) throws InvalidConfigException {
-        final String originsKey = "portico.cors.allowed-origins";
-        final List<Entry> origins = strings(c, originsKey);
         final boolean allowCredentials = bool(c, "portico.cors.allow-credentials");
+        return new CorsSettings(
+                allowedOrigins(c, "portico.cors.allowed-origins", allowCredentials),
+                headerNames(c, "portico.cors.allowed-headers"),
+                headerNames(c, "portico.cors.exposed-headers"),
+                allowCredentials,
+                nonNegativeDuration(c, "portico.cors.max-age"),
+                bool(c, "portico.cors.allow-private-network"));
+    }
+
+    /** The origins of {@code originsKey}: "*" alone, exact origins or subdomain patterns. */
+    private static List<String> allowedOrigins(Config c, String originsKey, boolean allowCredentials)
+            throws InvalidConfigException {
+        final List<Entry> origins = strings(c, originsKey);
         final List<String> allowedOrigins = new ArrayList<>();
         for (Entry origin : origins) {
             if (origin.value().equals("*")) {
@@ -582,13 +594,17 @@ public final class PorticoConfig {
             }
             allowedOrigins.add(origin.value());
         }
-        return new CorsSettings(
-                allowedOrigins,
-                headerNames(c, "portico.cors.allowed-headers"),
-                headerNames(c, "portico.cors.exposed-headers"),
-                allowCredentials,
-                nonNegativeDuration(c, "portico.cors.max-age"),
-                bool(c, "portico.cors.allow-private-network"));
+        return allowedOrigins;
+    }
+
+    /** {@code portico.websocket}; its allowed origins are the CORS ones unless set (null means "as CORS"). */
+    private static WebSocketSettings websocket(Config c, CorsSettings cors) throws InvalidConfigException {
+        final String originsKey = "portico.websocket.allowed-origins";
+        return new WebSocketSettings(
+                bool(c, "portico.websocket.enabled"),
+                bytes(c, "portico.websocket.max-frame-size"),
+                c.getIsNull(originsKey) ? cors.allowedOrigins() : allowedOrigins(c, originsKey, false),
+                positiveDuration(c, "portico.websocket.close-timeout"));
     }
 
     private static void checkOrigin(String path, Entry origin) throws InvalidConfigException {

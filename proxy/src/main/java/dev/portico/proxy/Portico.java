@@ -184,7 +184,7 @@ public final class Portico {
                                    settings.connect(), settings.compression(),
                                    settings.upstreamPool().demo(endpoint), settings.health(),
                                    settings.errors(), settings.demo(), settings.metrics(),
-                                   settings.accessLog(), settings.tracing());
+                                   settings.accessLog(), settings.tracing(), settings.websocket());
     }
 
     /**

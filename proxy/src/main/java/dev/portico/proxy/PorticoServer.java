@@ -4,7 +4,9 @@ import static java.util.Objects.requireNonNull;
 
 import com.sun.management.UnixOperatingSystemMXBean;
 import dev.portico.config.ConnectionLimitSettings;
+import dev.portico.config.CorsSettings;
 import dev.portico.config.PorticoSettings;
+import dev.portico.config.WebSocketSettings;
 import dev.portico.health.HealthProber;
 import dev.portico.health.Readiness;
 import dev.portico.proxy.admin.AdminServer;
@@ -37,6 +39,7 @@ import dev.portico.proxy.transport.RequestPipeline;
 import dev.portico.proxy.transport.ResetFloodGuard;
 import dev.portico.proxy.transport.ThrottledLog;
 import dev.portico.proxy.transport.TimeoutPolicy;
+import dev.portico.proxy.transport.WebSocketUpgradeHandler;
 import dev.portico.proxy.wire.MediaType;
 import dev.portico.proxy.wire.ProtocolException;
 import dev.portico.upstream.ClusterHealth;
@@ -83,6 +86,7 @@ import io.netty.handler.ssl.SslContext;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.lang.management.ManagementFactory;
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
@@ -253,12 +257,24 @@ public final class PorticoServer implements AutoCloseable {
                     .description("Spans the OTLP collector accepted")
                     .register(registry);
         }
+        // Timeouts and limits of client connections, under one name so that they can be tuned together.
+        final ThrottledLog connectionLog =
+                new ThrottledLog(LoggerFactory.getLogger("dev.portico.proxy.connections"));
+        final TimeoutPolicy timeouts = new TimeoutPolicy(
+                settings.listen().timeouts(), connectUnary(protocols), connectionMetrics, connectionLog);
+        final WebSocketSettings websocket = settings.websocket();
+        final CorsPolicy websocketOrigins = new CorsPolicy(new CorsSettings(
+                websocket.allowedOrigins(), List.of(), List.of(), false, Duration.ZERO, false));
         final RequestPipeline requestPipeline = pipeline -> {
             Supplier<CallObserver> observers = () -> CallObserver.NONE;
             if (accessLog.enabled() || tracing != null) {
                 final ExchangeHandler exchanges = new ExchangeHandler(accessLog, tracing);
                 pipeline.addLast(HandlerNames.EXCHANGE, exchanges);
                 observers = exchanges;
+            }
+            if (websocket.enabled()) {
+                pipeline.addLast(HandlerNames.WEBSOCKET_UPGRADE, new WebSocketUpgradeHandler(
+                        websocket, websocketOrigins::allows, settings.limits().maxHeaderListBytes(), timeouts));
             }
             pipeline.addLast(HandlerNames.CORS, new CorsHandler(cors, corsMetrics));
             if (demoPage) {
@@ -272,10 +288,6 @@ public final class PorticoServer implements AutoCloseable {
         gcMetrics.bindTo(registry);
         try {
             final SslContext ssl = settings.tls().enabled() ? ListenerSslContext.build(settings.tls()) : null;
-            // Timeouts and limits of client connections, under one name so that they can be tuned together.
-            final ThrottledLog connectionLog = new ThrottledLog(LoggerFactory.getLogger("dev.portico.proxy.connections"));
-            final TimeoutPolicy timeouts = new TimeoutPolicy(
-                    settings.listen().timeouts(), connectUnary(protocols), connectionMetrics, connectionLog);
             final FrontendInitializer frontend = new FrontendInitializer(
                     ssl, settings.limits(), settings.flowControl(), requestPipeline,
                     new ResetFloodGuard(settings.limits().resetFlood(), http2Metrics), http2Metrics, timeouts,

@@ -12,6 +12,7 @@ import dev.portico.proxy.transport.AnsweredRequest;
 import dev.portico.proxy.transport.ConnectionExceptions;
 import dev.portico.proxy.transport.PlainResponses;
 import dev.portico.proxy.transport.ThrottledLog;
+import dev.portico.proxy.transport.WebSocketCallRequest;
 import dev.portico.proxy.wire.MediaType;
 import dev.portico.proxy.wire.ProtocolException;
 import dev.portico.proxy.wire.RpcCode;
@@ -171,6 +172,11 @@ public final class ProxyCallHandler extends ChannelInboundHandlerAdapter impleme
                 reject(request, message, notFound.get());
                 return;
             }
+        }
+        if (request instanceof WebSocketCallRequest) {
+            // The WebSocket bridge checked the content type (gRPC-Web binary): the call is tagged as its own.
+            startCall(request, GrpcProtocol.WEBSOCKET, contentTypeHeader);
+            return;
         }
         if (protocol.get() == GrpcProtocol.NATIVE && !(ctx.channel() instanceof Http2StreamChannel)) {
             final String reason = "native gRPC needs HTTP/2; use application/grpc-web over HTTP/1.1";
@@ -350,6 +356,11 @@ public final class ProxyCallHandler extends ChannelInboundHandlerAdapter impleme
 
     @Override
     public void exceptionCaught(ChannelHandlerContext context, Throwable cause) {
+        if (cause instanceof ProtocolException e && call != null) {
+            // The transport found the client breaking its framing (WebSocket): the call ends with that status.
+            call.fail(e);
+            return;
+        }
         // On an HTTP/2 stream, closing resets the stream alone.
         ConnectionExceptions.report(context.channel(), cause);
         context.close().addListener(ChannelFutureListener.FIRE_EXCEPTION_ON_FAILURE);
