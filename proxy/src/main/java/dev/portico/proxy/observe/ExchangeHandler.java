@@ -9,12 +9,15 @@ import io.netty.channel.ChannelPromise;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.LastHttpContent;
 import java.util.function.Supplier;
 
 /**
  * The first request handler of a connection (HTTP/1.1) or stream (HTTP/2): it sees every request and every
  * response, whichever handler answers it (a call, CORS, a refusal), and makes one {@link Exchange} of each.
+ * A 101 (Switching Protocols) ends an exchange without a line: the call over the switched protocol has its
+ * own (a WebSocket bridge sits before this handler and hands it the call's request and response objects).
  * The exchange ends when the response's last part is written and the request was read to its end (its
  * rest is read and dropped when it was answered early, within the request timeouts), when the next request
  * begins, or when the channel closes. The call handler reaches the current exchange through {@link #get()}.
@@ -62,6 +65,12 @@ public final class ExchangeHandler extends ChannelDuplexHandler implements Suppl
             return;
         }
         if (msg instanceof HttpResponse response) {
+            if (response.status().equals(HttpResponseStatus.SWITCHING_PROTOCOLS)) {
+                exchange.discard();
+                current = null;
+                ctx.write(msg, promise);
+                return;
+            }
             exchange.responseStatus(response.status().code());
         }
         if (msg instanceof HttpContent content) {

@@ -192,7 +192,12 @@ public final class WebSocketUpgradeHandler extends ChannelInboundHandlerAdapter 
         try {
             handshaker.handshake(ctx.channel(), full).addListener(future -> {
                 if (future.isSuccess()) {
-                    ctx.pipeline().replace(this, HandlerNames.WEBSOCKET, bridge);
+                    // Before the access log's handler, so that it sees the call's request and response as
+                    // for any HTTP/1.1 call.
+                    final String next = ctx.pipeline().get(HandlerNames.EXCHANGE) != null
+                                        ? HandlerNames.EXCHANGE : ctx.name();
+                    ctx.pipeline().addBefore(next, HandlerNames.WEBSOCKET, bridge);
+                    ctx.pipeline().remove(this);
                 } else {
                     ConnectionExceptions.report(ctx.channel(), future.cause());
                     ctx.close();
