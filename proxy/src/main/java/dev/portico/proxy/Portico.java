@@ -18,7 +18,7 @@ import sun.misc.Signal;
  * The command line: {@code java -jar portico.jar [--config portico.conf] [--demo]}.
  *
  * <p>With no upstream endpoint configured, or with {@code --demo}, Portico starts the demo gRPC service on
- * loopback, proxies to it, and serves the web demo page at {@code /}.
+ * loopback, proxies to it, serves the web demo page at {@code /}, and turns the API explorer on.
  */
 public final class Portico {
     private static final Logger log = LoggerFactory.getLogger(Portico.class);
@@ -54,7 +54,7 @@ public final class Portico {
         if (demo || settings.upstreamPool().isEmpty()) {
             backend = DemoBackend.start(0);
             log.info("demo mode: the demo gRPC service runs on 127.0.0.1:{}", backend.port());
-            settings = withUpstream(settings, new HostAndPort("127.0.0.1", backend.port()));
+            settings = demoMode(settings, new HostAndPort("127.0.0.1", backend.port()));
         }
         final PorticoServer server = PorticoServer.start(settings, backend != null);
         if (backend != null) {
@@ -88,13 +88,15 @@ public final class Portico {
         Runtime.getRuntime().addShutdownHook(new Thread(stop, "portico-shutdown"));
     }
 
-    private static PorticoSettings withUpstream(PorticoSettings settings, HostAndPort endpoint) {
+    /** {@code settings} in demo mode: every call to {@code endpoint}, and the API explorer on. */
+    private static PorticoSettings demoMode(PorticoSettings settings, HostAndPort endpoint) {
         final UpstreamSettings upstream = settings.upstream();
         return new PorticoSettings(settings.listen(), settings.tls(),
                                    new UpstreamSettings(List.of(endpoint), true, upstream.connectTimeout(),
                                                         upstream.keepAliveTime()),
                                    settings.cors(), settings.limits(), settings.deadlines(),
-                                   settings.flowControl(), settings.admin(), settings.schema(),
+                                   settings.flowControl(), settings.admin().withExplorerEnabled(),
+                                   settings.schema(),
                                    settings.connect(), settings.compression(),
                                    settings.upstreamPool().demo(endpoint), settings.health(),
                                    settings.errors());

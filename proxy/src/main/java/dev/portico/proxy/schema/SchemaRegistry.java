@@ -15,14 +15,17 @@ import io.grpc.Channel;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Collection;
+import java.util.Collections;
 import java.util.Deque;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
+import java.util.concurrent.ForkJoinPool;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -82,7 +85,7 @@ public final class SchemaRegistry implements AutoCloseable {
         requireNonNull(settings, "settings");
         this.channels = requireNonNull(channels, "channels");
         final DescriptorSetFiles.Contents contents = DescriptorSetFiles.read(settings.descriptorSets());
-        this.fileServices = contents.services();
+        this.fileServices = Collections.unmodifiableMap(contents.services());
         this.reflectionEnabled = settings.reflection();
         addKnownTypes(BundledDescriptors.all());
         addKnownTypes(contents.files());
@@ -110,13 +113,25 @@ public final class SchemaRegistry implements AutoCloseable {
         if (slash <= 0 || slash == fullMethodName.length() - 1 || fullMethodName.indexOf('/', slash + 1) >= 0) {
             return CompletableFuture.completedFuture(Optional.empty());
         }
-        final String serviceName = fullMethodName.substring(0, slash);
         final String methodName = fullMethodName.substring(slash + 1);
+        return service(fullMethodName.substring(0, slash))
+                .thenApply(service -> service.flatMap(found -> method(found, methodName)));
+    }
+
+    /**
+     * The schema of the service {@code serviceName} ({@code package.Service}), from the files or reflection,
+     * as {@link #lookup} finds it.
+     *
+     * @return completes, never exceptionally and possibly on another thread, with the service, or empty when
+     *         none can be found
+     */
+    public CompletableFuture<Optional<ServiceDescriptor>> service(String serviceName) {
+        requireNonNull(serviceName, "serviceName");
         final ServiceDescriptor fromFile = fileServices.get(serviceName);
         if (fromFile != null) {
-            return CompletableFuture.completedFuture(method(fromFile, methodName));
+            return CompletableFuture.completedFuture(Optional.of(fromFile));
         }
-        if (!reflectionEnabled || closed) {
+        if (!reflectionEnabled || closed || serviceName.isEmpty()) {
             return CompletableFuture.completedFuture(Optional.empty());
         }
         final CompletableFuture<ServiceLookup> lookup;
@@ -132,8 +147,33 @@ public final class SchemaRegistry implements AutoCloseable {
                 log.warn("schema lookup of service {} failed", serviceName, error);
                 return Optional.empty();
             }
-            return found instanceof ServiceLookup.Found f ? method(f.service(), methodName) : Optional.empty();
+            return found instanceof ServiceLookup.Found f ? Optional.of(f.service()) : Optional.empty();
         });
+    }
+
+    /** The full names of the services the descriptor-set files declare, in file order. */
+    public Set<String> fileServiceNames() {
+        return fileServices.keySet();
+    }
+
+    /**
+     * Asks the upstream behind {@code channel} which services it serves, with reflection's
+     * {@code list_services}. Nothing is cached: the API explorer asks each time its page lists services.
+     *
+     * @return completes, possibly on another thread, with the full service names, or exceptionally with a
+     *         {@link SchemaException} saying why there are none (reflection switched off, no reflection
+     *         service, an unreachable upstream)
+     */
+    public CompletableFuture<List<String>> listServices(Channel channel) {
+        requireNonNull(channel, "channel");
+        if (!reflectionEnabled) {
+            return CompletableFuture.failedFuture(new SchemaException(
+                    "reflection is switched off (portico.schema.reflection = false)"));
+        }
+        if (closed) {
+            return CompletableFuture.failedFuture(new SchemaException("Portico is shutting down"));
+        }
+        return reflection.listServices(channel, ForkJoinPool.commonPool());
     }
 
     /**
