@@ -341,6 +341,7 @@ function startOutcome() {
   $("response").hidden = false;
   $("status").textContent = "Calling…";
   $("status").className = "status pending";
+  delete $("status").dataset.code;
   $("timing").textContent = "";
   $("error").hidden = true;
   $("messages").replaceChildren();
