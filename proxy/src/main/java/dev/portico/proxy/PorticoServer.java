@@ -260,7 +260,8 @@ public final class PorticoServer implements AutoCloseable {
                             ((InetSocketAddress) listener.localAddress()).getPort()))
                     : Optional.empty();
             final AdminServer admin = settings.admin().enabled()
-                    ? AdminServer.start(settings.admin(), registry, readiness, explorer, group, channelType) : null;
+                    ? AdminServer.start(settings.admin(), registry, readiness, explorer, group, channelType)
+                    : null;
             final PorticoServer server = new PorticoServer(settings, upstream, group, listener, clients, frontend,
                                                              admin, registry, activeCalls, schemas, readiness);
             final InetSocketAddress bound = (InetSocketAddress) listener.localAddress();

@@ -62,7 +62,8 @@ class ExplorerBrowserTest {
         }
     }
 
-    private static int awaitCancelledCalls(PorticoFixture portico, Duration timeout) throws InterruptedException {
+    private static int awaitCancelledCalls(PorticoFixture portico, Duration timeout)
+            throws InterruptedException {
         final long deadline = System.nanoTime() + timeout.toNanos();
         while (portico.backend().service().cancelledCalls() == 0 && System.nanoTime() < deadline) {
             Thread.sleep(20);
