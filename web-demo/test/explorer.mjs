@@ -194,6 +194,20 @@ async function runExplorerCases(page, state) {
       const [answer] = await messages();
       check(answer.message === "a,b,c" && answer.index === 3, JSON.stringify(answer));
     },
+    "explorer/bidi-stream-sends-every-message": async () => {
+      await open(`${DEMO}/BidiStream`);
+      await sendJson([{ message: "x" }, { message: "y" }]);
+      check(await finalCode() === "ok", await page.textContent("#status"));
+      const got = await messages();
+      check(got.map((m) => m.message).join(",") === "x,y", JSON.stringify(got));
+    },
+    "explorer/timeout-expires": async () => {
+      await open(`${DEMO}/Echo`);
+      await page.fill("#timeout", "300");
+      await sendJson({ message: "slow", sleepMs: 3000 });
+      check(await finalCode() === "deadline_exceeded", await page.textContent("#status"));
+      await page.fill("#timeout", "");
+    },
     "explorer/invalid-json-is-not-sent": async () => {
       await open(`${DEMO}/Echo`);
       await page.fill("#editor", "{ not json");
