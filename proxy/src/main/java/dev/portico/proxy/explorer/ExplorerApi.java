@@ -35,7 +35,8 @@ import java.util.concurrent.CompletableFuture;
  * every call is an ordinary cross-origin call that Portico's CORS policy must allow; the admin listener never
  * forwards calls.
  *
- * <p>Thread-safe; answers complete on other threads than the caller's, never on it after blocking.
+ * <p>Thread-safe. {@link #answer} never blocks: it answers from memory (the page's files, descriptor-set
+ * schemas) or completes later, on another thread, once the upstreams have answered.
  */
 public final class ExplorerApi {
     /** The root of the explorer's paths on the admin listener. */
