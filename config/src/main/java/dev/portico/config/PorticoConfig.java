@@ -8,6 +8,8 @@ import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
+import java.net.URI;
+import java.net.URISyntaxException;
 import java.nio.file.Path;
 import java.security.PrivateKey;
 import java.security.cert.X509Certificate;
@@ -197,7 +199,9 @@ public final class PorticoConfig {
         final AdminSettings admin = new AdminSettings(
                 bool(c, "portico.admin.enabled"),
                 nonEmptyString(c, "portico.admin.host"),
-                intBetween(c, "portico.admin.port", 0, 65535));
+                intBetween(c, "portico.admin.port", 0, 65535),
+                new ExplorerSettings(bool(c, "portico.admin.explorer.enabled"),
+                                     baseUrl(c, "portico.admin.explorer.front-url")));
         final SchemaSettings schema = new SchemaSettings(
                 bool(c, "portico.schema.reflection"),
                 positiveDuration(c, "portico.schema.refresh-interval"),
@@ -622,6 +626,30 @@ public final class PorticoConfig {
         if (port != null && (Integer.parseInt(port) < 1 || Integer.parseInt(port) > 65535)) {
             throw invalid(path, origin.origin(), "port must be between 1 and 65535, got \"" + value + "\"");
         }
+    }
+
+    /**
+     * Unset (null) is empty; else an absolute {@code http[s]://host[:port][/path]} URL without query or
+     * fragment, returned without a trailing slash so that a call path can be appended.
+     */
+    private static Optional<String> baseUrl(Config c, String path) throws InvalidConfigException {
+        final Optional<String> value = optionalNonEmptyString(c, path);
+        if (value.isEmpty()) {
+            return value;
+        }
+        final String expected = "must be an http:// or https:// URL such as https://api.example.com:8443, "
+                                + "with no query or fragment, got \"" + value.get() + "\"";
+        final URI uri;
+        try {
+            uri = new URI(value.get());
+        } catch (URISyntaxException e) {
+            throw invalid(c, path, expected, e);
+        }
+        if (!("http".equals(uri.getScheme()) || "https".equals(uri.getScheme())) || uri.getHost() == null
+            || uri.getRawQuery() != null || uri.getRawFragment() != null || uri.getRawUserInfo() != null) {
+            throw invalid(c, path, expected);
+        }
+        return Optional.of(value.get().replaceAll("/+$", ""));
     }
 
     private static DeadlineSettings deadlines(Config c) throws InvalidConfigException {

@@ -314,6 +314,24 @@ class PorticoConfigValidationTest {
                                         + "host:port or [ipv6]:port; ");
     }
 
+    // ---- API explorer ----
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"https://api.example.com", "http://127.0.0.1:18080", "https://[::1]:8443/rpc"})
+    void explorerFrontUrlMayBeAnyHttpBaseUrl(String url) throws Exception {
+        assertThat(PorticoConfig.parse("portico.admin.explorer.front-url = \"" + url + "/\"").admin().explorer()
+                                .frontUrl()).contains(url);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"api.example.com:8080", "ftp://api.example.com", "https://",
+                            "http://a.example/?x=1", "http://a.example/#top", "https://user@a.example",
+                            "http://a b"})
+    void explorerFrontUrlThatIsNotAnHttpBaseUrlIsRejected(String url) {
+        assertRejected("portico.admin.explorer.front-url = \"" + url + "\"")
+                .hasMessageStartingWith("portico.admin.explorer.front-url (config text: 1): must ");
+    }
+
     // ---- CORS ----
 
     @ParameterizedTest(name = "{0}")

@@ -19,6 +19,8 @@ import dev.portico.proxy.cors.CorsHandler;
 import dev.portico.proxy.cors.CorsPolicy;
 import dev.portico.proxy.demo.DemoAppServer;
 import dev.portico.proxy.demo.DemoRedirectHandler;
+import dev.portico.proxy.explorer.ExplorerApi;
+import dev.portico.proxy.explorer.ServiceCatalog;
 import dev.portico.proxy.health.LocalHealthPool;
 import dev.portico.proxy.metrics.BuildInfoMetrics;
 import dev.portico.proxy.metrics.ConnectionMetrics;
@@ -311,8 +313,16 @@ public final class PorticoServer implements AutoCloseable {
                     .bind(new InetSocketAddress(settings.listen().host(), settings.listen().port()))
                     .sync()
                     .channel();
+            final Optional<ExplorerApi> explorer = settings.admin().explorer().enabled()
+                    ? Optional.of(new ExplorerApi(
+                            settings.admin().explorer(),
+                            new ServiceCatalog(schemas, upstream, settings.upstreamPool().clusters()),
+                            schemas, cors, ssl == null ? "http" : "https",
+                            ((InetSocketAddress) listener.localAddress()).getPort()))
+                    : Optional.empty();
             final AdminServer admin = settings.admin().enabled()
-                    ? AdminServer.start(settings.admin(), registry, readiness, group, channelType) : null;
+                    ? AdminServer.start(settings.admin(), registry, readiness, explorer, group, channelType)
+                    : null;
             final int porticoPort = ((InetSocketAddress) listener.localAddress()).getPort();
             final DemoAppServer demoApp = demoPage
                     ? DemoAppServer.start(settings.listen().host(), settings.demo().pagePort(),
@@ -330,6 +340,9 @@ public final class PorticoServer implements AutoCloseable {
                      epoll ? "epoll" : "nio",
                      admin == null ? "" : ", metrics on http://" + settings.admin().host() + ':' + admin.port()
                                           + "/metrics");
+            if (admin != null && explorer.isPresent()) {
+                log.info("API explorer: http://{}:{}/explorer/", settings.admin().host(), admin.port());
+            }
             ok = true;
             return server;
         } finally {
