@@ -3,6 +3,7 @@
 
 import { CLIENT_IDS, CODE_NAMES, newClient, type ClientId, type DemoClient, type Detail, type Outcome } from "./clients.js";
 import { CLIENTS } from "./wire.js";
+import { mountChat } from "./chat.js";
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
 const input = (id: string) => $<HTMLInputElement>(id);
@@ -211,8 +212,9 @@ async function main(): Promise<void> {
   $("stream-cancel").addEventListener("click", () => streamAbort?.abort(new DOMException("cancelled by the page", "AbortError")));
   $("deadline-btn").addEventListener("click", guarded(deadline));
   $("error-btn").addEventListener("click", guarded(fail));
-  // The chat (a bidirectional stream over WebSocket) comes with src/chat.ts: import { mountChat } from
-  // "./chat.js" above and call mountChat($("chat"), portico) here; until then the section says "coming soon".
+  // The chat: a bidirectional stream over Portico's WebSocket transport (whatever client is picked above:
+  // fetch-based transports cannot send while they receive).
+  mountChat($("chat"), portico);
   document.body.dataset.ready = "true";
 }
 

@@ -4,6 +4,11 @@
 //
 //   node web-demo/test/browser-clients.mjs --target http://127.0.0.1:8080 [--only a,b] [--timeout-ms 60000]
 //
+// `--page websocket` runs the gRPC-Web over WebSocket cases instead (test/page/websocket.ts, bundled to
+// dist/websocket.js); their other-origin/* cases run in a second page loaded from http://localhost:<port>,
+// an origin Portico is configured to refuse, while the others run from http://127.0.0.1:<port>
+// (`--page-port N` fixes the port, so that Portico can be told the allowed origin).
+//
 // The test page comes from a tiny static server of our own on another 127.0.0.1 port, so the
 // page's origin differs from the target's and CORS (preflights, exposed headers) is exercised
 // exactly as a real web app would. Prints `PASS name` / `FAIL name: reason` per case, then
@@ -19,7 +24,10 @@ import { checkChromium, forwardConsole, launchChromium } from "./chromium.mjs";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(HERE, "..");
-const { target, totalTimeoutMs, only, verbose } = parseRunnerOptions("browser-clients.mjs");
+const { target, totalTimeoutMs, only, verbose, page: pageName, pagePort } = parseRunnerOptions("browser-clients.mjs");
+const PAGES = ["clients", "websocket"];
+/** Cases with this prefix run in a page of a second origin. */
+const OTHER_ORIGIN = "other-origin/";
 
 let passed = 0;
 let failed = 0;
@@ -64,11 +72,12 @@ const hardStop = setTimeout(() => {
 }, totalTimeoutMs);
 
 function serveStatic() {
+  const html = pageName === "clients" ? "test/page/index.html" : `test/page/${pageName}.html`;
   const files = {
-    "/": ["test/page/index.html", "text/html; charset=utf-8"],
-    "/index.html": ["test/page/index.html", "text/html; charset=utf-8"],
-    "/clients.js": ["dist/clients.js", "text/javascript; charset=utf-8"],
-    "/clients.js.map": ["dist/clients.js.map", "application/json"],
+    "/": [html, "text/html; charset=utf-8"],
+    "/index.html": [html, "text/html; charset=utf-8"],
+    [`/${pageName}.js`]: [`dist/${pageName}.js`, "text/javascript; charset=utf-8"],
+    [`/${pageName}.js.map`]: [`dist/${pageName}.js.map`, "application/json"],
   };
   const srv = createServer(async (req, res) => {
     const path = new URL(req.url, "http://x").pathname;
@@ -86,36 +95,48 @@ function serveStatic() {
   });
   return new Promise((resolve, reject) => {
     srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => resolve(srv));
+    srv.listen(pagePort, "127.0.0.1", () => resolve(srv));
   });
 }
 
+/** Opens the test page at `url` and waits for its bundle; null (after reporting) if it does not load. */
+async function openPage(url) {
+  const page = await browser.newPage();
+  const pageState = forwardConsole(page, verbose);
+  await page.goto(url, { timeout: 15_000 });
+  try {
+    await page.waitForFunction(() => window.__portico !== undefined, null, { timeout: 10_000 });
+  } catch {
+    fail("harness", "test page did not load its bundle (window.__portico missing; see console: lines)");
+    return null;
+  }
+  if (pageState.pageErrors > 0) {
+    fail("harness", "JavaScript errors while loading the test page");
+    return null;
+  }
+  return page;
+}
+
 async function main() {
-  if (!existsSync(join(ROOT, "dist/clients.js"))) {
-    fail("harness", "dist/clients.js missing: run `npm ci && npm run build` in web-demo/ first");
+  if (!PAGES.includes(pageName)) {
+    fail("harness", `unknown --page ${pageName}; known: ${PAGES.join(", ")}`);
+    return finish(1);
+  }
+  if (!existsSync(join(ROOT, `dist/${pageName}.js`))) {
+    fail("harness", `dist/${pageName}.js missing: run \`npm ci && npm run build\` in web-demo/ first`);
     return finish(1);
   }
   checkChromium();
 
   server = await serveStatic();
-  const pageUrl = `http://127.0.0.1:${server.address().port}/`;
+  const port = server.address().port;
+  const pageUrl = `http://127.0.0.1:${port}/`;
   console.log(`# page ${pageUrl} -> target ${target}`);
 
   browser = await launchChromium();
-  const page = await browser.newPage();
-  const pageState = forwardConsole(page, verbose);
-
-  await page.goto(pageUrl, { timeout: 15_000 });
-  try {
-    await page.waitForFunction(() => window.__portico !== undefined, null, { timeout: 10_000 });
-  } catch {
-    fail("harness", "test page did not load its bundle (window.__portico missing; see console: lines)");
-    return finish(1);
-  }
-  if (pageState.pageErrors > 0) {
-    fail("harness", "JavaScript errors while loading the test page");
-    return finish(1);
-  }
+  const page = await openPage(pageUrl);
+  if (page === null) return finish(1);
+  let otherPage = null;
 
   const all = await page.evaluate(() => window.__portico.cases);
   const names = only ?? all;
@@ -128,7 +149,13 @@ async function main() {
     }
     current = name;
     try {
-      const r = await page.evaluate(([n, t]) => window.__portico.run(n, t), [name, target]);
+      let runIn = page;
+      if (name.startsWith(OTHER_ORIGIN)) {
+        otherPage ??= await openPage(`http://localhost:${port}/`);
+        if (otherPage === null) return finish(1);
+        runIn = otherPage;
+      }
+      const r = await runIn.evaluate(([n, t]) => window.__portico.run(n, t), [name, target]);
       // Let the case's console messages (delivered asynchronously) print before its result line.
       await new Promise((res) => setTimeout(res, 30));
       if (r.ok) pass(name, r.ms);

@@ -221,6 +221,25 @@ try {
     }
   }
 
+  // The chat: a bidirectional stream over WebSocket, from the app's origin to Portico's (an upgrade Portico
+  // checks against its allowed origins).
+  try {
+    await page.click("#chat button[type=button]"); // Join
+    await page.waitForSelector("#chat input:not([disabled])", { timeout: 5_000 });
+    for (const [i, text] of ["hello from the demo", "second line"].entries()) {
+      await page.fill("#chat input", text);
+      await page.click("#chat button[type=submit]");
+      await page.waitForFunction(([i, text]) => [...document.querySelectorAll("#chat li.chat-server")]
+        .some((li) => li.textContent === `server: #${i} ${text}`), [i, text], { timeout: 5_000 });
+    }
+    await page.click("#chat button[type=button]"); // Leave: finish-send, the call ends with OK
+    await page.waitForFunction(() => document.querySelector("#chat .chat-status")?.textContent === "The call ended with OK.",
+      undefined, { timeout: 5_000 });
+    report("chat/bidi over WebSocket");
+  } catch (e) {
+    report("chat/bidi over WebSocket", e);
+  }
+
   try {
     const toPortico = preflights.filter((u) => u.startsWith(porticoOrigin + "/"));
     check(toPortico.length > 0, `no CORS preflight to ${porticoOrigin} (saw: ${JSON.stringify(preflights.slice(0, 5))})`);

@@ -1,5 +1,6 @@
 // Command-line options shared by the test runners (browser-clients.mjs, node-clients.mjs):
 //   --target http://127.0.0.1:PORT [--only name1,name2] [--timeout-ms 60000] [--verbose]
+// and, for browser-clients.mjs, [--page clients|websocket] [--page-port N]
 import { parseArgs } from "node:util";
 
 export function parseRunnerOptions(script) {
@@ -9,6 +10,8 @@ export function parseRunnerOptions(script) {
       only: { type: "string" },
       "timeout-ms": { type: "string", default: "60000" },
       verbose: { type: "boolean", default: false },
+      page: { type: "string", default: "clients" },
+      "page-port": { type: "string", default: "0" },
       help: { type: "boolean", short: "h", default: false },
     },
   });
@@ -21,5 +24,7 @@ export function parseRunnerOptions(script) {
     totalTimeoutMs: Number(opts["timeout-ms"]),
     only: opts.only ? opts.only.split(",").map((s) => s.trim()).filter(Boolean) : null,
     verbose: opts.verbose,
+    page: opts.page,
+    pagePort: Number(opts["page-port"]),
   };
 }

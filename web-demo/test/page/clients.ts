@@ -24,24 +24,13 @@ import {
   StreamRequestSchema,
   type EchoResponse,
 } from "../../gen/portico/demo/v1/demo_pb.js";
+import { AssertionFailed, check, eq, expectConnectError, serveCases, show, sleep } from "./harness.js";
 
 const SERVICE = "/portico.demo.v1.DemoService/";
-const CASE_TIMEOUT_MS = 10_000;
 
 // ---------------------------------------------------------------------------------------------
 // small helpers
 
-class AssertionFailed extends Error {}
-
-function check(cond: unknown, msg: string): asserts cond {
-  if (!cond) throw new AssertionFailed(msg);
-}
-
-function eq<T>(actual: T, expected: T, what: string): void {
-  if (actual !== expected) {
-    throw new AssertionFailed(`${what}: expected ${show(expected)}, got ${show(actual)}`);
-  }
-}
 
 /** Asserts a grpc-web RpcError or ConnectError carries `expected` (numeric gRPC code). */
 function eqCode(err: { code: number; message?: string } | ConnectError, expected: number): void {
@@ -51,14 +40,6 @@ function eqCode(err: { code: number; message?: string } | ConnectError, expected
   }
 }
 
-function show(v: unknown): string {
-  if (v instanceof Uint8Array) return `bytes[${v.length}]`;
-  try {
-    return JSON.stringify(v) ?? String(v);
-  } catch {
-    return String(v);
-  }
-}
 
 function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
@@ -66,7 +47,6 @@ function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
   return true;
 }
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 // Every byte value, so a base64 (text mode) or framing bug that touches 0x00/0x80/0xff shows.
 const ALL_BYTES = Uint8Array.from({ length: 256 }, (_, i) => i);
@@ -207,15 +187,6 @@ function connectClient(target: string) {
 }
 
 /** Awaits `p`, expecting it to reject with a ConnectError; returns it. */
-async function expectConnectError(p: Promise<unknown>): Promise<ConnectError> {
-  try {
-    await p;
-  } catch (e) {
-    check(e instanceof ConnectError, `expected a ConnectError, got ${describeError(e)}`);
-    return e;
-  }
-  throw new AssertionFailed("call succeeded, expected an error");
-}
 
 // ---------------------------------------------------------------------------------------------
 // The cases, in the order they run.
@@ -385,38 +356,4 @@ const cases: Record<string, (target: string) => Promise<void>> = {
   },
 };
 
-// ---------------------------------------------------------------------------------------------
-// Entry point for the runner (page.evaluate).
-
-export interface CaseResult {
-  ok: boolean;
-  reason?: string;
-  ms: number;
-}
-
-async function run(name: string, target: string): Promise<CaseResult> {
-  const start = performance.now();
-  const fn = cases[name];
-  if (!fn) return { ok: false, reason: `unknown case (known: ${Object.keys(cases).join(", ")})`, ms: 0 };
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new AssertionFailed(`timed out after ${CASE_TIMEOUT_MS} ms`)), CASE_TIMEOUT_MS);
-  });
-  try {
-    await Promise.race([fn(target.replace(/\/+$/, "")), timeout]);
-    return { ok: true, ms: performance.now() - start };
-  } catch (e) {
-    const reason = e instanceof AssertionFailed ? e.message : `unexpected ${describeError(e)}`;
-    return { ok: false, reason, ms: performance.now() - start };
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-declare global {
-  interface Window {
-    __portico?: { cases: string[]; run: typeof run };
-  }
-}
-
-window.__portico = { cases: Object.keys(cases), run };
+serveCases(cases, describeError);

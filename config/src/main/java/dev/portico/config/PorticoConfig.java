@@ -8,6 +8,8 @@ import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
+import java.net.URI;
+import java.net.URISyntaxException;
 import java.nio.file.Path;
 import java.security.PrivateKey;
 import java.security.cert.X509Certificate;
@@ -197,7 +199,9 @@ public final class PorticoConfig {
         final AdminSettings admin = new AdminSettings(
                 bool(c, "portico.admin.enabled"),
                 nonEmptyString(c, "portico.admin.host"),
-                intBetween(c, "portico.admin.port", 0, 65535));
+                intBetween(c, "portico.admin.port", 0, 65535),
+                new ExplorerSettings(bool(c, "portico.admin.explorer.enabled"),
+                                     baseUrl(c, "portico.admin.explorer.front-url")));
         final SchemaSettings schema = new SchemaSettings(
                 bool(c, "portico.schema.reflection"),
                 positiveDuration(c, "portico.schema.refresh-interval"),
@@ -213,6 +217,7 @@ public final class PorticoConfig {
         final UpstreamPoolSettings upstreamPool = upstreamPool(c);
         final HealthSettings health = new HealthSettings(bool(c, "portico.health.grpc-health-service"));
         final ErrorSettings errors = new ErrorSettings(bool(c, "portico.errors.expose-upstream-details"));
+        final WebSocketSettings websocket = websocket(c, cors);
         final DemoSettings demo = new DemoSettings(intBetween(c, "portico.demo.page-port", 0, 65535));
         if (demo.pagePort() != 0 && demo.pagePort() == listen.port()) {
             throw invalid(c, "portico.demo.page-port",
@@ -224,7 +229,7 @@ public final class PorticoConfig {
                 intBetween(c, "portico.metrics.max-methods", 1, Integer.MAX_VALUE));
         return new PorticoSettings(listen, tls, upstream, cors, limits, deadlines, flowControl, admin, schema,
                                    connect, compression, upstreamPool, health, errors, demo, metrics,
-                                   accessLog(c), tracing(c));
+                                   accessLog(c), tracing(c), websocket);
     }
 
     // ---- observability ----
@@ -561,9 +566,20 @@ public final class PorticoConfig {
     }
 
     private static CorsSettings cors(Config c) throws InvalidConfigException {
-        final String originsKey = "portico.cors.allowed-origins";
-        final List<Entry> origins = strings(c, originsKey);
         final boolean allowCredentials = bool(c, "portico.cors.allow-credentials");
+        return new CorsSettings(
+                allowedOrigins(c, "portico.cors.allowed-origins", allowCredentials),
+                headerNames(c, "portico.cors.allowed-headers"),
+                headerNames(c, "portico.cors.exposed-headers"),
+                allowCredentials,
+                nonNegativeDuration(c, "portico.cors.max-age"),
+                bool(c, "portico.cors.allow-private-network"));
+    }
+
+    /** The origins of {@code originsKey}: "*" alone, exact origins or subdomain patterns. */
+    private static List<String> allowedOrigins(Config c, String originsKey, boolean allowCredentials)
+            throws InvalidConfigException {
+        final List<Entry> origins = strings(c, originsKey);
         final List<String> allowedOrigins = new ArrayList<>();
         for (Entry origin : origins) {
             if (origin.value().equals("*")) {
@@ -582,13 +598,17 @@ public final class PorticoConfig {
             }
             allowedOrigins.add(origin.value());
         }
-        return new CorsSettings(
-                allowedOrigins,
-                headerNames(c, "portico.cors.allowed-headers"),
-                headerNames(c, "portico.cors.exposed-headers"),
-                allowCredentials,
-                nonNegativeDuration(c, "portico.cors.max-age"),
-                bool(c, "portico.cors.allow-private-network"));
+        return allowedOrigins;
+    }
+
+    /** {@code portico.websocket}; its allowed origins are the CORS ones unless set (null means "as CORS"). */
+    private static WebSocketSettings websocket(Config c, CorsSettings cors) throws InvalidConfigException {
+        final String originsKey = "portico.websocket.allowed-origins";
+        return new WebSocketSettings(
+                bool(c, "portico.websocket.enabled"),
+                bytes(c, "portico.websocket.max-frame-size"),
+                c.getIsNull(originsKey) ? cors.allowedOrigins() : allowedOrigins(c, originsKey, false),
+                positiveDuration(c, "portico.websocket.close-timeout"));
     }
 
     private static void checkOrigin(String path, Entry origin) throws InvalidConfigException {
@@ -606,6 +626,30 @@ public final class PorticoConfig {
         if (port != null && (Integer.parseInt(port) < 1 || Integer.parseInt(port) > 65535)) {
             throw invalid(path, origin.origin(), "port must be between 1 and 65535, got \"" + value + "\"");
         }
+    }
+
+    /**
+     * Unset (null) is empty; else an absolute {@code http[s]://host[:port][/path]} URL without query or
+     * fragment, returned without a trailing slash so that a call path can be appended.
+     */
+    private static Optional<String> baseUrl(Config c, String path) throws InvalidConfigException {
+        final Optional<String> value = optionalNonEmptyString(c, path);
+        if (value.isEmpty()) {
+            return value;
+        }
+        final String expected = "must be an http:// or https:// URL such as https://api.example.com:8443, "
+                                + "with no query or fragment, got \"" + value.get() + "\"";
+        final URI uri;
+        try {
+            uri = new URI(value.get());
+        } catch (URISyntaxException e) {
+            throw invalid(c, path, expected, e);
+        }
+        if (!("http".equals(uri.getScheme()) || "https".equals(uri.getScheme())) || uri.getHost() == null
+            || uri.getRawQuery() != null || uri.getRawFragment() != null || uri.getRawUserInfo() != null) {
+            throw invalid(c, path, expected);
+        }
+        return Optional.of(value.get().replaceAll("/+$", ""));
     }
 
     private static DeadlineSettings deadlines(Config c) throws InvalidConfigException {

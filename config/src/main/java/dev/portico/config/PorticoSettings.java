@@ -15,7 +15,7 @@ public record PorticoSettings(ListenSettings listen, TlsSettings tls, UpstreamSe
                               ConnectSettings connect, CompressionSettings compression,
                               UpstreamPoolSettings upstreamPool, HealthSettings health,
                               ErrorSettings errors, DemoSettings demo, MetricsSettings metrics,
-                              AccessLogSettings accessLog, TracingSettings tracing) {
+                              AccessLogSettings accessLog, TracingSettings tracing, WebSocketSettings websocket) {
 
     public PorticoSettings {
         requireNonNull(listen, "listen");
@@ -36,5 +36,6 @@ public record PorticoSettings(ListenSettings listen, TlsSettings tls, UpstreamSe
         requireNonNull(metrics, "metrics");
         requireNonNull(accessLog, "accessLog");
         requireNonNull(tracing, "tracing");
+        requireNonNull(websocket, "websocket");
     }
 }

@@ -40,7 +40,8 @@ class PorticoConfigTest {
                 new ResetFloodSettings(200, Duration.ofSeconds(30), Duration.ofSeconds(60), 100_000)));
         assertThat(s.deadlines()).isEqualTo(new DeadlineSettings(Duration.ZERO, Duration.ZERO, false));
         assertThat(s.flowControl()).isEqualTo(new FlowControlSettings(32 << 10, 64 << 10, 1 << 20, 16 << 20));
-        assertThat(s.admin()).isEqualTo(new AdminSettings(true, "0.0.0.0", 9090));
+        assertThat(s.admin()).isEqualTo(new AdminSettings(true, "0.0.0.0", 9090,
+                                                          new ExplorerSettings(false, Optional.empty())));
         assertThat(s.schema()).isEqualTo(new SchemaSettings(true, Duration.ofMinutes(5), Duration.ofSeconds(30),
                                                             1000, List.of()));
         assertThat(s.connect()).isEqualTo(new ConnectSettings(false, false, true));
@@ -91,7 +92,10 @@ class PorticoConfigTest {
                   limits.reset-flood { max-resets = 50, window = 10s, penalty = 0, max-tracked-clients = 7 }
                   deadlines { max = 30s, default = 5s, ignore-client-timeout = true }
                   flow-control { write-buffer-low-water-mark = 8 KiB, write-buffer-high-water-mark = 16 KiB }
-                  admin { enabled = false, port = 0 }
+                  admin {
+                    enabled = false, port = 0
+                    explorer { enabled = true, front-url = "https://api.example.com:8443/rpc/" }
+                  }
                   schema {
                     reflection = false
                     refresh-interval = 1h
@@ -128,7 +132,8 @@ class PorticoConfigTest {
         assertThat(s.deadlines())
                 .isEqualTo(new DeadlineSettings(Duration.ofSeconds(30), Duration.ofSeconds(5), true));
         assertThat(s.flowControl()).isEqualTo(new FlowControlSettings(8 << 10, 16 << 10, 1 << 20, 16 << 20));
-        assertThat(s.admin()).isEqualTo(new AdminSettings(false, "0.0.0.0", 0));
+        assertThat(s.admin()).isEqualTo(new AdminSettings(false, "0.0.0.0", 0, new ExplorerSettings(
+                true, Optional.of("https://api.example.com:8443/rpc"))));
         assertThat(s.schema()).isEqualTo(new SchemaSettings(false, Duration.ofHours(1), Duration.ofSeconds(5),
                                                             10, List.of(apiSet, dir.resolve("more.binpb"))));
         assertThat(s.connect()).isEqualTo(new ConnectSettings(true, true, false));

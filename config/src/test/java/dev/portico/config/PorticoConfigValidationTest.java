@@ -6,6 +6,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
@@ -312,6 +314,24 @@ class PorticoConfigValidationTest {
                                         + "host:port or [ipv6]:port; ");
     }
 
+    // ---- API explorer ----
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"https://api.example.com", "http://127.0.0.1:18080", "https://[::1]:8443/rpc"})
+    void explorerFrontUrlMayBeAnyHttpBaseUrl(String url) throws Exception {
+        assertThat(PorticoConfig.parse("portico.admin.explorer.front-url = \"" + url + "/\"").admin().explorer()
+                                .frontUrl()).contains(url);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"api.example.com:8080", "ftp://api.example.com", "https://",
+                            "http://a.example/?x=1", "http://a.example/#top", "https://user@a.example",
+                            "http://a b"})
+    void explorerFrontUrlThatIsNotAnHttpBaseUrlIsRejected(String url) {
+        assertRejected("portico.admin.explorer.front-url = \"" + url + "\"")
+                .hasMessageStartingWith("portico.admin.explorer.front-url (config text: 1): must ");
+    }
+
     // ---- CORS ----
 
     @ParameterizedTest(name = "{0}")
@@ -456,5 +476,31 @@ class PorticoConfigValidationTest {
 
     private static AbstractThrowableAssert<?, ? extends Throwable> assertRejected(String hocon) {
         return assertThatThrownBy(() -> PorticoConfig.parse(hocon)).isInstanceOf(InvalidConfigException.class);
+    }
+
+    @Test
+    void websocketOriginsAreTheCorsOnesUnlessSetApart() throws Exception {
+        assertThat(PorticoConfig.parse("portico.cors.allowed-origins = [\"https://a.example\"]").websocket())
+                .isEqualTo(new WebSocketSettings(true, 5 << 20, List.of("https://a.example"),
+                                                 Duration.ofSeconds(5)));
+        assertThat(PorticoConfig.parse("""
+                portico.cors.allowed-origins = ["https://a.example"]
+                portico.websocket { allowed-origins = ["https://*.b.example"], max-frame-size = 64 KiB }
+                """).websocket())
+                .isEqualTo(new WebSocketSettings(true, 64 << 10, List.of("https://*.b.example"),
+                                                 Duration.ofSeconds(5)));
+    }
+
+    @Test
+    void websocketLimitsAreCheckedWithTheirOrigin() {
+        assertRejected("portico.websocket.max-frame-size = 0")
+                .hasMessageStartingWith("portico.websocket.max-frame-size (config text: 1): must be between "
+                                        + "1 byte");
+        assertRejected("portico.websocket.close-timeout = 0s")
+                .hasMessageStartingWith("portico.websocket.close-timeout (config text: 1): must be a positive "
+                                        + "duration");
+        assertRejected("portico.websocket.allowed-origins = [\"https://A.example\"]")
+                .hasMessage("portico.websocket.allowed-origins (config text: 1): origins must be lowercase, "
+                            + "got \"https://A.example\"");
     }
 }

@@ -57,6 +57,27 @@ final class BenchService extends BenchServiceGrpc.BenchServiceImplBase {
         new Stream((ServerCallStreamObserver<StreamResponse>) responses, request).start();
     }
 
+    @Override
+    public StreamObserver<EchoRequest> bidiStream(StreamObserver<EchoResponse> responses) {
+        return new StreamObserver<>() {
+            @Override
+            public void onNext(EchoRequest request) {
+                counter.addPayloadBytes(request.getPayload().size());
+                responses.onNext(EchoResponse.newBuilder().setPayload(request.getPayload()).build());
+            }
+
+            @Override
+            public void onError(Throwable t) {
+                // The client cancelled: the interceptor counts it.
+            }
+
+            @Override
+            public void onCompleted() {
+                responses.onCompleted();
+            }
+        };
+    }
+
     /** Ends every stream held open by hold_ms now; returns how many there were. */
     int releaseHeld() {
         int released = 0;

@@ -3,6 +3,7 @@ package dev.portico.loadtest;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -38,6 +39,9 @@ final class LoadTest {
     /** Calls per measured direct-gRPC run, per scenario (calibrated once). */
     private final Map<String, Long> directCalls = new HashMap<>();
     private Daemon backend;
+    /** The bidi-c8 scenario's section of the report (empty when not selected), and its failed checks. */
+    private String bidiSection = "";
+    private final List<String> bidiFailures = new ArrayList<>();
     /** RSS of the current Portico right after start-up, before any call. */
     private long porticoIdleRss = -1;
 
@@ -96,6 +100,9 @@ final class LoadTest {
                     }
                 }
             }
+            if (BidiBench.selected(o)) {
+                bidiSection = BidiBench.run(o, servers, LoadTest::log, bidiFailures);
+            }
         } finally {
             servers.close();
         }
@@ -104,7 +111,13 @@ final class LoadTest {
         final String markdown = Report.write(o, conditions, samples, probes, remeasured);
         System.out.println();
         System.out.println(markdown);
-        final long failed = samples.stream().filter(s -> !s.ok()).count();
+        if (!bidiSection.isEmpty()) {
+            // Its own section: the paired h2load/wrk tables cannot hold a scenario those tools cannot drive.
+            Files.writeString(o.results().resolve("results.md"), bidiSection + (bidiFailures.isEmpty() ? ""
+                    : "\nFAILED checks:\n" + String.join("\n", bidiFailures) + "\n"), StandardOpenOption.APPEND);
+            System.out.println(bidiSection);
+        }
+        final long failed = samples.stream().filter(s -> !s.ok()).count() + bidiFailures.size();
         if (failed > 0) {
             System.err.println("loadtest: " + failed + " measurement(s) FAILED their checks; see "
                                + o.results().resolve("results.md"));

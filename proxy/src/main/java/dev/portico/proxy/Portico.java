@@ -6,6 +6,7 @@ import dev.portico.config.InvalidConfigException;
 import dev.portico.config.PorticoConfig;
 import dev.portico.config.PorticoSettings;
 import dev.portico.config.UpstreamSettings;
+import dev.portico.config.WebSocketSettings;
 import dev.portico.proxy.demo.DemoBackend;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -23,7 +24,8 @@ import sun.misc.Signal;
  * {@code java -jar portico.jar demo-backend [--host H] [--port P]}.
  *
  * <p>With no upstream endpoint configured, or with {@code --demo}, Portico starts the demo gRPC service on
- * loopback, proxies to it, and serves the web demo app on a port of its own ({@code portico.demo.page-port}).
+ * loopback, proxies to it, serves the web demo app on a port of its own ({@code portico.demo.page-port}),
+ * and turns the API explorer on.
  * {@code --demo-page} serves the app in front of the configured upstream, which must then serve the demo
  * service (the Docker Compose stack; the app's origin must be among {@code cors.allowed-origins}, as with the
  * default "*"). {@code demo-backend} runs only the demo gRPC service (with {@code grpc.health.v1} and
@@ -73,7 +75,7 @@ public final class Portico {
         if (demo || settings.upstreamPool().isEmpty()) {
             backend = DemoBackend.start(0);
             log.info("demo mode: the demo gRPC service runs on 127.0.0.1:{}", backend.port());
-            settings = withUpstream(settings, new HostAndPort("127.0.0.1", backend.port()));
+            settings = demoMode(settings, new HostAndPort("127.0.0.1", backend.port()));
         }
         final PorticoServer server = PorticoServer.start(settings, backend != null || demoPage);
         if (backend != null || demoPage) {
@@ -174,34 +176,51 @@ public final class Portico {
         return Integer.parseInt(value);
     }
 
-    private static PorticoSettings withUpstream(PorticoSettings settings, HostAndPort endpoint) {
+    /** {@code settings} in demo mode: every call to {@code endpoint}, and the API explorer on. */
+    private static PorticoSettings demoMode(PorticoSettings settings, HostAndPort endpoint) {
         final UpstreamSettings upstream = settings.upstream();
         return new PorticoSettings(settings.listen(), settings.tls(),
                                    new UpstreamSettings(List.of(endpoint), true, upstream.connectTimeout(),
                                                         upstream.keepAliveTime()),
-                                   withDemoAppOrigins(settings), settings.limits(), settings.deadlines(),
-                                   settings.flowControl(), settings.admin(), settings.schema(),
+                                   withDemoOrigins(settings.cors(), settings), settings.limits(),
+                                   settings.deadlines(),
+                                   settings.flowControl(), settings.admin().withExplorerEnabled(),
+                                   settings.schema(),
                                    settings.connect(), settings.compression(),
                                    settings.upstreamPool().demo(endpoint), settings.health(),
                                    settings.errors(), settings.demo(), settings.metrics(),
-                                   settings.accessLog(), settings.tracing());
+                                   settings.accessLog(), settings.tracing(),
+                                   withDemoOrigins(settings.websocket(), settings));
     }
 
     /**
-     * The CORS policy, allowing the demo app's origins too when the configured origins would refuse them (the
-     * default, "*", allows them already).
+     * The origins of the demo app's page and the admin listener's API explorer (on loopback, as the demo runs):
+     * added to {@code origins} unless they allow every origin already (the default, "*").
      */
-    private static CorsSettings withDemoAppOrigins(PorticoSettings settings) {
-        final CorsSettings cors = settings.cors();
-        final int port = settings.demo().pagePort();
-        if (cors.allowedOrigins().contains("*") || port == 0) {
-            return cors;
+    private static List<String> withDemoOrigins(List<String> origins, PorticoSettings settings) {
+        if (origins.contains("*")) {
+            return origins;
         }
-        final List<String> origins = new ArrayList<>(cors.allowedOrigins());
-        origins.add("http://localhost:" + port);
-        origins.add("http://127.0.0.1:" + port);
-        return new CorsSettings(origins, cors.allowedHeaders(), cors.exposedHeaders(), cors.allowCredentials(),
-                                cors.maxAge(), cors.allowPrivateNetwork());
+        final List<String> more = new ArrayList<>(origins);
+        for (int port : new int[] {settings.demo().pagePort(), settings.admin().port()}) {
+            if (port != 0) {
+                more.add("http://localhost:" + port);
+                more.add("http://127.0.0.1:" + port);
+            }
+        }
+        return more;
+    }
+
+    private static CorsSettings withDemoOrigins(CorsSettings cors, PorticoSettings settings) {
+        return new CorsSettings(withDemoOrigins(cors.allowedOrigins(), settings), cors.allowedHeaders(),
+                                cors.exposedHeaders(), cors.allowCredentials(), cors.maxAge(),
+                                cors.allowPrivateNetwork());
+    }
+
+    private static WebSocketSettings withDemoOrigins(WebSocketSettings websocket, PorticoSettings settings) {
+        return new WebSocketSettings(websocket.enabled(), websocket.maxFrameBytes(),
+                                     withDemoOrigins(websocket.allowedOrigins(), settings),
+                                     websocket.closeTimeout());
     }
 
     /** A host to put in a URL to print: loopback for a wildcard address. */

@@ -4,7 +4,9 @@ import static java.util.Objects.requireNonNull;
 
 import com.sun.management.UnixOperatingSystemMXBean;
 import dev.portico.config.ConnectionLimitSettings;
+import dev.portico.config.CorsSettings;
 import dev.portico.config.PorticoSettings;
+import dev.portico.config.WebSocketSettings;
 import dev.portico.health.HealthProber;
 import dev.portico.health.Readiness;
 import dev.portico.proxy.admin.AdminServer;
@@ -20,6 +22,8 @@ import dev.portico.proxy.cors.CorsPolicy;
 import dev.portico.proxy.cors.CorsResponses;
 import dev.portico.proxy.demo.DemoAppServer;
 import dev.portico.proxy.demo.DemoRedirectHandler;
+import dev.portico.proxy.explorer.ExplorerApi;
+import dev.portico.proxy.explorer.ServiceCatalog;
 import dev.portico.proxy.health.LocalHealthPool;
 import dev.portico.proxy.metrics.BuildInfoMetrics;
 import dev.portico.proxy.metrics.ConnectionMetrics;
@@ -43,6 +47,7 @@ import dev.portico.proxy.transport.RequestPipeline;
 import dev.portico.proxy.transport.ResetFloodGuard;
 import dev.portico.proxy.transport.ThrottledLog;
 import dev.portico.proxy.transport.TimeoutPolicy;
+import dev.portico.proxy.transport.WebSocketUpgradeHandler;
 import dev.portico.proxy.wire.MediaType;
 import dev.portico.proxy.wire.ProtocolException;
 import dev.portico.upstream.ClusterHealth;
@@ -90,6 +95,7 @@ import io.netty.handler.ssl.SslContext;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.lang.management.ManagementFactory;
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalInt;
@@ -247,7 +253,8 @@ public final class PorticoServer implements AutoCloseable {
         activeCalls.bindTo(registry);
         final CorsMetrics corsMetrics = new CorsMetrics();
         corsMetrics.bindTo(registry);
-        final CorsResponses cors = new CorsResponses(new CorsPolicy(settings.cors()), corsMetrics);
+        final CorsPolicy corsPolicy = new CorsPolicy(settings.cors());
+        final CorsResponses cors = new CorsResponses(corsPolicy, corsMetrics);
         final RequestRouter router = new RequestRouter(runtime);
         // Set once the demo app's listener is bound, after this one (the app must know Portico's port).
         final AtomicInteger demoAppPort = new AtomicInteger();
@@ -262,6 +269,14 @@ public final class PorticoServer implements AutoCloseable {
                     .description("Spans the OTLP collector accepted")
                     .register(registry);
         }
+        // Timeouts and limits of client connections, under one name so that they can be tuned together.
+        final ThrottledLog connectionLog =
+                new ThrottledLog(LoggerFactory.getLogger("dev.portico.proxy.connections"));
+        final TimeoutPolicy timeouts = new TimeoutPolicy(
+                settings.listen().timeouts(), connectUnary(protocols), connectionMetrics, connectionLog);
+        final WebSocketSettings websocket = settings.websocket();
+        final CorsPolicy websocketOrigins = new CorsPolicy(new CorsSettings(
+                websocket.allowedOrigins(), List.of(), List.of(), false, Duration.ZERO, false));
         final boolean observed = accessLog.enabled() || tracing != null;
         final RequestPipeline requestPipeline = new RequestPipeline() {
             @Override
@@ -271,6 +286,10 @@ public final class PorticoServer implements AutoCloseable {
                     final ExchangeHandler exchanges = new ExchangeHandler(accessLog, tracing);
                     pipeline.addLast(HandlerNames.EXCHANGE, exchanges);
                     observers = exchanges;
+                }
+                if (websocket.enabled()) {
+                    pipeline.addLast(HandlerNames.WEBSOCKET_UPGRADE, new WebSocketUpgradeHandler(
+                            websocket, websocketOrigins::allows, settings.limits().maxHeaderListBytes(), timeouts));
                 }
                 pipeline.addLast(HandlerNames.CORS, new CorsHandler(cors));
                 if (demoPage) {
@@ -295,10 +314,6 @@ public final class PorticoServer implements AutoCloseable {
         gcMetrics.bindTo(registry);
         try {
             final SslContext ssl = settings.tls().enabled() ? ListenerSslContext.build(settings.tls()) : null;
-            // Timeouts and limits of client connections, under one name so that they can be tuned together.
-            final ThrottledLog connectionLog = new ThrottledLog(LoggerFactory.getLogger("dev.portico.proxy.connections"));
-            final TimeoutPolicy timeouts = new TimeoutPolicy(
-                    settings.listen().timeouts(), connectUnary(protocols), connectionMetrics, connectionLog);
             final FrontendInitializer frontend = new FrontendInitializer(
                     ssl, settings.limits(), settings.flowControl(), requestPipeline,
                     new ResetFloodGuard(settings.limits().resetFlood(), http2Metrics), http2Metrics, timeouts,
@@ -322,8 +337,16 @@ public final class PorticoServer implements AutoCloseable {
                     .bind(new InetSocketAddress(settings.listen().host(), settings.listen().port()))
                     .sync()
                     .channel();
+            final Optional<ExplorerApi> explorer = settings.admin().explorer().enabled()
+                    ? Optional.of(new ExplorerApi(
+                            settings.admin().explorer(),
+                            new ServiceCatalog(schemas, upstream, settings.upstreamPool().clusters()),
+                            schemas, corsPolicy, ssl == null ? "http" : "https",
+                            ((InetSocketAddress) listener.localAddress()).getPort()))
+                    : Optional.empty();
             final AdminServer admin = settings.admin().enabled()
-                    ? AdminServer.start(settings.admin(), registry, readiness, group, channelType) : null;
+                    ? AdminServer.start(settings.admin(), registry, readiness, explorer, group, channelType)
+                    : null;
             final int porticoPort = ((InetSocketAddress) listener.localAddress()).getPort();
             final DemoAppServer demoApp = demoPage
                     ? DemoAppServer.start(settings.listen().host(), settings.demo().pagePort(),
@@ -341,6 +364,9 @@ public final class PorticoServer implements AutoCloseable {
                      epoll ? "epoll" : "nio",
                      admin == null ? "" : ", metrics on http://" + settings.admin().host() + ':' + admin.port()
                                           + "/metrics");
+            if (admin != null && explorer.isPresent()) {
+                log.info("API explorer: http://{}:{}/explorer/", settings.admin().host(), admin.port());
+            }
             ok = true;
             return server;
         } finally {

@@ -15,6 +15,7 @@ import dev.portico.proxy.testing.AccessLogLines;
 import dev.portico.proxy.testing.ConnectWire;
 import dev.portico.proxy.testing.GrpcWeb;
 import dev.portico.proxy.testing.GrpcWebResponse;
+import dev.portico.proxy.testing.GrpcWebSocketClient;
 import dev.portico.proxy.testing.PorticoFixture;
 import dev.portico.proxy.testing.TestHttpClient;
 import dev.portico.proxy.testing.Transport;
@@ -315,6 +316,21 @@ class AccessLogTest {
         assertThat(async.isNeverBlock()).isTrue();
         assertThat(async.getQueueSize()).isEqualTo(8192);
         assertThat(async.getDiscardingThreshold()).isZero();
+    }
+
+    @Test
+    void aWebSocketCallIsOneLineUnderItsOwnProtocol() throws Exception {
+        portico = PorticoFixture.start("portico.access-log.format = json");
+        try (GrpcWebSocketClient ws = GrpcWebSocketClient.open(portico.port(), ECHO)) {
+            ws.sendHeaders().sendMessage(EchoRequest.newBuilder().setMessage("over a socket").build()).finishSend();
+            assertThat(ws.awaitResponse(WAIT).trailer("grpc-status")).isEqualTo("0");
+        }
+        final JsonObject entry = onlyJsonLine();
+        assertThat(entry.get("protocol").getAsString()).isEqualTo("grpc-websocket");
+        assertThat(entry.get("method").getAsString()).isEqualTo(ECHO.substring(1));
+        assertThat(entry.get("grpc_status").getAsString()).isEqualTo("OK");
+        assertThat(entry.get("upstream").getAsString()).isEqualTo("127.0.0.1:" + portico.backend().port());
+        assertThat(entry.get("attempts").getAsInt()).isEqualTo(1);
     }
 
     private JsonObject onlyJsonLine() throws InterruptedException {

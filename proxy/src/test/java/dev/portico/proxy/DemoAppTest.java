@@ -26,8 +26,8 @@ import org.junit.jupiter.api.Test;
 class DemoAppTest {
     private static final Path SCREENSHOTS = Path.of("target", "demo-screenshots").toAbsolutePath();
     private static final Path DOCS_SCREENSHOT = Path.of("..", "docs", "demo.png").toAbsolutePath().normalize();
-    /** Clients × cases of demo-app.mjs, plus its CORS and phone-layout checks. */
-    private static final int CASES = 5 * 5 + 2;
+    /** Clients × cases of demo-app.mjs, plus its chat, CORS and phone-layout checks. */
+    private static final int CASES = 5 * 5 + 3;
 
     @Test
     void portico_redirectsItsRootToTheDemoAppServedFromAnotherPort() throws Exception {

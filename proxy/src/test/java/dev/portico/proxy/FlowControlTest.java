@@ -101,7 +101,8 @@ class FlowControlTest {
     }
 
     /** Waits until the value stops changing for half a second, and returns it. */
-    private static long awaitStable(java.util.function.LongSupplier value) throws InterruptedException {
+    /** Waits until {@code value} stops changing (two reads 500 ms apart agree) and returns it. */
+    static long awaitStable(java.util.function.LongSupplier value) throws InterruptedException {
         long last = -1;
         final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         while (System.nanoTime() < deadline) {

@@ -639,8 +639,11 @@ public final class ProxyCall implements UpstreamCall.Listener {
         };
     }
 
-    /** Ends the call with an error Portico found in the client's request or the upstream's answer. */
-    private void fail(ProtocolException e) {
+    /**
+     * Ends the call with an error Portico found in the client's request or the upstream's answer; also what
+     * the transport reports (a WebSocket client breaking its framing).
+     */
+    void fail(ProtocolException e) {
         if (state == State.CLOSED) {
             return;
         }

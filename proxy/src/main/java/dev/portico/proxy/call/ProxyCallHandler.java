@@ -8,6 +8,7 @@ import dev.portico.proxy.transport.ChannelExchange;
 import dev.portico.proxy.transport.ConnectionExceptions;
 import dev.portico.proxy.transport.PlainResponses;
 import dev.portico.proxy.transport.ThrottledLog;
+import dev.portico.proxy.wire.ProtocolException;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -176,6 +177,11 @@ public final class ProxyCallHandler extends ChannelInboundHandlerAdapter impleme
 
     @Override
     public void exceptionCaught(ChannelHandlerContext context, Throwable cause) {
+        if (cause instanceof ProtocolException e && call != null) {
+            // The transport found the client breaking its framing (WebSocket): the call ends with that status.
+            call.fail(e);
+            return;
+        }
         ConnectionExceptions.report(context.channel(), cause);
         context.close().addListener(ChannelFutureListener.FIRE_EXCEPTION_ON_FAILURE);
     }

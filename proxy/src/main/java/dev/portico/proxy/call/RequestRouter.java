@@ -11,6 +11,7 @@ import dev.portico.proxy.protocol.RequestMeta;
 import dev.portico.proxy.transport.CallExchange;
 import dev.portico.proxy.transport.PlainResponses;
 import dev.portico.proxy.transport.ThrottledLog;
+import dev.portico.proxy.transport.WebSocketCallRequest;
 import dev.portico.proxy.wire.MediaType;
 import dev.portico.proxy.wire.ProtocolException;
 import dev.portico.proxy.wire.RpcCode;
@@ -94,6 +95,10 @@ public final class RequestRouter {
                 rejectedCall(ex, protocol.get().tag(), UNPARSED_METHOD, RpcCode.UNIMPLEMENTED);
                 return reject(ex, message, notFound.get());
             }
+        }
+        if (ex.request() instanceof WebSocketCallRequest) {
+            // The WebSocket bridge checked the content type (gRPC-Web binary): the call is tagged as its own.
+            return startCall(ex, GrpcProtocol.WEBSOCKET, contentTypeHeader);
         }
         if (protocol.get() == GrpcProtocol.NATIVE && !ex.exchange().isHttp2()) {
             final String reason = "native gRPC needs HTTP/2; use application/grpc-web over HTTP/1.1";

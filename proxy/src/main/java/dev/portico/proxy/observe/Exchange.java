@@ -138,6 +138,14 @@ final class Exchange implements CallObserver {
         return requestComplete;
     }
 
+    /**
+     * The exchange was a protocol switch (101): no line of its own, since the call made over the switched
+     * protocol (a WebSocket call, an h2c stream) is logged in its place, with its outcome.
+     */
+    void discard() {
+        ended = true;
+    }
+
     /** The exchange is over (or the channel closed): the access-log line goes out; once. */
     void end() {
         if (ended) {

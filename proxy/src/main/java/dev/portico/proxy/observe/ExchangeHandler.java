@@ -13,8 +13,10 @@ import java.util.function.Supplier;
 /**
  * The first request handler of an HTTP/1.1 connection: it tells its {@link ExchangeTracker} every request
  * and every response, whichever handler answers it (a call, CORS, a refusal). The rest of a request answered
- * early is read and dropped after this handler, within the request timeouts, and still counted here. The
- * call handler reaches the current exchange through {@link #get()}.
+ * early is read and dropped after this handler, within the request timeouts, and still counted here. A
+ * WebSocket bridge sits before this handler and hands it the call's request and response objects (its 101
+ * leaves no line, see {@link ExchangeTracker}). The call handler reaches the current exchange through
+ * {@link #get()}.
  *
  * <p>One instance per connection; requests on a connection are sequential.
  */

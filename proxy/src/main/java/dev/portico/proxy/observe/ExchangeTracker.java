@@ -8,6 +8,7 @@ import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.LastHttpContent;
 import java.net.SocketAddress;
 import java.util.function.Supplier;
@@ -17,7 +18,8 @@ import java.util.function.Supplier;
  * whoever answers it (a call, CORS, a refusal), whatever carries it: {@link ExchangeHandler} tells it what an
  * HTTP/1.1 pipeline reads and writes, {@link ObservedStream} what an HTTP/2 stream does. An exchange ends
  * when the response's last part is written and the request was read to its end, when the next request
- * begins, or when the connection or stream closes. The call reaches the current exchange through
+ * begins, or when the connection or stream closes. A 101 (Switching Protocols) ends an exchange without a
+ * line: the call made over the switched protocol (a WebSocket call, an h2c stream) is logged in its place. The call reaches the current exchange through
  * {@link #get()}.
  *
  * <p>One instance per connection or stream, confined to its event loop; requests on it are sequential.
@@ -67,6 +69,11 @@ final class ExchangeTracker implements Supplier<CallObserver> {
             return false;
         }
         if (msg instanceof HttpResponse response) {
+            if (response.status().equals(HttpResponseStatus.SWITCHING_PROTOCOLS)) {
+                exchange.discard();
+                current = null;
+                return false;
+            }
             exchange.responseStatus(response.status().code());
         }
         if (msg instanceof HttpContent content) {

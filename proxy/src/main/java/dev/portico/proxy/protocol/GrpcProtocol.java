@@ -32,15 +32,17 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The gRPC family: native gRPC passed through, gRPC-Web, and gRPC-Web text, each with the proto or JSON
- * codec. They share the request head,
+ * The gRPC family: native gRPC passed through, gRPC-Web, gRPC-Web text, and gRPC-Web over WebSocket, each
+ * with the proto or JSON codec. They share the request head,
  * the response head and trailers-only answers; they differ only in where the status goes at the end of a
  * response that has a body (HTTP/2 trailers, or PROTOCOL-WEB.md's trailer frame) and in the body encoding.
  */
 public enum GrpcProtocol implements ClientProtocol {
     NATIVE("grpc", EnvelopeFormat.GRPC, BodyEncoding.IDENTITY),
     WEB("grpc-web", EnvelopeFormat.GRPC_WEB, BodyEncoding.IDENTITY),
-    WEB_TEXT("grpc-web-text", EnvelopeFormat.GRPC_WEB, BodyEncoding.BASE64);
+    WEB_TEXT("grpc-web-text", EnvelopeFormat.GRPC_WEB, BodyEncoding.BASE64),
+    /** gRPC-Web binary carried over a WebSocket (improbable-eng's grpc-websockets); the transport reframes. */
+    WEBSOCKET("grpc-websocket", EnvelopeFormat.GRPC_WEB, BodyEncoding.IDENTITY);
 
     private final String tag;
     private final EnvelopeFormat envelope;

@@ -38,6 +38,8 @@ import java.util.concurrent.TimeUnit;
  * next call starts from the previous one's completion, so no lock is needed. Callbacks and linking run on the
  * executor given to {@link #fetch}, never on grpc-java's transport threads.
  *
+ * <p>It also lists the services an upstream serves ({@link #listServices}), for the API explorer.
+ *
  * <p>Thread-safe. {@link #close} cancels every call in flight and fails every later one.
  */
 final class ReflectionClient implements AutoCloseable {
@@ -62,6 +64,54 @@ final class ReflectionClient implements AutoCloseable {
         final Fetch fetch = new Fetch(channel, service, executor);
         fetch.askForService();
         return fetch.result;
+    }
+
+    /**
+     * Asks {@code channel} for the names of the services it serves ({@code list_services}).
+     *
+     * @param executor runs the calls' callbacks
+     * @return completes on {@code executor} with the full service names, as the upstream lists them, or
+     *         exceptionally with a {@link SchemaException} whose message says why there are none
+     */
+    CompletableFuture<List<String>> listServices(Channel channel, Executor executor) {
+        return listServices(channel, ReflectionVersion.V1, executor);
+    }
+
+    private CompletableFuture<List<String>> listServices(Channel channel, ReflectionVersion version,
+                                                         Executor executor) {
+        final ServerReflectionRequest request =
+                ServerReflectionRequest.newBuilder().setListServices("").build();
+        return call(channel, version, executor, List.of(request)).handle((answers, error) -> {
+            if (error != null) {
+                final Status status = Status.fromThrowable(error);
+                if (status.getCode() != Status.Code.UNIMPLEMENTED) {
+                    return CompletableFuture.<List<String>>failedFuture(new SchemaException(
+                            version.label() + " from " + channel.authority() + " failed with "
+                            + status.getCode()
+                            + (status.getDescription() == null ? "" : ": " + status.getDescription()), error));
+                }
+                return version == ReflectionVersion.V1
+                       ? listServices(channel, ReflectionVersion.V1ALPHA, executor)
+                       : CompletableFuture.<List<String>>failedFuture(
+                               new SchemaException(noReflectionService(channel)));
+            }
+            final ServerReflectionResponse answer = answers.get(0);
+            if (answer.hasErrorResponse()) {
+                final ErrorResponse e = answer.getErrorResponse();
+                return CompletableFuture.<List<String>>failedFuture(new SchemaException(
+                        version.label() + " from " + channel.authority() + " answered "
+                        + Status.fromCodeValue(e.getErrorCode()).getCode() + ": " + e.getErrorMessage()));
+            }
+            final List<String> names = new ArrayList<>();
+            answer.getListServicesResponse().getServiceList().forEach(service -> names.add(service.getName()));
+            return CompletableFuture.completedFuture(names);
+        }).thenCompose(names -> names);
+    }
+
+    private static String noReflectionService(Channel channel) {
+        return "the upstream " + channel.authority() + " serves no reflection service (neither "
+               + ReflectionVersion.V1.method().getServiceName() + " nor "
+               + ReflectionVersion.V1ALPHA.method().getServiceName() + ")";
     }
 
     @Override
@@ -93,7 +143,7 @@ final class ReflectionClient implements AutoCloseable {
         void askForService() {
             final ServerReflectionRequest request =
                     ServerReflectionRequest.newBuilder().setFileContainingSymbol(service).build();
-            call(List.of(request))
+            call(channel, version, executor, List.of(request))
                     .whenComplete((answers, error) -> guarded(() -> onServiceAnswer(answers, error)));
         }
 
@@ -145,7 +195,8 @@ final class ReflectionClient implements AutoCloseable {
                         + " files or " + MAX_IMPORT_ROUNDS + " levels of imports"));
                 return;
             }
-            call(requests).whenComplete((answers, error) -> guarded(() -> onImportsAnswer(answers, error)));
+            call(channel, version, executor, requests)
+                    .whenComplete((answers, error) -> guarded(() -> onImportsAnswer(answers, error)));
         }
 
         private void onImportsAnswer(List<ServerReflectionResponse> answers, Throwable error) {
@@ -212,10 +263,7 @@ final class ReflectionClient implements AutoCloseable {
                     version = ReflectionVersion.V1ALPHA;
                     askForService();
                 } else {
-                    result.complete(new ServiceLookup.Missing(
-                            "the upstream " + channel.authority() + " serves no reflection service (neither "
-                            + ReflectionVersion.V1.method().getServiceName() + " nor "
-                            + ReflectionVersion.V1ALPHA.method().getServiceName() + ")"));
+                    result.complete(new ServiceLookup.Missing(noReflectionService(channel)));
                 }
             } else if (status.getCode() == Status.Code.NOT_FOUND) {
                 result.complete(new ServiceLookup.Missing(source() + " answered NOT_FOUND: "
@@ -225,35 +273,32 @@ final class ReflectionClient implements AutoCloseable {
                         + (status.getDescription() == null ? "" : ": " + status.getDescription())));
             }
         }
+    }
 
-        /**
-         * One reflection call: sends {@code requests}, half-closes, and completes with one answer per request,
-         * or exceptionally with the call's status.
-         */
-        private CompletableFuture<List<ServerReflectionResponse>> call(List<ServerReflectionRequest> requests) {
-            final CompletableFuture<List<ServerReflectionResponse>> answers = new CompletableFuture<>();
-            context.run(() -> {
-                try {
-                    start(requests, answers);
-                } catch (RuntimeException e) {
-                    answers.completeExceptionally(e);
-                }
-            });
-            return answers;
-        }
-
-        private void start(List<ServerReflectionRequest> requests,
-                           CompletableFuture<List<ServerReflectionResponse>> answers) {
-            final CallOptions options = CallOptions.DEFAULT
-                    .withDeadlineAfter(CALL_DEADLINE.toNanos(), TimeUnit.NANOSECONDS)
-                    .withExecutor(executor);
-            final ClientCall<ServerReflectionRequest, ServerReflectionResponse> call =
-                    channel.newCall(version.method(), options);
-            final StreamObserver<ServerReflectionRequest> out =
-                    ClientCalls.asyncBidiStreamingCall(call, new Answers(requests.size(), answers));
-            requests.forEach(out::onNext);
-            out.onCompleted();
-        }
+    /**
+     * One reflection call to {@code channel} in {@code version}: sends {@code requests}, half-closes, and
+     * completes (on {@code executor}) with one answer per request, or exceptionally with the call's status.
+     */
+    private CompletableFuture<List<ServerReflectionResponse>> call(Channel channel, ReflectionVersion version,
+                                                                   Executor executor,
+                                                                   List<ServerReflectionRequest> requests) {
+        final CompletableFuture<List<ServerReflectionResponse>> answers = new CompletableFuture<>();
+        context.run(() -> {
+            try {
+                final CallOptions options = CallOptions.DEFAULT
+                        .withDeadlineAfter(CALL_DEADLINE.toNanos(), TimeUnit.NANOSECONDS)
+                        .withExecutor(executor);
+                final ClientCall<ServerReflectionRequest, ServerReflectionResponse> call =
+                        channel.newCall(version.method(), options);
+                final StreamObserver<ServerReflectionRequest> out =
+                        ClientCalls.asyncBidiStreamingCall(call, new Answers(requests.size(), answers));
+                requests.forEach(out::onNext);
+                out.onCompleted();
+            } catch (RuntimeException e) {
+                answers.completeExceptionally(e);
+            }
+        });
+        return answers;
     }
 
     /** Collects a call's answers; its callbacks are serialised by grpc-java. */

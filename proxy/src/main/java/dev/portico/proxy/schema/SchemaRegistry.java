@@ -16,14 +16,17 @@ import io.grpc.Channel;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Collection;
+import java.util.Collections;
 import java.util.Deque;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
+import java.util.concurrent.ForkJoinPool;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -84,7 +87,7 @@ public final class SchemaRegistry implements AutoCloseable {
         requireNonNull(settings, "settings");
         this.channels = requireNonNull(channels, "channels");
         final DescriptorSetFiles.Contents contents = DescriptorSetFiles.read(settings.descriptorSets());
-        this.fileServices = contents.services();
+        this.fileServices = Collections.unmodifiableMap(contents.services());
         this.reflectionEnabled = settings.reflection();
         addKnownTypes(BundledDescriptors.all());
         addKnownTypes(contents.files());
@@ -112,36 +115,53 @@ public final class SchemaRegistry implements AutoCloseable {
         if (slash <= 0 || slash == fullMethodName.length() - 1 || fullMethodName.indexOf('/', slash + 1) >= 0) {
             return CompletableFuture.completedFuture(counted(Optional.empty()));
         }
-        final String serviceName = fullMethodName.substring(0, slash);
         final String methodName = fullMethodName.substring(slash + 1);
-        final ServiceDescriptor fromFile = fileServices.get(serviceName);
-        if (fromFile != null) {
-            return CompletableFuture.completedFuture(counted(method(fromFile, methodName)));
-        }
-        if (!reflectionEnabled || closed) {
-            return CompletableFuture.completedFuture(counted(Optional.empty()));
-        }
-        final CompletableFuture<ServiceLookup> lookup;
-        try {
-            lookup = reflected.get(serviceName);
-        } catch (RuntimeException e) {
-            log.warn("schema lookup of service {} failed", serviceName, e);
-            metrics.failed();
-            return CompletableFuture.completedFuture(Optional.empty());
-        }
-        return lookup.handle((found, error) -> {
-            if (error != null) {
-                // The loader never completes exceptionally: this is a bug, logged rather than thrown at calls.
-                log.warn("schema lookup of service {} failed", serviceName, error);
-                metrics.failed();
-                return Optional.empty();
-            }
+        return find(fullMethodName.substring(0, slash)).thenApply(found -> {
             if (found instanceof ServiceLookup.Failed) {
                 metrics.failed();
                 return Optional.empty();
             }
             return counted(found instanceof ServiceLookup.Found f ? method(f.service(), methodName)
                                                                   : Optional.empty());
+        });
+    }
+
+    /**
+     * The schema of the service {@code serviceName} ({@code package.Service}), from the files or reflection,
+     * as {@link #lookup} finds it (not counted in the lookup metrics: the API explorer asks this).
+     *
+     * @return completes, never exceptionally and possibly on another thread, with the service, or empty when
+     *         none can be found
+     */
+    public CompletableFuture<Optional<ServiceDescriptor>> service(String serviceName) {
+        requireNonNull(serviceName, "serviceName");
+        return find(serviceName).thenApply(found -> found instanceof ServiceLookup.Found f
+                                                    ? Optional.of(f.service()) : Optional.empty());
+    }
+
+    /** The service from the files, else from reflection (cached); never completes exceptionally. */
+    private CompletableFuture<ServiceLookup> find(String serviceName) {
+        final ServiceDescriptor fromFile = fileServices.get(serviceName);
+        if (fromFile != null) {
+            return CompletableFuture.completedFuture(new ServiceLookup.Found(fromFile, "descriptor sets"));
+        }
+        if (!reflectionEnabled || closed || serviceName.isEmpty()) {
+            return CompletableFuture.completedFuture(new ServiceLookup.Missing("no reflection"));
+        }
+        final CompletableFuture<ServiceLookup> lookup;
+        try {
+            lookup = reflected.get(serviceName);
+        } catch (RuntimeException e) {
+            log.warn("schema lookup of service {} failed", serviceName, e);
+            return CompletableFuture.completedFuture(new ServiceLookup.Failed("lookup failed", e));
+        }
+        return lookup.handle((found, error) -> {
+            if (error != null) {
+                // The loader never completes exceptionally: this is a bug, logged rather than thrown at calls.
+                log.warn("schema lookup of service {} failed", serviceName, error);
+                return new ServiceLookup.Failed("lookup failed", error);
+            }
+            return found;
         });
     }
 
@@ -153,6 +173,31 @@ public final class SchemaRegistry implements AutoCloseable {
     private Optional<MethodSchema> counted(Optional<MethodSchema> schema) {
         metrics.lookedUp(schema.isPresent());
         return schema;
+    }
+
+    /** The full names of the services the descriptor-set files declare, in file order. */
+    public Set<String> fileServiceNames() {
+        return fileServices.keySet();
+    }
+
+    /**
+     * Asks the upstream behind {@code channel} which services it serves, with reflection's
+     * {@code list_services}. Nothing is cached: the API explorer asks each time its page lists services.
+     *
+     * @return completes, possibly on another thread, with the full service names, or exceptionally with a
+     *         {@link SchemaException} saying why there are none (reflection switched off, no reflection
+     *         service, an unreachable upstream)
+     */
+    public CompletableFuture<List<String>> listServices(Channel channel) {
+        requireNonNull(channel, "channel");
+        if (!reflectionEnabled) {
+            return CompletableFuture.failedFuture(new SchemaException(
+                    "reflection is switched off (portico.schema.reflection = false)"));
+        }
+        if (closed) {
+            return CompletableFuture.failedFuture(new SchemaException("Portico is shutting down"));
+        }
+        return reflection.listServices(channel, ForkJoinPool.commonPool());
     }
 
     /**

@@ -11,6 +11,8 @@ public final class HandlerNames {
     public static final String KEEP_ALIVE = "keep-alive";
     public static final String HTTP1_DRAIN = "http1-drain";
     public static final String EXCHANGE = "exchange";
+    public static final String WEBSOCKET_UPGRADE = "websocket-upgrade";
+    public static final String WEBSOCKET = "websocket";
     public static final String CORS = "cors";
     public static final String DEMO_PAGE = "demo-page";
     public static final String PROXY_CALL = "proxy-call";
@@ -18,7 +20,7 @@ public final class HandlerNames {
     /** The handlers of an HTTP/1.1 connection that must go when the connection turns out to be HTTP/2. */
     static final List<String> HTTP1_ONLY =
             List.of(HTTP1_MARK, FLOW_CONTROL, REQUEST_TIMEOUTS, EXPECT_CONTINUE, KEEP_ALIVE, HTTP1_DRAIN, EXCHANGE,
-                    CORS, DEMO_PAGE, PROXY_CALL);
+                    WEBSOCKET_UPGRADE, CORS, DEMO_PAGE, PROXY_CALL);
 
     private HandlerNames() {}
 }

@@ -19,16 +19,30 @@ public final class OneMessagePerRead extends ChannelDuplexHandler {
     private final ArrayDeque<Object> queue = new ArrayDeque<>();
     /** A read was asked for and no message has answered it yet. */
     private boolean readOwed;
+    /** Queued messages are being handed on: a read asked for meanwhile is answered by that loop. */
+    private boolean delivering;
 
     @Override
     public void read(ChannelHandlerContext ctx) {
-        if (!queue.isEmpty()) {
-            ctx.fireChannelRead(queue.poll());
-            ctx.fireChannelReadComplete();
+        readOwed = true;
+        if (delivering) {
             return;
         }
-        readOwed = true;
-        ctx.read();
+        // A loop, not a recursion: a handler that reads again while handling a message would otherwise nest
+        // one call per queued message (a WebSocket read can decode thousands of tiny frames at once).
+        delivering = true;
+        try {
+            while (readOwed && !queue.isEmpty()) {
+                readOwed = false;
+                ctx.fireChannelRead(queue.poll());
+                ctx.fireChannelReadComplete();
+            }
+        } finally {
+            delivering = false;
+        }
+        if (readOwed) {
+            ctx.read();
+        }
     }
 
     @Override

@@ -80,6 +80,40 @@ class SchemaRegistryReflectionTest {
     }
 
     @Test
+    @SuppressWarnings("deprecation")  // ProtoReflectionService is the v1alpha service, deprecated for v1
+    void theServicesAnUpstreamListsAreAskedInV1ThenV1alpha() throws Exception {
+        try (TestUpstream v1 = TestUpstream.start(ProtoReflectionServiceV1.newInstance());
+             TestUpstream v1alpha = TestUpstream.start(ProtoReflectionService.newInstance());
+             SchemaRegistry registry = new SchemaRegistry(settings(true, List.of()), v1.channels())) {
+
+            assertThat(registry.listServices(v1.channel()).get(TIMEOUT_SECONDS, TimeUnit.SECONDS))
+                    .containsExactlyInAnyOrder(DEMO, "grpc.reflection.v1.ServerReflection");
+            assertThat(registry.listServices(v1alpha.channel()).get(TIMEOUT_SECONDS, TimeUnit.SECONDS))
+                    .containsExactlyInAnyOrder(DEMO, "grpc.reflection.v1alpha.ServerReflection");
+            assertThat(v1alpha.calls(REFLECTION_V1)).isEqualTo(1);
+            assertThat(v1alpha.calls(REFLECTION_V1ALPHA)).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void listingServicesFailsWithAReasonWithoutReflectionOnEitherSide() throws Exception {
+        try (TestUpstream upstream = TestUpstream.start();
+             SchemaRegistry on = new SchemaRegistry(settings(true, List.of()), upstream.channels());
+             SchemaRegistry off = new SchemaRegistry(settings(false, List.of()), upstream.channels())) {
+
+            assertThat(on.listServices(upstream.channel()))
+                    .failsWithin(TIMEOUT_SECONDS, TimeUnit.SECONDS).withThrowableThat()
+                    .havingRootCause().isInstanceOf(SchemaException.class)
+                    .withMessageContaining("serves no reflection service");
+            assertThat(off.listServices(upstream.channel()))
+                    .failsWithin(TIMEOUT_SECONDS, TimeUnit.SECONDS).withThrowableThat()
+                    .havingRootCause().isInstanceOf(SchemaException.class)
+                    .withMessage("reflection is switched off (portico.schema.reflection = false)");
+            assertThat(upstream.calls(REFLECTION_V1)).as("asked by `on` only").isEqualTo(1);
+        }
+    }
+
+    @Test
     void upstreamWithoutReflectionHasNoSchemaAndConcurrentLookupsAskItOnce() throws Exception {
         try (TestUpstream upstream = TestUpstream.start();
              SchemaRegistry registry = new SchemaRegistry(settings(true, List.of()), upstream.channels())) {
