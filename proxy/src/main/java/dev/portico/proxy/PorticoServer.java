@@ -289,7 +289,8 @@ public final class PorticoServer implements AutoCloseable {
                 }
                 if (websocket.enabled()) {
                     pipeline.addLast(HandlerNames.WEBSOCKET_UPGRADE, new WebSocketUpgradeHandler(
-                            websocket, websocketOrigins::allows, settings.limits().maxHeaderListBytes(), timeouts));
+                            websocket, websocketOrigins::allows, settings.limits().maxHeaderListBytes(),
+                            timeouts));
                 }
                 pipeline.addLast(HandlerNames.CORS, new CorsHandler(cors));
                 if (demoPage) {

@@ -52,8 +52,10 @@ public final class DemoRedirectHandler extends ChannelInboundHandlerAdapter {
     }
 
     /** The redirect to the demo app on {@code appPort} if {@code request} opens Portico's page, else empty. */
-    public static Optional<FullHttpResponse> redirect(HttpRequest request, int appPort, ByteBufAllocator alloc) {
-        if (!HttpMethod.GET.equals(request.method()) || !PAGE_PATHS.contains(request.uri().split("\\?", 2)[0])) {
+    public static Optional<FullHttpResponse> redirect(HttpRequest request, int appPort,
+                                                      ByteBufAllocator alloc) {
+        final String path = request.uri().split("\\?", 2)[0];
+        if (!HttpMethod.GET.equals(request.method()) || !PAGE_PATHS.contains(path)) {
             return Optional.empty();
         }
         final String location = "http://" + hostName(request) + ':' + appPort + '/';

@@ -55,7 +55,8 @@ final class Exchange implements CallObserver {
     private boolean ended;
 
     /** {@code httpVersion} as the access log names it: {@code HTTP/1.1}, {@code HTTP/2.0}. */
-    Exchange(AccessLog accessLog, Tracing tracing, SocketAddress peer, HttpRequest request, String httpVersion) {
+    Exchange(AccessLog accessLog, Tracing tracing, SocketAddress peer, HttpRequest request,
+             String httpVersion) {
         this.accessLog = accessLog;
         this.tracing = tracing;
         final HttpHeaders headers = request.headers();

@@ -19,8 +19,8 @@ import java.util.function.Supplier;
  * HTTP/1.1 pipeline reads and writes, {@link ObservedStream} what an HTTP/2 stream does. An exchange ends
  * when the response's last part is written and the request was read to its end, when the next request
  * begins, or when the connection or stream closes. A 101 (Switching Protocols) ends an exchange without a
- * line: the call made over the switched protocol (a WebSocket call, an h2c stream) is logged in its place. The call reaches the current exchange through
- * {@link #get()}.
+ * line: the call made over the switched protocol (a WebSocket call, an h2c stream) is logged in its place.
+ * The call reaches the current exchange through {@link #get()}.
  *
  * <p>One instance per connection or stream, confined to its event loop; requests on it are sequential.
  */

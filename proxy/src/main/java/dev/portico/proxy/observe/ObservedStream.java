@@ -39,8 +39,9 @@ public final class ObservedStream implements CallExchange, ExchangeListener {
      * Observes {@code stream}, served by the listener {@code server} makes of the observed stream and the
      * observer of its call; returns the listener for the transport to feed.
      */
-    public static ExchangeListener open(CallExchange stream, AccessLog accessLog, Tracing tracing,
-                                        BiFunction<CallExchange, Supplier<CallObserver>, ExchangeListener> server) {
+    public static ExchangeListener open(
+            CallExchange stream, AccessLog accessLog, Tracing tracing,
+            BiFunction<CallExchange, Supplier<CallObserver>, ExchangeListener> server) {
         final ObservedStream observed = new ObservedStream(requireNonNull(stream, "stream"),
                                                            new ExchangeTracker(accessLog, tracing));
         observed.listener = requireNonNull(server.apply(observed, observed.exchanges), "listener");
