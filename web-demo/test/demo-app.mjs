@@ -14,6 +14,7 @@ import { mkdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
 import { forwardConsole, launchChromium } from "./chromium.mjs";
+import { createTally } from "./tally.mjs";
 
 const CLIENTS = ["grpcweb-text", "grpcweb-binary", "connect-json", "connect-binary", "connect-grpcweb"];
 // The official grpc-web client reads binary responses only once they end (XHR arraybuffer).
@@ -37,21 +38,7 @@ if (!opts.app) {
 const appUrl = opts.app.replace(/\/+$/, "") + "/";
 const clients = opts.only ? opts.only.split(",") : CLIENTS;
 
-let passed = 0;
-let failed = 0;
-const report = (name, err) => {
-  if (err === undefined) {
-    passed++;
-    console.log(`PASS ${name}`);
-  } else {
-    failed++;
-    console.log(`FAIL ${name}: ${String(err?.message ?? err).split("\n")[0]}`);
-  }
-};
-const done = () => {
-  console.log(`${passed} passed, ${failed} failed`);
-  process.exit(failed > 0 ? 1 : 0);
-};
+const { report, done } = createTally();
 const hardStop = setTimeout(() => {
   report("demo-app", `not finished within ${opts["timeout-ms"]} ms`);
   done();

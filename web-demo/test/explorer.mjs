@@ -11,6 +11,7 @@
 
 import { parseArgs } from "node:util";
 import { forwardConsole, launchChromium } from "./chromium.mjs";
+import { createTally } from "./tally.mjs";
 
 const { values: opts } = parseArgs({
   options: {
@@ -28,21 +29,7 @@ if (!opts.admin) {
 }
 const admin = opts.admin.replace(/\/+$/, "");
 
-let passed = 0;
-let failed = 0;
-const report = (name, err) => {
-  if (err === undefined) {
-    passed++;
-    console.log(`PASS ${name}`);
-  } else {
-    failed++;
-    console.log(`FAIL ${name}: ${String(err?.message ?? err).split("\n")[0]}`);
-  }
-};
-const done = () => {
-  console.log(`${passed} passed, ${failed} failed`);
-  process.exit(failed > 0 ? 1 : 0);
-};
+const { report, done } = createTally();
 setTimeout(() => {
   report("explorer", `not finished within ${opts["timeout-ms"]} ms`);
   done();

@@ -16,10 +16,10 @@ import org.junit.jupiter.api.Test;
 class ObservabilityConfigTest {
 
     @Test
-    void defaultsLogEveryCallAsTextTrustNoProxyAndTraceNothing() throws Exception {
+    void defaultsLogNothingTrustNoProxyAndTraceNothing() throws Exception {
         final PorticoSettings settings = PorticoConfig.parse("");
         assertThat(settings.accessLog()).isEqualTo(
-                new AccessLogSettings(true, AccessLogSettings.Format.TEXT, 1.0, java.util.List.of()));
+                new AccessLogSettings(false, AccessLogSettings.Format.TEXT, 1.0, java.util.List.of()));
         final TracingSettings tracing = settings.tracing();
         assertThat(tracing.enabled()).isFalse();
         assertThat(tracing.endpoint()).isEqualTo(URI.create("http://localhost:4317"));

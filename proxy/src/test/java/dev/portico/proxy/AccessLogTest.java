@@ -43,6 +43,8 @@ class AccessLogTest {
     private static final String TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736";
     private static final String TRACEPARENT = "00-" + TRACE_ID + "-00f067aa0ba902b7-01";
     private static final Duration WAIT = Duration.ofSeconds(10);
+    /** The access log is off by default. */
+    private static final String ON = "portico.access-log.enabled = true\n";
     /** time client peer "METHOD path VERSION" protocol http grpc req resp ms upstream attempts "ua" trace */
     private static final Pattern TEXT = Pattern.compile(
             "(\\S+) (\\S+) (\\S+) \"(\\S+) (\\S+) (\\S+)\" (\\S+) (\\S+) (\\S+) (\\d+) (\\d+) ([0-9.]+) (\\S+) (\\d+)"
@@ -61,7 +63,7 @@ class AccessLogTest {
 
     @Test
     void aUnaryGrpcWebCallIsOneTextLineWithEveryField() throws Exception {
-        portico = PorticoFixture.start("");
+        portico = PorticoFixture.start(ON);
         final byte[] request = GrpcWeb.frame(EchoRequest.newBuilder().setMessage("logged").build());
         final TestHttpClient.Response response;
         try (TestHttpClient client = portico.connect(Transport.HTTP1)) {
@@ -95,7 +97,7 @@ class AccessLogTest {
 
     @Test
     void everyProtocolAndOutcomeIsOneJsonLine() throws Exception {
-        portico = PorticoFixture.start("portico.access-log.format = json");
+        portico = PorticoFixture.start(ON + "portico.access-log.format = json");
         try (TestHttpClient h2c = portico.connect(Transport.H2C)) {
             final byte[] web = GrpcWeb.frame(EchoRequest.newBuilder().setMessage("web").build());
             final TestHttpClient.Response unary = h2c.call(HttpMethod.POST, ECHO, GrpcWeb.headers(GrpcWeb.PROTO), web);
@@ -145,7 +147,7 @@ class AccessLogTest {
 
     @Test
     void aNativeGrpcCallIsLoggedAsGrpcOverHttp2() throws Exception {
-        portico = PorticoFixture.start("portico.access-log.format = json");
+        portico = PorticoFixture.start(ON + "portico.access-log.format = json");
         final ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", portico.port()).usePlaintext()
                 .userAgent("native-test").build();
         try {
@@ -166,7 +168,7 @@ class AccessLogTest {
     @ParameterizedTest
     @EnumSource(value = Transport.class, names = {"HTTP1", "H2C"})
     void callsPorticoAnswersItselfAreLoggedToo(Transport transport) throws Exception {
-        portico = PorticoFixture.start("portico.access-log.format = json\n"
+        portico = PorticoFixture.start(ON + "portico.access-log.format = json\n"
                                        + "portico.cors.allowed-origins = [\"https://app.example\"]");
         try (TestHttpClient client = portico.connect(transport)) {
             final TestHttpClient.Response unsupported = client.call(
@@ -207,7 +209,7 @@ class AccessLogTest {
 
     @Test
     void aShedCallIsLoggedWithoutAnUpstreamAndTheCallHeldUpIsLoggedWhenItEnds() throws Exception {
-        portico = PorticoFixture.start("portico.access-log.format = json\nportico.limits.max-calls-in-flight = 1");
+        portico = PorticoFixture.start(ON + "portico.access-log.format = json\nportico.limits.max-calls-in-flight = 1");
         try (TestHttpClient slow = portico.connect(Transport.H2C);
              TestHttpClient other = portico.connect(Transport.H2C)) {
             final TestHttpClient.Exchange held = slow.open(HttpMethod.POST, ECHO, GrpcWeb.headers(GrpcWeb.PROTO));
@@ -231,7 +233,7 @@ class AccessLogTest {
 
     @Test
     void aCallTheClientCancelsIsLoggedOnceAsCancelled() throws Exception {
-        portico = PorticoFixture.start("portico.access-log.format = json");
+        portico = PorticoFixture.start(ON + "portico.access-log.format = json");
         try (TestHttpClient client = portico.connect(Transport.H2C)) {
             final TestHttpClient.Exchange call = client.open(HttpMethod.POST, ECHO, GrpcWeb.headers(GrpcWeb.PROTO));
             call.writeAndEnd(GrpcWeb.frame(EchoRequest.newBuilder().setMessage("x").setSleepMs(5000).build()));
@@ -247,7 +249,7 @@ class AccessLogTest {
     @Test
     void xForwardedForNamesTheClientOnlyWhenATrustedProxySentIt() throws Exception {
         // The test's peer is 127.0.0.1, trusted here, as a load balancer in front of Portico would be.
-        portico = PorticoFixture.start("portico.access-log { format = json,"
+        portico = PorticoFixture.start(ON + "portico.access-log { format = json,"
                                        + " trusted-proxies = [\"127.0.0.0/8\", \"10.0.0.0/8\"] }");
         assertThat(clientLoggedFor("203.0.113.9")).isEqualTo("203.0.113.9");
         // Proxies append: the right-most untrusted hop is the client; what it was sent may be forged.
@@ -257,11 +259,11 @@ class AccessLogTest {
         assertThat(clientLoggedFor("not-an-ip, 10.1.2.3")).isEqualTo("10.1.2.3");
         portico.close();
 
-        portico = PorticoFixture.start("portico.access-log { format = json, trusted-proxies = [\"10.0.0.0/8\"] }");
+        portico = PorticoFixture.start(ON + "portico.access-log { format = json, trusted-proxies = [\"10.0.0.0/8\"] }");
         assertThat(clientLoggedFor("203.0.113.9")).as("the peer is no trusted proxy").isEqualTo("127.0.0.1");
         portico.close();
 
-        portico = PorticoFixture.start("portico.access-log.format = json");
+        portico = PorticoFixture.start(ON + "portico.access-log.format = json");
         assertThat(clientLoggedFor("203.0.113.9")).as("no proxy is trusted by default").isEqualTo("127.0.0.1");
     }
 
@@ -277,7 +279,7 @@ class AccessLogTest {
 
     @Test
     void sampleRateKeepsAShareOfSuccessfulCallsAndEveryFailure() throws Exception {
-        portico = PorticoFixture.start("portico.access-log { format = json, sample-rate = 0.5 }");
+        portico = PorticoFixture.start(ON + "portico.access-log { format = json, sample-rate = 0.5 }");
         final int calls = 200;
         try (TestHttpClient client = portico.connect(Transport.H2C)) {
             for (int i = 0; i < calls; i++) {
@@ -298,8 +300,8 @@ class AccessLogTest {
     }
 
     @Test
-    void disabledItWritesNothing() throws Exception {
-        portico = PorticoFixture.start("portico.access-log.enabled = false");
+    void byDefaultItWritesNothing() throws Exception {
+        portico = PorticoFixture.start("");
         try (TestHttpClient client = portico.connect(Transport.H2C)) {
             client.call(HttpMethod.POST, ECHO, GrpcWeb.headers(GrpcWeb.PROTO),
                         GrpcWeb.frame(EchoRequest.getDefaultInstance()));
@@ -320,7 +322,7 @@ class AccessLogTest {
 
     @Test
     void aWebSocketCallIsOneLineUnderItsOwnProtocol() throws Exception {
-        portico = PorticoFixture.start("portico.access-log.format = json");
+        portico = PorticoFixture.start(ON + "portico.access-log.format = json");
         try (GrpcWebSocketClient ws = GrpcWebSocketClient.open(portico.port(), ECHO)) {
             ws.sendHeaders().sendMessage(EchoRequest.newBuilder().setMessage("over a socket").build()).finishSend();
             assertThat(ws.awaitResponse(WAIT).trailer("grpc-status")).isEqualTo("0");
