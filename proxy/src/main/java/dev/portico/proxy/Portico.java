@@ -224,7 +224,7 @@ public final class Portico {
     }
 
     /** A host to put in a URL to print: loopback for a wildcard address. */
-    private static String printableHost(String listenHost) {
+    static String printableHost(String listenHost) {
         return switch (listenHost) {
             case "0.0.0.0", "::", "[::]" -> "127.0.0.1";
             default -> listenHost.contains(":") && !listenHost.startsWith("[")

@@ -363,10 +363,12 @@ public final class PorticoServer implements AutoCloseable {
             log.info("Portico listening on {}://{}:{} ({}; transport {}){}", ssl == null ? "http" : "https",
                      bound.getHostString(), bound.getPort(), ssl == null ? "HTTP/1.1, h2c" : "TLS with ALPN h2, http/1.1",
                      epoll ? "epoll" : "nio",
-                     admin == null ? "" : ", metrics on http://" + settings.admin().host() + ':' + admin.port()
+                     admin == null ? "" : ", metrics on http://" + Portico.printableHost(settings.admin().host()) + ':'
+                                          + admin.port()
                                           + "/metrics");
             if (admin != null && explorer.isPresent()) {
-                log.info("API explorer: http://{}:{}/explorer/", settings.admin().host(), admin.port());
+                log.info("API explorer: http://{}:{}/explorer/", Portico.printableHost(settings.admin().host()),
+                         admin.port());
             }
             ok = true;
             return server;

@@ -48,6 +48,11 @@ class ComposeStackTest {
     }
 
     @Test
+    void theAccessLogIsOn() {
+        assertThat(portico.accessLog().enabled()).as("off by default, on where Portico is deployed").isTrue();
+    }
+
+    @Test
     void theStackIsPorticoTwoBackendsPrometheusGrafanaTheCollectorAndJaeger() {
         assertThat(services).containsOnlyKeys("portico", "backend-1", "backend-2", "prometheus", "grafana",
                                               "otel-collector", "jaeger");

@@ -122,6 +122,62 @@ class DeployCommandsIT {
         }
     }
 
+    /**
+     * The image's {@code RUN bin/portico-cds-archive}: a training run writes portico.jsa beside the jar, and
+     * {@code bin/portico} then loads Portico's classes from it (the class-load log says where each came from).
+     */
+    @Test
+    void theCdsArchiveScriptWritesAnArchiveThatTheLauncherMapsIn() throws Exception {
+        final Path jar = Files.copy(DeployFiles.path("proxy/target/portico.jar"), dir.resolve("portico.jar"));
+        final Path trainingLog = dir.resolve("training.log");
+        final ProcessBuilder training = withJava(new ProcessBuilder(
+                DeployFiles.path("bin/portico-cds-archive").toString()), jar)
+                .redirectErrorStream(true).redirectOutput(trainingLog.toFile());
+        training.environment().put("PORTICO_CDS_TRAINING_PORT", Integer.toString(freePort()));
+        final Process trainer = training.start();
+        assertThat(trainer.waitFor(120, TimeUnit.SECONDS)).as("the training run ends").isTrue();
+        assertThat(trainer.exitValue()).as(Files.readString(trainingLog)).isZero();
+        final Path archive = dir.resolve("portico.jsa");
+        assertThat(Files.size(archive)).isGreaterThan(1 << 20);
+
+        final Path config = dir.resolve("portico.conf");
+        Files.writeString(config, "portico { listen { host = \"127.0.0.1\", port = %d }, admin.enabled = false,"
+                                  .formatted(freePort()) + " demo.page-port = 0 }\n");
+        final Path classLog = dir.resolve("classes.log");
+        final ProcessBuilder launch = withJava(new ProcessBuilder(DeployFiles.path("bin/portico").toString(),
+                                                                  "--config", config.toString(), "--demo"), jar)
+                .redirectErrorStream(true).redirectOutput(dir.resolve("portico.log").toFile());
+        launch.environment().put("JDK_JAVA_OPTIONS", "-Xlog:class+load=info:file=" + classLog);
+        final Process portico = launch.start();
+        try {
+            final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (!Files.readString(dir.resolve("portico.log")).contains("Portico listening")
+                   && System.nanoTime() < deadline && portico.isAlive()) {
+                Thread.sleep(100);
+            }
+            assertThat(Files.readString(dir.resolve("portico.log"))).contains("Portico listening");
+        } finally {
+            portico.destroy();
+            portico.waitFor(15, TimeUnit.SECONDS);
+        }
+        assertThat(Files.readString(classLog))
+                .containsPattern("dev\\.portico\\.proxy\\.PorticoServer source: shared objects file");
+    }
+
+    /** The JDK running the tests as {@code java}, and {@code jar} as the launcher's jar. */
+    private static ProcessBuilder withJava(ProcessBuilder builder, Path jar) {
+        builder.environment().put("PATH", Path.of(System.getProperty("java.home"), "bin") + ":"
+                                          + System.getenv("PATH"));
+        builder.environment().put("PORTICO_JAR", jar.toString());
+        return builder;
+    }
+
+    private static int freePort() throws java.io.IOException {
+        try (java.net.ServerSocket socket = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            return socket.getLocalPort();
+        }
+    }
+
     private static List<String> composeCommand(String service) throws Exception {
         final Object command = at(DeployFiles.yaml("docker-compose.yml"), "services", service, "command");
         return new ArrayList<>(DeployFiles.list(command).stream().map(String.class::cast).toList());

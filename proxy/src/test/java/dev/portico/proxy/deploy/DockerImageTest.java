@@ -2,6 +2,7 @@ package dev.portico.proxy.deploy;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.portico.config.PorticoSettings;
 import dev.portico.proxy.testing.Commands;
 import dev.portico.proxy.testing.DeployFiles;
 import dev.portico.proxy.testing.Dockerfile;
@@ -48,6 +49,24 @@ class DockerImageTest {
         assertThat(check(healthcheck, adminPort).exitCode()).as("Portico stopped").isEqualTo(1);
         assertThat(check(healthcheck, StandalonePortico.closedPort()).exitCode()).as("nothing listening")
                 .isEqualTo(1);
+    }
+
+    /**
+     * The image's CMD: {@code --config /etc/portico/portico.conf}, which is examples/portico.conf copied in. It
+     * loads with Portico's own loader and turns the access log on (it is off by default).
+     */
+    @Test
+    void theImagesConfigurationIsTheExampleFileAndLoads() throws Exception {
+        final Dockerfile dockerfile = Dockerfile.read();
+        final List<String> cmd = Dockerfile.execForm(dockerfile.last("CMD").orElseThrow().arguments());
+        assertThat(cmd).containsExactly("--config", "/etc/portico/portico.conf");
+        assertThat(dockerfile.finalStage()).as("the example configuration is the image's")
+                .contains(new Dockerfile.Instruction("COPY", "examples/portico.conf /etc/portico/portico.conf"));
+        final PorticoSettings settings = DeployFiles.porticoConfig("examples/portico.conf");
+        assertThat(settings.accessLog().enabled()).isTrue();
+        assertThat(settings.admin().port()).isEqualTo(9090);
+        assertThat(settings.listen().port()).isEqualTo(8080);
+        assertThat(settings.upstream().endpoints()).as("no upstream: demo mode").isEmpty();
     }
 
     @Test

@@ -49,6 +49,11 @@ class KubernetesManifestsTest {
     }
 
     @Test
+    void theAccessLogIsOn() {
+        assertThat(portico.accessLog().enabled()).as("off by default, on where Portico is deployed").isTrue();
+    }
+
+    @Test
     void theBaseHasTheDeploymentServiceAutoscalerDisruptionBudgetAndAnExampleUpstream() {
         assertThat(objects).containsOnlyKeys("Deployment/portico", "Service/portico",
                                              "HorizontalPodAutoscaler/portico", "PodDisruptionBudget/portico",
