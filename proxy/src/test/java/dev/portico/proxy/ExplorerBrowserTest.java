@@ -3,13 +3,12 @@ package dev.portico.proxy;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.portico.proxy.testing.InventoryBackend;
-import dev.portico.proxy.testing.NodeScript;
 import dev.portico.proxy.testing.PorticoFixture;
+import dev.portico.proxy.testing.WebDemoScripts;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
-import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -36,9 +35,10 @@ class ExplorerBrowserTest {
                      + "\"], services = [\"portico.test.v1.*\"] }\n")) {
             portico.awaitReady(Duration.ofSeconds(10));
 
-            final String output = NodeScript.run("test/explorer.mjs", List.of(
+            WebDemoScripts.assertBrowserTestsCanRun();
+            final String output = WebDemoScripts.run(NODE_TIMEOUT, "test/explorer.mjs",
                     "--admin", "http://127.0.0.1:" + portico.adminPort(), "--inventory",
-                    "--screenshot", screenshot.toString()), NODE_TIMEOUT);
+                    "--screenshot", screenshot.toString());
 
             assertThat(output).contains("PASS explorer/server-stream-live-then-cancel")
                               .containsPattern("\\n13 passed, 0 failed");
@@ -56,8 +56,9 @@ class ExplorerBrowserTest {
     @Test
     void disabledTheExplorerIsNotThere() throws Exception {
         try (PorticoFixture portico = PorticoFixture.start("")) {
-            final String output = NodeScript.run("test/explorer.mjs", List.of(
-                    "--admin", "http://127.0.0.1:" + portico.adminPort(), "--expect-disabled"), NODE_TIMEOUT);
+            WebDemoScripts.assertBrowserTestsCanRun();
+            final String output = WebDemoScripts.run(NODE_TIMEOUT, "test/explorer.mjs",
+                    "--admin", "http://127.0.0.1:" + portico.adminPort(), "--expect-disabled");
 
             assertThat(output).containsPattern("\\n3 passed, 0 failed");
         }
