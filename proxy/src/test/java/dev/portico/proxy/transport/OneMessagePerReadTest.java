@@ -2,14 +2,21 @@ package dev.portico.proxy.transport;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelOutboundHandlerAdapter;
 import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.handler.codec.http.DefaultHttpContent;
+import io.netty.util.ReferenceCountUtil;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** One message per read(), in order, however many one socket read decoded, and without recursion. */
+/**
+ * One message per read(), in order, however many one socket read decoded, and without recursion; the socket
+ * read on while little waits.
+ */
 class OneMessagePerReadTest {
 
     @Test
@@ -60,6 +67,62 @@ class OneMessagePerReadTest {
         assertThat(seen).containsExactly("first");
         channel.read();
         assertThat(seen).containsExactly("first", "second");
+        channel.finishAndReleaseAll();
+    }
+
+    @Test
+    void theSocketIsReadOnWhileLittleWaitsAndNoLongerOnceTheBoundIsPassed() {
+        final List<Object> seen = new ArrayList<>();
+        final int[] socketReads = {0};
+        final EmbeddedChannel channel = new EmbeddedChannel();
+        channel.config().setAutoRead(false);
+        channel.pipeline().addLast(new ChannelOutboundHandlerAdapter() {
+            @Override
+            public void read(ChannelHandlerContext ctx) {
+                socketReads[0]++; // Stands for the socket: what reaches here keeps it read.
+                ctx.read();
+            }
+        }, new OneMessagePerRead(), new ChannelInboundHandlerAdapter() {
+            @Override
+            public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                seen.add(msg);
+                ReferenceCountUtil.release(msg);
+            }
+        });
+        // A unary request's body decoded before its call asked for it: held, and the socket still read.
+        channel.writeInbound(new DefaultHttpContent(Unpooled.wrappedBuffer(new byte[1024])));
+        assertThat(seen).isEmpty();
+        assertThat(socketReads[0]).as("socket reads with 1 KiB waiting").isEqualTo(1);
+        // An upload nobody reads: past the bound the socket is no longer read.
+        channel.writeInbound(new DefaultHttpContent(Unpooled.wrappedBuffer(new byte[OneMessagePerRead.MAX_QUEUED_BYTES])));
+        assertThat(socketReads[0]).as("socket reads past the bound").isEqualTo(1);
+        channel.read();
+        channel.read();
+        assertThat(seen).hasSize(2);
+        assertThat(socketReads[0]).as("socket reads once all was taken").isEqualTo(1);
+        channel.read();
+        assertThat(socketReads[0]).as("socket reads once all was taken and more is asked for").isEqualTo(2);
+        channel.finishAndReleaseAll();
+    }
+
+    @Test
+    void pipelinedHeadsCountTowardsTheBoundToo() {
+        final int[] socketReads = {0};
+        final EmbeddedChannel channel = new EmbeddedChannel();
+        channel.config().setAutoRead(false);
+        channel.pipeline().addLast(new ChannelOutboundHandlerAdapter() {
+            @Override
+            public void read(ChannelHandlerContext ctx) {
+                socketReads[0]++;
+                ctx.read();
+            }
+        }, new OneMessagePerRead());
+        for (int i = 0; i < OneMessagePerRead.MAX_QUEUED_MESSAGES; i++) {
+            channel.writeInbound("head " + i);
+        }
+        assertThat(socketReads[0]).isEqualTo(OneMessagePerRead.MAX_QUEUED_MESSAGES);
+        channel.writeInbound("one head too many");
+        assertThat(socketReads[0]).isEqualTo(OneMessagePerRead.MAX_QUEUED_MESSAGES);
         channel.finishAndReleaseAll();
     }
 }
