@@ -34,7 +34,8 @@ unzip -o -q "$profiler_jar" 'linux-x64/libasyncProfiler.so' -d "$work"
 agent=$work/linux-x64/libasyncProfiler.so
 
 [ -f "$root/proxy/target/portico.jar" ] || (cd "$root" && mvn -B -q -ntp package -DskipTests)
-[ -f "$root/loadtest/target/portico-loadtest.jar" ] || (cd "$root" && mvn -B -q -ntp package -DskipTests -pl loadtest -am)
+[ -f "$root/loadtest/target/portico-loadtest.jar" ] || (cd "$root" && mvn -B -q -ntp -Dmaven.test.skip=true install \
+    && mvn -B -q -ntp -f loadtest/pom.xml package -DskipTests)
 
 # This script and the load tools it starts run on CPU 1; the backend and Portico are put on CPU 0.
 taskset -p -c 1 $$ >/dev/null
@@ -50,11 +51,12 @@ tls=""
 if [ "$variant" = tls ]; then
     openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -subj /CN=127.0.0.1 \
         -keyout "$work/key.pem" -out "$work/cert.pem" 2>/dev/null
-    tls="tls { cert = \"$work/cert.pem\", key = \"$work/key.pem\" }"
+    tls="tls { cert-chain-file = \"$work/cert.pem\", private-key-file = \"$work/key.pem\" }"
 fi
 cat >"$work/portico.conf" <<EOF
 portico {
-  listen { host = "127.0.0.1", port = $portico_port $tls }
+  listen { host = "127.0.0.1", port = $portico_port }
+  $tls
   upstream.endpoints = ["127.0.0.1:$backend_port"]
   admin { host = "127.0.0.1", port = $admin_port }
 }
@@ -73,8 +75,19 @@ bodies=$root/loadtest/target/work
 [ -f "$bodies/echo-100.grpc" ] || java -jar "$root/loadtest/target/portico-loadtest.jar" bodies "$bodies"
 scheme=http
 [ "$variant" = tls ] && scheme=https
-base=$scheme://127.0.0.1:$portico_port/bench.v1.BenchService
+base=$scheme://127.0.0.1:$portico_port/portico.loadtest.v1.BenchService
 web=(-H "content-type: application/grpc-web+proto" -H "x-grpc-web: 1")
+connect=(-H "connect-protocol-version: 1")
+# A profile of error answers would be worthless: the first call must succeed.
+curl_tls=()
+[ "$variant" = tls ] && curl_tls=(-k --http2)
+case "$variant" in
+    connect-*) ;;
+    *) curl -s "${curl_tls[@]}" -o "$work/first-call" -H "content-type: application/grpc-web+proto" -H "x-grpc-web: 1" \
+           --data-binary "@$bodies/echo-100.grpc" "$base/Echo"
+       grep -qa "grpc-status: *0" "$work/first-call" \
+           || { echo "the first call did not succeed: $(tr -cd '[:print:]' <"$work/first-call" | head -c 300)" >&2; exit 1; } ;;
+esac
 # The load for SECONDS, bounded by the tool's own duration and by timeout.
 load() {
     local d=$1
@@ -85,9 +98,9 @@ load() {
         text) set -- h2load -t1 -c5 -m10 -D "$d" -d "$bodies/echo-100.grpc-web-text" \
                   -H "content-type: application/grpc-web-text" -H "x-grpc-web: 1" "$base/Echo" ;;
         connect-proto) set -- h2load -t1 -c5 -m10 -D "$d" -d "$bodies/echo-100.connect-proto" \
-                           -H "content-type: application/proto" "$base/Echo" ;;
+                           -H "content-type: application/proto" "${connect[@]}" "$base/Echo" ;;
         connect-json) set -- h2load -t1 -c5 -m10 -D "$d" -d "$bodies/echo-100.connect-json" \
-                          -H "content-type: application/json" "$base/Echo" ;;
+                          -H "content-type: application/json" "${connect[@]}" "$base/Echo" ;;
         stream-h2c) set -- h2load -t1 -c1 -m4 -D "$d" -d "$bodies/stream-1000x1024.grpc" "${web[@]}" \
                         "$base/ServerStream" ;;
         stream-http1) set -- wrk -t1 -c4 -d"$d"s -s "$root/loadtest/wrk/grpc-web.lua" "$base/ServerStream" -- \
