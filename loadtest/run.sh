@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Portico load test: one command, see loadtest/README.md.
 #
-#   loadtest/run.sh [--quick] [--no-build] [runner options]
-#   loadtest/run.sh --soak [--soak-duration 10m] [--no-build]
+#   loadtest/run.sh [--quick] [--no-build] [--no-cds] [runner options]
+#   loadtest/run.sh --soak [--soak-duration 10m] [--no-build] [--no-cds]
 #
-# Builds Portico and the kit, installs h2load and wrk from Debian if they are missing, starts the benchmark
-# backend and Portico pinned to one CPU with the load tools on another, runs every scenario with its
-# direct-gRPC baseline, checks every run's counts against the backend's, and writes
+# Builds Portico and the kit, makes the class-data-sharing archive for the measured copy of the jar (as the
+# Docker image does; --no-cds runs without one), installs h2load and wrk from Debian if they are missing,
+# starts the benchmark backend and Portico pinned to one CPU with the load tools on another, runs every
+# scenario with its direct-gRPC baseline, checks every run's counts against the backend's, and writes
 # loadtest/results/<UTC timestamp>[-quick]/{results.md,chart.svg,samples.tsv,logs/}.
 # --soak runs the soak instead (README "Soak"): mixed protocols with client resets, slow readers, idle
 # connections and backend restarts for --soak-duration (default 3m), into loadtest/results/<UTC timestamp>-soak/.
@@ -22,6 +23,8 @@ root="$(dirname "$here")"
 quick=0
 soak=0
 build=1
+cds=1
+portico_port=18080
 pass=()
 server_cpu=0
 load_cpu=1
@@ -32,7 +35,9 @@ while [ $# -gt 0 ]; do
     --no-build) build=0 ;;
     --server-cpu) server_cpu="$2"; pass+=("$1" "$2"); shift ;;
     --load-cpu) load_cpu="$2"; pass+=("$1" "$2"); shift ;;
-    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+    --no-cds) cds=0 ;;
+    --portico-port) portico_port="$2"; pass+=("$1" "$2"); shift ;;
+    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
     *) pass+=("$1") ;;
   esac
   shift
@@ -91,7 +96,16 @@ kit_jar="$here/target/portico-loadtest.jar"
 # ---- work folder: a snapshot of the jar (a rebuild during the run cannot swap it), a TLS certificate
 work="$here/target/work"
 mkdir -p "$work"
+# An archive of an earlier jar: the JVM would ignore it, and the report would say it was used.
+rm -f "$work/portico.jsa"
 cp "$portico_jar" "$work/portico.jar"
+if [ "$cds" -eq 1 ]; then
+  # bin/portico maps portico.jsa beside the jar when it exists; the runner reports whether it did.
+  say "making the class-data-sharing archive for the copy (bin/portico-cds-archive, training port $portico_port)"
+  PORTICO_JAR="$work/portico.jar" PORTICO_CDS_TRAINING_PORT="$portico_port" "$root/bin/portico-cds-archive" \
+    >"$work/cds.log" 2>&1 \
+    || { tail -20 "$work/cds.log" >&2; die "the CDS archive was not made (log above); --no-cds runs without it"; }
+fi
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj /CN=localhost \
   -addext subjectAltName=DNS:localhost,IP:127.0.0.1 -keyout "$work/key.pem" -out "$work/cert.pem" 2>/dev/null
 commit="$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)"

@@ -33,6 +33,11 @@ final class Conditions {
                   + "its JVM settings), one fresh process per variant and one for the open-streams "
                   + "scenario; config sets only "
                   + "listen, admin and upstream addresses (and TLS for h2 over TLS), everything else default.");
+        lines.add(o.cdsUsed()
+                  ? "Class-data sharing: bin/portico mapped " + o.cdsArchive().getFileName() + ", the archive "
+                    + "bin/portico-cds-archive made for this copy of the jar (as the Docker image does)."
+                  : "Class-data sharing: none (no " + o.cdsArchive().getFileName() + " beside the jar; run.sh "
+                    + "--no-cds), so every Portico loaded its classes from the jar.");
         lines.add("Backend: grpc-java " + io.grpc.internal.GrpcUtil.IMPLEMENTATION_VERSION
                   + " BenchService (loadtest/), directExecutor, default JVM settings, one process for the run.");
         lines.add("JVM: " + firstLine(o.javaBin(), "-version") + ".");

@@ -19,26 +19,38 @@ final class Daemon implements AutoCloseable {
     final String name;
     final long pid;
     final Path log;
+    /** System.nanoTime() just before the process was launched. */
+    final long launchedNanos;
+    /** Portico only (-1 otherwise): milliseconds from launch until its front port accepted a connection. */
+    long listeningMillis = -1;
+    /** Portico only (-1 otherwise): milliseconds from launch until its admin /readyz answered 200. */
+    long readyMillis = -1;
     private final Process process;
 
-    private Daemon(String name, Process process, Path log) {
+    private Daemon(String name, Process process, Path log, long launchedNanos) {
         this.name = name;
         this.process = process;
         this.pid = process.pid();
         this.log = log;
+        this.launchedNanos = launchedNanos;
     }
 
     /** Starts {@code command} with stdout and stderr appended to {@code log}. */
     static Daemon start(String name, List<String> command, Path log, Path pidFile) throws IOException {
+        final long launched = System.nanoTime();
         final Process process = new ProcessBuilder(command)
                 .redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
                 .start();
-        final Daemon daemon = new Daemon(name, process, log);
+        final Daemon daemon = new Daemon(name, process, log, launched);
         // run.sh kills what is listed here if the runner itself dies.
         Files.writeString(pidFile, daemon.pid + "\n", StandardCharsets.US_ASCII,
                           java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);
         return daemon;
+    }
+
+    long millisSinceLaunch() {
+        return (System.nanoTime() - launchedNanos) / 1_000_000;
     }
 
     boolean alive() {

@@ -7,6 +7,7 @@ import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -42,6 +43,8 @@ final class LoadTest {
     /** The bidi-c8 scenario's section of the report (empty when not selected), and its failed checks. */
     private String bidiSection = "";
     private final List<String> bidiFailures = new ArrayList<>();
+    /** Each paired Portico variant's start-up: launch to listening and ready, and its first warm-up's rates. */
+    private final List<Startup> startups = new ArrayList<>();
     /** RSS of the current Portico right after start-up, before any call. */
     private long porticoIdleRss = -1;
 
@@ -108,7 +111,7 @@ final class LoadTest {
         }
         conditions.add("Run took " + Duration.between(started, Instant.now()).toSeconds() + " s; load average "
                        + "after: " + Files.readString(Path.of("/proc/loadavg")).trim() + ".");
-        final String markdown = Report.write(o, conditions, samples, probes, remeasured);
+        final String markdown = Report.write(o, conditions, samples, probes, remeasured, startups);
         System.out.println();
         System.out.println(markdown);
         if (!bidiSection.isEmpty()) {
@@ -171,7 +174,10 @@ final class LoadTest {
             }
             if (!ready.isEmpty()) {
                 log("   JIT warm-up (unary, concurrency 50)");
-                warmUp(jitWarmup(), variant, portico, 5, o.warmupSeconds() / 2);
+                // The first load this process sees, right after the first-call checks: its chunk rates show
+                // how soon a fresh Portico gets near its steady rate (the report's Start-up section).
+                final List<Double> rates = warmUp(jitWarmup(), variant, portico, 5, o.warmupSeconds() / 2);
+                startups.add(new Startup(variant, portico.listeningMillis, portico.readyMillis, rates));
             }
         } catch (CheckFailed | IOException e) {
             ready.forEach(sc -> failed(sc, variant, e));
@@ -311,13 +317,13 @@ final class LoadTest {
      * a fresh JVM that shares one core with the backend climbs in steps with flat stretches between them,
      * and C2 can still take a third of that core 30 s after the rate looks flat. At least {@code minChunks},
      * at most {@code maxChunks}; a warm-up that ends on its cap is logged as such. Every chunk is checked like a
-     * measured run. Returns the best chunk's rate: sizing a measured run by it errs towards runs longer than
-     * {@code --seconds} when the machine is busy, never much shorter.
+     * measured run. Returns every chunk's rate, in order.
      */
-    private double warmUp(Scenario shape, Variant variant, Daemon portico, int minChunks, int maxChunks)
+    private List<Double> warmUp(Scenario shape, Variant variant, Daemon portico, int minChunks, int maxChunks)
             throws IOException, InterruptedException {
-        final int chunkSeconds = 2;
-        final List<String> rates = new ArrayList<>();
+        final int chunkSeconds = Startup.CHUNK_SECONDS;
+        final List<Double> rates = new ArrayList<>();
+        final List<String> described = new ArrayList<>();
         double best = 0;
         int flat = 0;   // consecutive chunks that did not beat the best by 10%: one may be a noisy dip
         boolean warm = false;
@@ -325,25 +331,27 @@ final class LoadTest {
             final double compiling = Usage.compiler(backend, portico);
             final double rate = timedRun(shape, variant, chunkSeconds, "warmup-" + chunk).rate();
             final double compiled = Usage.compiler(backend, portico) - compiling;
-            rates.add(String.format("%,.0f (JIT %.0f%%)", rate, 100 * compiled / chunkSeconds));
+            rates.add(rate);
+            described.add(String.format("%,.0f (JIT %.0f%%)", rate, 100 * compiled / chunkSeconds));
             flat = rate > 1.10 * best ? 0 : flat + 1;
             best = Math.max(best, rate);
             warm = chunk >= minChunks && flat >= 2 && compiled < QUIET_COMPILER_SHARE * chunkSeconds;
         }
         log("   " + shape.id() + " / " + variant.id + " calls/s per " + chunkSeconds + " s (compiler CPU): "
-            + String.join(", ", rates) + (warm ? "" : "; stopped at the cap, not yet warm"));
-        return best;
+            + String.join(", ", described) + (warm ? "" : "; stopped at the cap, not yet warm"));
+        return rates;
     }
 
     /**
      * Warms the scenario's own shape up (3 to 15 chunks of 2 s; 2 to 10 with --quick) and returns the number
-     * of calls a measured h2load run of about {@code seconds} needs at that rate (wrk runs for {@code seconds}
-     * instead).
+     * of calls a measured h2load run of about {@code seconds} needs at the best chunk's rate (wrk runs for
+     * {@code seconds} instead). Sizing by the best rate errs towards runs longer than {@code --seconds} when
+     * the machine is busy, never much shorter.
      */
     private long calibrate(Scenario scenario, Variant variant, Daemon portico)
             throws IOException, InterruptedException {
-        final double rate = o.quick() ? warmUp(scenario, variant, portico, 2, 10)
-                : warmUp(scenario, variant, portico, 3, 15);
+        final double rate = Collections.max(o.quick() ? warmUp(scenario, variant, portico, 2, 10)
+                : warmUp(scenario, variant, portico, 3, 15));
         final long minimum = Math.max(scenario.concurrency() * 5L,
                                       scenario.kind() == Scenario.Kind.STREAMING ? 20 : 200);
         return Math.max(minimum, Math.min(50_000_000L, Math.round(rate * o.seconds())));

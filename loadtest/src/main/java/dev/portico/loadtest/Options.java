@@ -1,5 +1,6 @@
 package dev.portico.loadtest;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.regex.Pattern;
 
@@ -104,6 +105,19 @@ record Options(boolean quick, Path porticoJar, Path launcher, Path kitJar, Path 
                                                + "noise-retries >= 0; noise-limit > 0; soak-duration 30s..24h");
         }
         return options;
+    }
+
+    /**
+     * The class-data-sharing archive bin/portico maps when it exists beside the jar (run.sh makes it with
+     * bin/portico-cds-archive unless --no-cds).
+     */
+    Path cdsArchive() {
+        final String jar = porticoJar.getFileName().toString();
+        return porticoJar.resolveSibling(jar.replaceFirst("\\.jar$", "") + ".jsa");
+    }
+
+    boolean cdsUsed() {
+        return Files.isRegularFile(cdsArchive());
     }
 
     /** A duration such as {@code 180}, {@code 180s}, {@code 10m} or {@code 2h}, in seconds. */
