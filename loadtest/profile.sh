@@ -61,7 +61,10 @@ portico {
   admin { host = "127.0.0.1", port = $admin_port }
 }
 EOF
-PORTICO_JAR=$root/proxy/target/portico.jar taskset -c 0 "$root/bin/portico" --config "$work/portico.conf" \
+# The agent is loaded at start and only told to start later (an agent loaded into a running JVM gets a
+# warning from Java 21 on, and is refused by default in later releases).
+PORTICO_JAR=$root/proxy/target/portico.jar JDK_JAVA_OPTIONS="-agentpath:$agent" \
+    taskset -c 0 "$root/bin/portico" --config "$work/portico.conf" \
     >"$out/portico.log" 2>&1 &
 portico_pid=$!
 pids+=($portico_pid)
