@@ -259,19 +259,21 @@ final class EndpointPool {
             }
             updated.put(endpoint, member);
         }
-        for (Member gone : members.values()) {
+        final Collection<Member> left = members.values();
+        members = updated;
+        // An empty cluster republishes too: its answer names the latest resolution errors. Before the
+        // endpoints that left are retired: no pick lands on a closed channel, and a scrape never counts an
+        // endpoint whose own series are already gone.
+        if (changed || !left.isEmpty() || members.isEmpty()) {
+            publish();
+        }
+        for (Member gone : left) {
             log.info("upstream cluster {}: endpoint {} left; its calls in flight finish", settings.name(),
                      gone.endpoint);
             retire(gone);
             draining.add(gone.channel);
-            changed = true;
         }
         draining.removeIf(ManagedChannel::isTerminated);
-        members = updated;
-        // An empty cluster republishes too: its answer names the latest resolution errors.
-        if (changed || members.isEmpty()) {
-            publish();
-        }
     }
 
     private Member open(Endpoint endpoint) {
