@@ -81,6 +81,27 @@ class LauncherTest {
         assertThat(flag(flags, "UseSerialGC")).isEqualTo(1);
     }
 
+    @Test
+    void glibcKeepsTwoMallocArenasUnlessTheEnvironmentSaysOtherwise() throws Exception {
+        assertThat(mallocArenaMaxSeenByJava(Map.of())).isEqualTo("2");
+        assertThat(mallocArenaMaxSeenByJava(Map.of("MALLOC_ARENA_MAX", "4"))).isEqualTo("4");
+    }
+
+    /** What {@code MALLOC_ARENA_MAX} the JVM that {@code bin/portico} starts runs with. */
+    private String mallocArenaMaxSeenByJava(Map<String, String> extraEnv) throws Exception {
+        final Path bin = Files.createDirectories(dir.resolve("fake-bin-env"));
+        final Path java = bin.resolve("java");
+        Files.writeString(java, "#!/bin/sh\nprintf '%s\\n' \"$MALLOC_ARENA_MAX\"\n", StandardCharsets.UTF_8);
+        Files.setPosixFilePermissions(java, PosixFilePermissions.fromString("rwxr-xr-x"));
+        final Map<String, String> env = new HashMap<>(extraEnv);
+        env.put("PATH", bin + ":/usr/bin:/bin");
+        env.put("PORTICO_JAR", "/opt/portico/portico.jar");
+        final Commands.Result result = Commands.run(List.of(DeployFiles.path("bin/portico").toString()), env,
+                                                    Duration.ofSeconds(20));
+        assertThat(result.exitCode()).as(result.output()).isZero();
+        return result.output().strip();
+    }
+
     /** The arguments {@code bin/portico args} gives {@code java}, one per element. */
     private List<String> launch(Map<String, String> extraEnv, List<String> args) throws Exception {
         final Path bin = Files.createDirectories(dir.resolve("fake-bin"));
