@@ -89,34 +89,31 @@ class LauncherTest {
 
     /** What {@code MALLOC_ARENA_MAX} the JVM that {@code bin/portico} starts runs with. */
     private String mallocArenaMaxSeenByJava(Map<String, String> extraEnv) throws Exception {
-        final Path bin = Files.createDirectories(dir.resolve("fake-bin-env"));
-        final Path java = bin.resolve("java");
-        Files.writeString(java, "#!/bin/sh\nprintf '%s\\n' \"$MALLOC_ARENA_MAX\"\n", StandardCharsets.UTF_8);
-        Files.setPosixFilePermissions(java, PosixFilePermissions.fromString("rwxr-xr-x"));
-        final Map<String, String> env = new HashMap<>(extraEnv);
-        env.put("PATH", bin + ":/usr/bin:/bin");
-        env.put("PORTICO_JAR", "/opt/portico/portico.jar");
-        final Commands.Result result = Commands.run(List.of(DeployFiles.path("bin/portico").toString()), env,
-                                                    Duration.ofSeconds(20));
-        assertThat(result.exitCode()).as(result.output()).isZero();
-        return result.output().strip();
+        return runWithFakeJava("printf '%s\\n' \"$MALLOC_ARENA_MAX\"", extraEnv, List.of()).strip();
     }
 
     /** The arguments {@code bin/portico args} gives {@code java}, one per element. */
     private List<String> launch(Map<String, String> extraEnv, List<String> args) throws Exception {
+        final Map<String, String> env = new HashMap<>(extraEnv);
+        env.putIfAbsent("PORTICO_JVM_OPTS", "");
+        return runWithFakeJava("printf '%s\\n' \"$@\"", env, args).lines().toList();
+    }
+
+    /** Runs {@code bin/portico args} with a {@code java} on the PATH that runs {@code script} instead. */
+    private String runWithFakeJava(String script, Map<String, String> extraEnv, List<String> args)
+            throws Exception {
         final Path bin = Files.createDirectories(dir.resolve("fake-bin"));
         final Path java = bin.resolve("java");
-        Files.writeString(java, "#!/bin/sh\nprintf '%s\\n' \"$@\"\n", StandardCharsets.UTF_8);
+        Files.writeString(java, "#!/bin/sh\n" + script + "\n", StandardCharsets.UTF_8);
         Files.setPosixFilePermissions(java, PosixFilePermissions.fromString("rwxr-xr-x"));
         final Map<String, String> env = new HashMap<>(extraEnv);
         env.put("PATH", bin + ":/usr/bin:/bin");
         env.put("PORTICO_JAR", "/opt/portico/portico.jar");
-        env.putIfAbsent("PORTICO_JVM_OPTS", "");
         final List<String> command = new ArrayList<>(List.of(DeployFiles.path("bin/portico").toString()));
         command.addAll(args);
         final Commands.Result result = Commands.run(command, env, Duration.ofSeconds(20));
         assertThat(result.exitCode()).as(result.output()).isZero();
-        return result.output().lines().toList();
+        return result.output();
     }
 
     /** A cgroup file system root: v2's memory.max, v1's memory/memory.limit_in_bytes, or neither. */

@@ -73,16 +73,10 @@ class OneMessagePerReadTest {
     @Test
     void theSocketIsReadOnWhileLittleWaitsAndNoLongerOnceTheBoundIsPassed() {
         final List<Object> seen = new ArrayList<>();
-        final int[] socketReads = {0};
+        final SocketReads socketReads = new SocketReads();
         final EmbeddedChannel channel = new EmbeddedChannel();
         channel.config().setAutoRead(false);
-        channel.pipeline().addLast(new ChannelOutboundHandlerAdapter() {
-            @Override
-            public void read(ChannelHandlerContext ctx) {
-                socketReads[0]++; // Stands for the socket: what reaches here keeps it read.
-                ctx.read();
-            }
-        }, new OneMessagePerRead(), new ChannelInboundHandlerAdapter() {
+        channel.pipeline().addLast(socketReads, new OneMessagePerRead(), new ChannelInboundHandlerAdapter() {
             @Override
             public void channelRead(ChannelHandlerContext ctx, Object msg) {
                 seen.add(msg);
@@ -92,37 +86,42 @@ class OneMessagePerReadTest {
         // A unary request's body decoded before its call asked for it: held, and the socket still read.
         channel.writeInbound(new DefaultHttpContent(Unpooled.wrappedBuffer(new byte[1024])));
         assertThat(seen).isEmpty();
-        assertThat(socketReads[0]).as("socket reads with 1 KiB waiting").isEqualTo(1);
+        assertThat(socketReads.count).as("socket reads with 1 KiB waiting").isEqualTo(1);
         // An upload nobody reads: past the bound the socket is no longer read.
         channel.writeInbound(new DefaultHttpContent(Unpooled.wrappedBuffer(new byte[OneMessagePerRead.MAX_QUEUED_BYTES])));
-        assertThat(socketReads[0]).as("socket reads past the bound").isEqualTo(1);
+        assertThat(socketReads.count).as("socket reads past the bound").isEqualTo(1);
         channel.read();
         channel.read();
         assertThat(seen).hasSize(2);
-        assertThat(socketReads[0]).as("socket reads once all was taken").isEqualTo(1);
+        assertThat(socketReads.count).as("socket reads once all was taken").isEqualTo(1);
         channel.read();
-        assertThat(socketReads[0]).as("socket reads once all was taken and more is asked for").isEqualTo(2);
+        assertThat(socketReads.count).as("socket reads once all was taken and more is asked for").isEqualTo(2);
         channel.finishAndReleaseAll();
     }
 
     @Test
     void pipelinedHeadsCountTowardsTheBoundToo() {
-        final int[] socketReads = {0};
+        final SocketReads socketReads = new SocketReads();
         final EmbeddedChannel channel = new EmbeddedChannel();
         channel.config().setAutoRead(false);
-        channel.pipeline().addLast(new ChannelOutboundHandlerAdapter() {
-            @Override
-            public void read(ChannelHandlerContext ctx) {
-                socketReads[0]++;
-                ctx.read();
-            }
-        }, new OneMessagePerRead());
+        channel.pipeline().addLast(socketReads, new OneMessagePerRead());
         for (int i = 0; i < OneMessagePerRead.MAX_QUEUED_MESSAGES; i++) {
             channel.writeInbound("head " + i);
         }
-        assertThat(socketReads[0]).isEqualTo(OneMessagePerRead.MAX_QUEUED_MESSAGES);
+        assertThat(socketReads.count).isEqualTo(OneMessagePerRead.MAX_QUEUED_MESSAGES);
         channel.writeInbound("one head too many");
-        assertThat(socketReads[0]).isEqualTo(OneMessagePerRead.MAX_QUEUED_MESSAGES);
+        assertThat(socketReads.count).isEqualTo(OneMessagePerRead.MAX_QUEUED_MESSAGES);
         channel.finishAndReleaseAll();
+    }
+
+    /** Stands for the socket, before the handler: counts the reads that reach it (and so keep it read). */
+    private static final class SocketReads extends ChannelOutboundHandlerAdapter {
+        int count;
+
+        @Override
+        public void read(ChannelHandlerContext ctx) {
+            count++;
+            ctx.read();
+        }
     }
 }
