@@ -3,15 +3,25 @@ package dev.portico.proxy;
 import static dev.portico.proxy.testing.PoolPortico.eventually;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.google.protobuf.DescriptorProtos.DescriptorProto;
+import com.google.protobuf.DescriptorProtos.FileDescriptorProto;
+import com.google.protobuf.DescriptorProtos.FileDescriptorSet;
+import com.google.protobuf.DescriptorProtos.MethodDescriptorProto;
+import com.google.protobuf.DescriptorProtos.ServiceDescriptorProto;
 import dev.portico.proxy.testing.PoolPortico;
 import dev.portico.proxy.testing.PoolPortico.Outcome;
 import dev.portico.proxy.testing.StandalonePortico;
 import dev.portico.proxy.testing.TestBackend;
 import dev.portico.upstream.EndpointState;
+import io.grpc.CallOptions;
 import io.grpc.Status;
+import io.grpc.stub.ClientCalls;
 import java.io.IOException;
 import java.net.BindException;
 import java.net.InetAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -27,6 +37,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The upstream pool through a real Portico, in front of three real grpc-java backends on loopback that say
@@ -252,6 +263,45 @@ class LoadBalancingTest {
             assertThat(outcome.status().getCode()).as("call %d: %s", i, outcome.status()).isEqualTo(Status.Code.OK);
             assertThat(outcome.backend()).isEqualTo("b1");
         }
+    }
+
+    /**
+     * With the schema known, a unary call's headers, message and end go upstream in one write, before the
+     * stream exists; the message is kept until it does, so that a call refused by a dead endpoint still
+     * reaches the next one whole.
+     */
+    @Test
+    void aUnaryCallWithAKnownSchemaRefusedByADeadEndpointReachesAnotherWithItsMessage(@TempDir Path dir)
+            throws Exception {
+        final List<TestBackend> backends = threeBackends();
+        final int dead = StandalonePortico.closedPort();
+        final Path set = Files.write(dir.resolve("echo.binpb"), echoDescriptorSet().toByteArray());
+        final PoolPortico portico = keep(PoolPortico.start(
+                "portico.upstream { endpoints = [\"127.0.0.1:" + dead + "\", \"" + backends.get(0).endpoint()
+                + "\"], health-check.enabled = false }\n"
+                + "portico.schema { reflection = false, descriptor-sets = [\"" + set + "\"] }"));
+
+        for (int i = 0; i < 20; i++) {
+            final byte[] message = ("message " + i).getBytes(StandardCharsets.UTF_8);
+            final byte[] echoed = ClientCalls.blockingUnaryCall(
+                    portico.channel(), PoolPortico.unary(ECHO), CallOptions.DEFAULT.withDeadlineAfter(5, TimeUnit.SECONDS),
+                    message);
+            assertThat(new String(echoed, StandardCharsets.UTF_8)).as("call %d", i).isEqualTo("message " + i);
+        }
+        assertThat(backends.get(0).calls()).isEqualTo(20);
+    }
+
+    /** {@code acme.echo.v1.Echo/Say} as a unary method, which is all Portico needs of its schema here. */
+    private static FileDescriptorSet echoDescriptorSet() {
+        final DescriptorProto message = DescriptorProto.newBuilder().setName("Bytes").build();
+        return FileDescriptorSet.newBuilder().addFile(FileDescriptorProto.newBuilder()
+                .setName("acme/echo/v1/echo.proto")
+                .setPackage("acme.echo.v1")
+                .addMessageType(message)
+                .addService(ServiceDescriptorProto.newBuilder().setName("Echo").addMethod(
+                        MethodDescriptorProto.newBuilder().setName("Say")
+                                .setInputType(".acme.echo.v1.Bytes").setOutputType(".acme.echo.v1.Bytes"))))
+                .build();
     }
 
     @Test

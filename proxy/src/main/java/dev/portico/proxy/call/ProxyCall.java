@@ -213,7 +213,8 @@ public final class ProxyCall implements UpstreamCall.Listener {
 
     /**
      * Starts the upstream call of the current attempt. Request messages go out only once it is ready, so an
-     * attempt that fails before its stream exists has taken none of them from the deframer.
+     * attempt that fails before its stream exists has taken none of them from the deframer (a held one
+     * request message is kept instead: {@link #startOneRequestAttempt}).
      */
     private void startAttempt() {
         attempt.started();
@@ -231,7 +232,8 @@ public final class ProxyCall implements UpstreamCall.Listener {
     private boolean retriedElsewhere(Status status) {
         attempt.onClosed(status);
         observer.attemptEnded(status);
-        if (state == State.CLOSED || !attempt.retryable(status)) {
+        final boolean messageKept = !takesOneRequest() || heldRequest != null;
+        if (state == State.CLOSED || !attempt.retryable(status) || !messageKept) {
             return false;
         }
         final PickResult next = runtime.upstream().retry(meta.fullMethodName(), attempt.tried());
@@ -242,7 +244,11 @@ public final class ProxyCall implements UpstreamCall.Listener {
                   target.endpoint(), status.getCode(), picked.endpoint());
         target = picked;
         attempt = attempt.next(picked);
-        startAttempt();
+        if (takesOneRequest()) {
+            startOneRequestAttempt();
+        } else {
+            startAttempt();
+        }
         return true;
     }
 
@@ -365,12 +371,13 @@ public final class ProxyCall implements UpstreamCall.Listener {
                 if (upstream == null) {
                     // One request message, held and checked: only now does anything of the call go upstream.
                     checkHeldRequest();
-                    startAttempt();
+                    state = State.HALF_CLOSED;
+                    startOneRequestAttempt();
+                    return;
                 }
                 if (!upstream.isReady()) {
                     return; // onReady pumps again.
                 }
-                sendHeldRequest();
                 state = State.HALF_CLOSED;
                 upstream.halfClose();
             } else {
@@ -438,15 +445,17 @@ public final class ProxyCall implements UpstreamCall.Listener {
         return kind != null && kind.takesOneRequest();
     }
 
-    /** For a method that takes one request message, at the body's end: that message goes upstream now. */
-    private void sendHeldRequest() throws ProtocolException {
-        if (!takesOneRequest()) {
-            return;
-        }
-        checkHeldRequest();
-        final ByteBuf message = heldRequest;
-        heldRequest = null;
-        upstream.send(message);
+    /**
+     * Starts an attempt of a call whose one request message is held, and sends that message and the end at
+     * once, without waiting for the stream to exist (onReady): grpc-java then writes the HEADERS, the message
+     * and END_STREAM in one write, where waiting for onReady costs a second write and a loop turn per call.
+     * The message is kept until the attempt's stream exists, so that an attempt refused before that can be
+     * sent again elsewhere.
+     */
+    private void startOneRequestAttempt() {
+        startAttempt();
+        upstream.send(heldRequest.retainedDuplicate());
+        upstream.halfClose();
     }
 
     /** For a method that takes one request message, at the body's end: that message must have come. */
@@ -586,6 +595,10 @@ public final class ProxyCall implements UpstreamCall.Listener {
 
     @Override
     public void onReady() {
+        if (state == State.HALF_CLOSED && takesOneRequest()) {
+            releaseHeldRequest(); // The attempt's stream exists: no other endpoint will need the message.
+            return;
+        }
         pumpRequest();
     }
 
