@@ -172,6 +172,25 @@ class StreamIndependenceTest {
     }
 
     @Test
+    void aBodyLongerThanItsContentLengthIsResetAloneAndItsNeighboursFinish() throws Exception {
+        try (RawHttp2Connection h2 = RawHttp2Connection.connect(portico.port())) {
+            final int before = h2.send(h2.post(UNARY, GrpcWeb.headers(GrpcWeb.PROTO)), body("before"));
+            // RFC 9113 section 8.1.1: a request whose DATA does not add up to its content-length is malformed,
+            // a stream error of type PROTOCOL_ERROR. Netty finds it in the DATA frame; the stream is reset.
+            final byte[] tooLong = body("longer than it said");
+            final int bad = h2.send(h2.post(UNARY, GrpcWeb.headers(GrpcWeb.PROTO)
+                                                          .set("content-length", tooLong.length - 4)), tooLong);
+            final int after = h2.send(h2.post(UNARY, GrpcWeb.headers(GrpcWeb.PROTO)), body("after"));
+
+            assertThat(h2.await(bad, TIMEOUT).resetCode()).isEqualTo(RawHttp2Connection.PROTOCOL_ERROR);
+            assertEchoed(h2.await(before, TIMEOUT), "before");
+            assertEchoed(h2.await(after, TIMEOUT), "after");
+            assertThat(h2.goAway()).isNull();
+            assertThat(h2.isOpen()).isTrue();
+        }
+    }
+
+    @Test
     void aRealClientsTwoThousandCallsOnOneConnectionAllSucceed() throws Exception {
         // grpc-java keeps to the advertised limit and queues the rest: Portico runs 1000 at a time.
         backend.hold();

@@ -6,7 +6,6 @@ import dev.portico.config.FlowControlSettings;
 import dev.portico.config.LimitSettings;
 import dev.portico.proxy.metrics.Http2Metrics;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
@@ -18,9 +17,7 @@ import io.netty.handler.codec.http.HttpServerExpectContinueHandler;
 import io.netty.handler.codec.http.HttpServerKeepAliveHandler;
 import io.netty.handler.codec.http.HttpServerUpgradeHandler;
 import io.netty.handler.codec.http2.CleartextHttp2ServerUpgradeHandler;
-import io.netty.handler.codec.http2.DefaultHttp2WindowUpdateFrame;
 import io.netty.handler.codec.http2.Http2CodecUtil;
-import io.netty.handler.codec.http2.Http2FrameCodec;
 import io.netty.handler.codec.http2.Http2ServerUpgradeCodec;
 import io.netty.handler.codec.http2.Http2Settings;
 import io.netty.handler.flush.FlushConsolidationHandler;
@@ -137,59 +134,41 @@ public final class FrontendInitializer extends ChannelInitializer<SocketChannel>
         requestPipeline.addTo(pipeline);
     }
 
-    private Http2FrameCodec newHttp2Codec() {
-        return new ServerHttp2CodecBuilder(Http2Settings.defaultSettings()
+    private Http2ServerHandler newHttp2Handler() {
+        return new ServerHttp2HandlerBuilder(Http2Settings.defaultSettings()
                         .maxConcurrentStreams(limits.maxConcurrentStreams())
                         .maxHeaderListSize(limits.maxHeaderListBytes())
                         .initialWindowSize(flowControl.http2InitialWindowBytes()),
-                resetFloods, http2Metrics)
+                flowControl.http2ConnectionWindowBytes(), resetFloods, http2Metrics, requestPipeline, timeouts)
                 .build();
     }
 
     private void addHttp2Handlers(ChannelPipeline pipeline) {
-        final Http2FrameCodec codec = newHttp2Codec();
-        final StreamLimit limit = new StreamLimit(codec, limits.maxConcurrentStreams());
-        pipeline.addLast(codec, new Http2ConnectionTimeouts(codec, timeouts), newHttp2Activation(),
-                         new Http2Drain(codec), limit, new Http2Streams(codec, limit, requestPipeline, timeouts),
+        final Http2ServerHandler http2 = newHttp2Handler();
+        pipeline.addLast(http2, new Http2ConnectionTimeouts(http2, timeouts), new Http2Activation(connectionEvents),
                          ConnectionExceptions.INSTANCE);
     }
 
     private Http2ServerUpgradeCodec http2UpgradeCodec() {
-        final Http2FrameCodec codec = newHttp2Codec();
-        final StreamLimit limit = new StreamLimit(codec, limits.maxConcurrentStreams());
-        return new Http2ServerUpgradeCodec(codec, new Http2ConnectionTimeouts(codec, timeouts),
-                                           newHttp2Activation(), new Http2Drain(codec), limit,
-                                           new Http2Streams(codec, limit, requestPipeline, timeouts),
-                                           ConnectionExceptions.INSTANCE);
-    }
-
-    private Http2Activation newHttp2Activation() {
-        return new Http2Activation(flowControl.http2ConnectionWindowBytes(), connectionEvents);
+        final Http2ServerHandler http2 = newHttp2Handler();
+        return new Http2ServerUpgradeCodec("http2", http2, new Http2ConnectionTimeouts(http2, timeouts),
+                                           new Http2Activation(connectionEvents), ConnectionExceptions.INSTANCE);
     }
 
     /**
-     * Added with the HTTP/2 codec: the connection now reads continuously, its receive window grows to the
-     * configured size, the HTTP/1.1 request handlers added when it was accepted go, and it is marked HTTP/2.
+     * Added with the HTTP/2 handler: the connection now reads continuously, the HTTP/1.1 request handlers
+     * added when it was accepted go, and it is marked HTTP/2.
      */
     private static final class Http2Activation extends io.netty.channel.ChannelHandlerAdapter {
-        private final int connectionWindowBytes;
         private final ConnectionEvents connectionEvents;
 
-        Http2Activation(int connectionWindowBytes, ConnectionEvents connectionEvents) {
-            this.connectionWindowBytes = connectionWindowBytes;
+        Http2Activation(ConnectionEvents connectionEvents) {
             this.connectionEvents = connectionEvents;
         }
 
         @Override
         public void handlerAdded(ChannelHandlerContext ctx) {
             ConnectionVersion.H2.mark(ctx.channel(), connectionEvents);
-            // A stream's unread bytes also hold the connection window: a 64 KiB one would let a single
-            // stalled upload stop every other stream of the connection. A frame with no stream grows it.
-            final int increment = connectionWindowBytes - Http2CodecUtil.DEFAULT_WINDOW_SIZE;
-            if (increment > 0) {
-                ctx.writeAndFlush(new DefaultHttp2WindowUpdateFrame(increment))
-                   .addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
-            }
             final ChannelPipeline pipeline = ctx.pipeline();
             for (String name : HandlerNames.HTTP1_ONLY) {
                 if (pipeline.get(name) != null) {

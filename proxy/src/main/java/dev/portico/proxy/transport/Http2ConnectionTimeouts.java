@@ -1,18 +1,14 @@
 package dev.portico.proxy.transport;
 
 import io.netty.buffer.ByteBufUtil;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.handler.codec.http2.DefaultHttp2GoAwayFrame;
 import io.netty.handler.codec.http2.Http2Connection;
 import io.netty.handler.codec.http2.Http2ConnectionAdapter;
-import io.netty.handler.codec.http2.Http2Error;
-import io.netty.handler.codec.http2.Http2FrameCodec;
 import io.netty.handler.codec.http2.Http2Stream;
 
 /**
- * The connection-level timeouts of an HTTP/2 connection, after the frame codec:
+ * The connection-level timeouts of an HTTP/2 connection, after its {@link Http2ServerHandler}:
  *
  * <ul>
  *   <li><b>Request head</b>: from the connection's start until a client stream's HEADERS are complete
@@ -25,6 +21,7 @@ import io.netty.handler.codec.http2.Http2Stream;
  * closed once it is written. Confined to the connection's event loop.
  */
 final class Http2ConnectionTimeouts extends ChannelInboundHandlerAdapter {
+    private final Http2ServerHandler handler;
     private final Http2Connection connection;
     private final TimeoutPolicy policy;
     private ChannelHandlerContext ctx;
@@ -35,8 +32,9 @@ final class Http2ConnectionTimeouts extends ChannelInboundHandlerAdapter {
     private long quietSince;
     private boolean expired;
 
-    Http2ConnectionTimeouts(Http2FrameCodec codec, TimeoutPolicy policy) {
-        this.connection = codec.connection();
+    Http2ConnectionTimeouts(Http2ServerHandler handler, TimeoutPolicy policy) {
+        this.handler = handler;
+        this.connection = handler.connection();
         this.policy = policy;
     }
 
@@ -91,8 +89,6 @@ final class Http2ConnectionTimeouts extends ChannelInboundHandlerAdapter {
         policy.expired(ctx.channel(), kind, what);
         // RFC 9113 section 6.8: GOAWAY tells the client which streams were processed (all of them) before
         // the connection closes; NO_ERROR because nothing went wrong.
-        final DefaultHttp2GoAwayFrame goAway = new DefaultHttp2GoAwayFrame(
-                Http2Error.NO_ERROR, ByteBufUtil.writeAscii(ctx.alloc(), kind.tag() + "_timeout"));
-        ctx.writeAndFlush(goAway).addListener(ChannelFutureListener.CLOSE);
+        handler.goAwayAndClose(ByteBufUtil.writeAscii(ctx.alloc(), kind.tag() + "_timeout"));
     }
 }

@@ -1,15 +1,10 @@
 package dev.portico.proxy.transport;
 
-import io.netty.channel.ChannelDuplexHandler;
-import io.netty.channel.ChannelFutureListener;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.handler.codec.http2.DefaultHttp2GoAwayFrame;
-import io.netty.handler.codec.http2.DefaultHttp2PingFrame;
 import io.netty.handler.codec.http2.Http2Connection;
 import io.netty.handler.codec.http2.Http2ConnectionAdapter;
 import io.netty.handler.codec.http2.Http2Error;
-import io.netty.handler.codec.http2.Http2FrameCodec;
-import io.netty.handler.codec.http2.Http2PingFrame;
 import io.netty.handler.codec.http2.Http2Stream;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -21,9 +16,10 @@ import java.util.concurrent.TimeUnit;
  * least one round-trip time), the server MAY send another GOAWAY frame with an updated last stream
  * identifier." The round trip is measured with a PING; streams the client opened before it saw the first
  * GOAWAY are still served, later ones are not (the client may retry them elsewhere). The connection closes
- * when its last stream ends. Sits after the frame codec; confined to the connection's event loop.
+ * when its last stream ends. Started by the {@link Drain} event at the connection's
+ * {@link Http2ServerHandler}; confined to the connection's event loop.
  */
-final class Http2Drain extends ChannelDuplexHandler {
+final class Http2Drain {
     /** The PING payload that marks our round-trip probe. */
     private static final long DRAIN_PING = 0x706f727469636f21L; // "portico!"
     /** A client that never answers the PING gets the final GOAWAY after this long anyway. */
@@ -31,52 +27,43 @@ final class Http2Drain extends ChannelDuplexHandler {
     /** How long the last writes get between their flush and the close. */
     private static final long CLOSE_DELAY_MILLIS = 100;
 
-    private final Http2FrameCodec codec;
+    private final Http2ServerHandler handler;
     private boolean draining;
     private boolean finalGoAwaySent;
     private ScheduledFuture<?> roundTripTimeout;
 
-    Http2Drain(Http2FrameCodec codec) {
-        this.codec = codec;
+    Http2Drain(Http2ServerHandler handler) {
+        this.handler = handler;
     }
 
-    @Override
-    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-        if (!Drain.is(evt)) {
-            ctx.fireUserEventTriggered(evt);
-            return;
-        }
+    void start() {
         if (draining) {
             return;
         }
         draining = true;
-        final DefaultHttp2GoAwayFrame first = new DefaultHttp2GoAwayFrame(Http2Error.NO_ERROR);
-        first.setExtraStreamIds(Integer.MAX_VALUE); // The codec caps last-stream-id at 2^31-1.
-        ctx.write(first).addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
-        ctx.writeAndFlush(new DefaultHttp2PingFrame(DRAIN_PING)).addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
-        roundTripTimeout = ctx.executor().schedule(() -> sendFinalGoAway(ctx), MAX_ROUND_TRIP_MILLIS,
-                                                   TimeUnit.MILLISECONDS);
+        handler.goAway(Integer.MAX_VALUE, Http2Error.NO_ERROR, Unpooled.EMPTY_BUFFER);
+        handler.ping(DRAIN_PING);
+        roundTripTimeout = handler.context().executor().schedule(this::sendFinalGoAway, MAX_ROUND_TRIP_MILLIS,
+                                                                 TimeUnit.MILLISECONDS);
     }
 
-    @Override
-    public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        if (draining && msg instanceof Http2PingFrame ping && ping.ack() && ping.content() == DRAIN_PING) {
-            sendFinalGoAway(ctx);
-            return; // Ours; nothing after us expects it.
+    /** A PING's ACK from the client: ours means it has seen the first GOAWAY. */
+    void onPingAck(long data) {
+        if (draining && data == DRAIN_PING) {
+            sendFinalGoAway();
         }
-        ctx.fireChannelRead(msg);
     }
 
-    private void sendFinalGoAway(ChannelHandlerContext ctx) {
+    private void sendFinalGoAway() {
+        final ChannelHandlerContext ctx = handler.context();
         if (finalGoAwaySent || !ctx.channel().isActive()) {
             return;
         }
         finalGoAwaySent = true;
         roundTripTimeout.cancel(false);
         // Last-stream-id = the last stream the client opened: everything up to it is served.
-        ctx.writeAndFlush(new DefaultHttp2GoAwayFrame(Http2Error.NO_ERROR))
-           .addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
-        final Http2Connection connection = codec.connection();
+        final Http2Connection connection = handler.connection();
+        handler.goAway(connection.remote().lastStreamCreated(), Http2Error.NO_ERROR, Unpooled.EMPTY_BUFFER);
         if (connection.numActiveStreams() == 0) {
             closeSoon(ctx);
             return;
@@ -97,10 +84,10 @@ final class Http2Drain extends ChannelDuplexHandler {
      * write that out: flush first (which does), and give the write a moment. Without this, the ends written
      * at the end of the grace period were sometimes lost under load.
      */
-    private static void closeSoon(ChannelHandlerContext ctx) {
-        ctx.flush();
+    private void closeSoon(ChannelHandlerContext ctx) {
+        handler.flush();
         ctx.executor().schedule(() -> {
-            ctx.close();
+            ctx.channel().close(); // Through the whole pipeline: the HTTP/2 handler's close too.
         }, CLOSE_DELAY_MILLIS, TimeUnit.MILLISECONDS);
     }
 }

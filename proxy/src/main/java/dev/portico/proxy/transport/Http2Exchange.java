@@ -4,22 +4,14 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
-import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.FullHttpMessage;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.LastHttpContent;
-import io.netty.handler.codec.http2.DefaultHttp2DataFrame;
-import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
-import io.netty.handler.codec.http2.DefaultHttp2ResetFrame;
-import io.netty.handler.codec.http2.DefaultHttp2WindowUpdateFrame;
-import io.netty.handler.codec.http2.Http2Connection;
 import io.netty.handler.codec.http2.Http2Error;
-import io.netty.handler.codec.http2.Http2FrameStream;
 import io.netty.handler.codec.http2.Http2Headers;
-import io.netty.handler.codec.http2.Http2Stream;
 import io.netty.handler.codec.http2.HttpConversionUtil;
 import io.netty.util.ReferenceCountUtil;
 import java.util.ArrayDeque;
@@ -27,7 +19,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * One client stream of an HTTP/2 connection, as a {@link CallExchange}: a small object owned by the
- * connection's event loop (no channel, no pipeline). {@link Http2Streams} hands it the stream's frames.
+ * connection's event loop (no channel, no pipeline). {@link Http2Streams} hands it the stream's frames, and
+ * it writes through the connection's {@link Http2ServerHandler}.
  *
  * <p><b>Flow control:</b> body frames wait here until the call reads them, one per {@link #read()}, and
  * their bytes go back to the client's window only then, so a client can send no further ahead than the
@@ -46,9 +39,8 @@ final class Http2Exchange implements CallExchange {
     /** A piece of the request body: bytes (or an empty end) and how much of the window they hold. */
     private record Piece(ByteBuf content, boolean last, int windowBytes) {}
 
-    private final ChannelHandlerContext ctx;
-    private final Http2FrameStream stream;
-    private final Http2Connection connection;
+    private final Http2ServerHandler handler;
+    private final int id;
     private final TimeoutPolicy timeouts;
     private ExchangeListener listener;
     private final ArrayDeque<Piece> pending = new ArrayDeque<>(2);
@@ -65,16 +57,10 @@ final class Http2Exchange implements CallExchange {
     private BodyClock bodyClock;
     private ExpiryTimer bodyTimer;
 
-    Http2Exchange(ChannelHandlerContext ctx, Http2FrameStream stream, Http2Connection connection,
-                  TimeoutPolicy timeouts) {
-        this.ctx = ctx;
-        this.stream = stream;
-        this.connection = connection;
+    Http2Exchange(Http2ServerHandler handler, int id, TimeoutPolicy timeouts) {
+        this.handler = handler;
+        this.id = id;
         this.timeouts = timeouts;
-    }
-
-    int id() {
-        return stream.id();
     }
 
     /** The request head arrived; {@code listener} takes the exchange from here. */
@@ -83,7 +69,7 @@ final class Http2Exchange implements CallExchange {
         requestEnded = ended;
         if (!ended && timeouts.timesBodies() && timeouts.wholeBodyOverHttp2().test(head)) {
             bodyClock = new BodyClock(timeouts);
-            bodyTimer = new ExpiryTimer(ctx.executor(), bodyClock::deadline, this::bodyExpired);
+            bodyTimer = new ExpiryTimer(eventLoop(), bodyClock::deadline, this::bodyExpired);
         }
         if (ended) {
             // The call hears of the body's end as of any piece of it: when it reads.
@@ -105,7 +91,7 @@ final class Http2Exchange implements CallExchange {
             content.release();
             returnWindow(windowBytes);
             if (discarded > MAX_DISCARDED_BYTES) {
-                close(); // Reading on would only waste the connection.
+                close(); // Reading on would only waste the handler.
             }
             return;
         }
@@ -150,14 +136,12 @@ final class Http2Exchange implements CallExchange {
 
     private void returnWindow(int bytes) {
         if (bytes > 0 && !done) {
-            // The codec returns them to the stream's (and connection's) window, and sends WINDOW_UPDATE.
-            ctx.write(new DefaultHttp2WindowUpdateFrame(bytes).stream(stream));
-            ctx.flush();
+            handler.returnWindow(id, bytes);
         }
     }
 
     private void bodyExpired() {
-        timeouts.streamExpired(ctx.channel(), TimeoutKind.REQUEST_BODY, "reset a stream: " + bodyClock.expiry());
+        timeouts.streamExpired(connection(), TimeoutKind.REQUEST_BODY, "reset a stream: " + bodyClock.expiry());
         close();
     }
 
@@ -195,7 +179,7 @@ final class Http2Exchange implements CallExchange {
 
     @Override
     public Channel connection() {
-        return ctx.channel();
+        return handler.context().channel();
     }
 
     @Override
@@ -220,10 +204,10 @@ final class Http2Exchange implements CallExchange {
     public ChannelFuture writeEnd(HttpObject msg) {
         if (done) {
             ReferenceCountUtil.release(msg);
-            return ctx.newFailedFuture(new IllegalStateException("stream " + id() + " was reset"));
+            return handler.context().newFailedFuture(new IllegalStateException("stream " + id + " was reset"));
         }
         final ChannelFuture written = writeFrames(msg);
-        ctx.flush();
+        handler.flush();
         if (msg instanceof LastHttpContent) {
             responseEnded();
         }
@@ -243,7 +227,7 @@ final class Http2Exchange implements CallExchange {
             bodyTimer.cancel();
         }
         if (!requestEnded) {
-            ctx.executor().schedule(() -> {
+            eventLoop().schedule(() -> {
                 if (!done && !requestEnded) {
                     reset(Http2Error.NO_ERROR);
                 }
@@ -259,8 +243,7 @@ final class Http2Exchange implements CallExchange {
                 listener.beforeResponseHead(response);
                 final boolean endStream = msg instanceof FullHttpMessage full && !full.content().isReadable()
                                           && full.trailingHeaders().isEmpty();
-                last = ctx.write(new DefaultHttp2HeadersFrame(HttpConversionUtil.toHttp2Headers(response, true),
-                                                              endStream).stream(stream));
+                last = handler.writeHeaders(id, HttpConversionUtil.toHttp2Headers(response, true), endStream);
                 if (endStream) {
                     full(msg).release();
                     return last;
@@ -271,21 +254,21 @@ final class Http2Exchange implements CallExchange {
                 final Http2Headers trailerBlock = trailers
                         ? HttpConversionUtil.toHttp2Headers(end.trailingHeaders(), true) : null;
                 if (end.content().isReadable() || !trailers) {
-                    last = ctx.write(new DefaultHttp2DataFrame(end.content(), !trailers).stream(stream));
+                    last = handler.writeData(id, end.content(), !trailers);
                 } else {
                     end.release();
                 }
                 if (trailers) {
-                    last = ctx.write(new DefaultHttp2HeadersFrame(trailerBlock, true).stream(stream));
+                    last = handler.writeHeaders(id, trailerBlock, true);
                 }
             } else if (msg instanceof HttpContent content) {
-                last = ctx.write(new DefaultHttp2DataFrame(content.content(), false).stream(stream));
+                last = handler.writeData(id, content.content(), false);
             }
             return last;
         } catch (RuntimeException e) {
             // Headers that HTTP/2 cannot carry; thrown before any of msg's content was handed on.
             ReferenceCountUtil.release(msg);
-            return ctx.newFailedFuture(e);
+            return handler.context().newFailedFuture(e);
         }
     }
 
@@ -295,13 +278,12 @@ final class Http2Exchange implements CallExchange {
 
     @Override
     public void flush() {
-        ctx.flush();
+        handler.flush();
     }
 
     @Override
     public boolean isWritable() {
-        final Http2Stream http2Stream = connection.stream(id());
-        return !done && http2Stream != null && connection.remote().flowController().isWritable(http2Stream);
+        return !done && handler.isWritable(id);
     }
 
     @Override
@@ -313,10 +295,7 @@ final class Http2Exchange implements CallExchange {
         if (done) {
             return;
         }
-        final Http2Stream http2Stream = connection.stream(id());
-        if (http2Stream != null && http2Stream.state() != Http2Stream.State.CLOSED) {
-            ctx.writeAndFlush(new DefaultHttp2ResetFrame(error).stream(stream));
-        }
+        handler.reset(id, error);
         onGone();
     }
 }
