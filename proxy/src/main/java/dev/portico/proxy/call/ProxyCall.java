@@ -596,7 +596,10 @@ public final class ProxyCall implements UpstreamCall.Listener {
     @Override
     public void onReady() {
         if (state == State.HALF_CLOSED && takesOneRequest()) {
-            releaseHeldRequest(); // The attempt's stream exists: no other endpoint will need the message.
+            // The attempt's stream exists: no other endpoint will need the message. (grpc-java calls onReady
+            // for a method of UNKNOWN type, as MethodDescriptors makes them all; for a unary one it would not,
+            // and the message would be held to the call's end.)
+            releaseHeldRequest();
             return;
         }
         pumpRequest();

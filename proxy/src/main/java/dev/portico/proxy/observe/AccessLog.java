@@ -22,11 +22,11 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Writes access-log lines ({@code portico.access-log}) to the logger {@code portico.access}, whose appender
- * (see logback.xml) is asynchronous: the event loop formats the line and hands it over, never waiting for
+ * (see {@link LogSetup}) is asynchronous: the event loop formats the line and hands it over, never waiting for
  * output. Thread-safe and stateless apart from its settings.
  */
 public final class AccessLog {
-    /** The logger the lines go to; logback.xml routes it to stdout through an AsyncAppender. */
+    /** The logger the lines go to; {@link LogSetup} routes it to stdout through an AsyncAppender. */
     public static final String LOGGER = "portico.access";
     private static final Logger log = LoggerFactory.getLogger(LOGGER);
     /** UTC with milliseconds, as Portico's own log lines. */

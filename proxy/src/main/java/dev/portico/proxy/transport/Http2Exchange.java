@@ -166,13 +166,17 @@ final class Http2Exchange implements CallExchange {
         }
     }
 
-    /** Drops the pieces the call did not read; the listener hears of them unless the stream is gone. */
+    /**
+     * Drops the pieces the call did not read, and gives their bytes back to the windows; the listener hears of
+     * them unless the stream is gone (then Netty has given the bytes back itself).
+     */
     private void releasePending() {
         Piece piece;
         while ((piece = pending.poll()) != null) {
             if (!done) {
                 listener.onRequestDropped(piece.content().readableBytes(), piece.last());
             }
+            returnWindow(piece.windowBytes());
             piece.content().release();
         }
     }

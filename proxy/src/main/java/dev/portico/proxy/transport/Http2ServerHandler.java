@@ -184,14 +184,20 @@ final class Http2ServerHandler extends Http2ConnectionHandler {
         super.onConnectionError(context, outbound, cause, http2Ex);
     }
 
-    /** A stream error is logged, and the stream reset: its call ends as for a client reset. */
+    /**
+     * A stream error the client caused is logged, and the stream reset with its code (counted by
+     * {@link ResetAccountingEncoder}): its call ends as for a client reset. One of Portico's own writes (a
+     * header block larger than the client's SETTINGS_MAX_HEADER_LIST_SIZE) only fails that write: its
+     * listener resets the stream with CANCEL, which is not held against the client's reset budget.
+     */
     @Override
     protected void onStreamError(ChannelHandlerContext context, boolean outbound, Throwable cause,
                                  Http2Exception.StreamException streamException) {
-        if (!outbound) {
-            ConnectionExceptions.report(context.channel(), cause);
+        if (outbound) {
+            return;
         }
-        super.onStreamError(context, outbound, cause, streamException);
+        ConnectionExceptions.report(context.channel(), cause);
+        super.onStreamError(context, false, cause, streamException);
     }
 
     @Override
