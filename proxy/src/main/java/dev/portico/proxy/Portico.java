@@ -47,17 +47,20 @@ public final class Portico {
      */
     static final String LEAK_SAMPLING_INTERVAL = "4096";
 
+    /** Sets system property {@code name} to {@code value} unless the command line set it. */
+    private static void defaultProperty(String name, String value) {
+        if (System.getProperty(name) == null) {
+            System.setProperty(name, value);
+        }
+    }
+
     public static void main(String[] args) throws Exception {
         // Before any Netty class reads them.
-        if (System.getProperty("io.netty.leakDetection.samplingInterval") == null) {
-            System.setProperty("io.netty.leakDetection.samplingInterval", LEAK_SAMPLING_INTERVAL);
-        }
+        defaultProperty("io.netty.leakDetection.samplingInterval", LEAK_SAMPLING_INTERVAL);
         // Netty registers its buffer allocator's JFR events with the flight recorder when its first chunk is
         // made, on the first connection: 30 ms and 50 JDK classes of every start, for a recording nobody
         // runs. -Dio.netty.jfr.enabled=true brings them back for one.
-        if (System.getProperty("io.netty.jfr.enabled") == null) {
-            System.setProperty("io.netty.jfr.enabled", "false");
-        }
+        defaultProperty("io.netty.jfr.enabled", "false");
         // grpc-java and the OpenTelemetry SDK log through java.util.logging: route it to the same log.
         SLF4JBridgeHandler.removeHandlersForRootLogger();
         SLF4JBridgeHandler.install();

@@ -1,6 +1,7 @@
 package dev.portico.proxy.transport;
 
 import io.netty.buffer.ByteBufUtil;
+import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http2.Http2Connection;
@@ -89,6 +90,7 @@ final class Http2ConnectionTimeouts extends ChannelInboundHandlerAdapter {
         policy.expired(ctx.channel(), kind, what);
         // RFC 9113 section 6.8: GOAWAY tells the client which streams were processed (all of them) before
         // the connection closes; NO_ERROR because nothing went wrong.
-        handler.goAwayAndClose(ByteBufUtil.writeAscii(ctx.alloc(), kind.tag() + "_timeout"));
+        handler.goAway(handler.lastClientStream(), ByteBufUtil.writeAscii(ctx.alloc(), kind.tag() + "_timeout"))
+               .addListener(ChannelFutureListener.CLOSE);
     }
 }

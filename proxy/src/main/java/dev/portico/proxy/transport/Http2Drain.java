@@ -1,10 +1,10 @@
 package dev.portico.proxy.transport;
 
 import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http2.Http2Connection;
 import io.netty.handler.codec.http2.Http2ConnectionAdapter;
-import io.netty.handler.codec.http2.Http2Error;
 import io.netty.handler.codec.http2.Http2Stream;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -41,7 +41,8 @@ final class Http2Drain {
             return;
         }
         draining = true;
-        handler.goAway(Integer.MAX_VALUE, Http2Error.NO_ERROR, Unpooled.EMPTY_BUFFER);
+        handler.goAway(Integer.MAX_VALUE, Unpooled.EMPTY_BUFFER)
+               .addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
         handler.ping(DRAIN_PING);
         roundTripTimeout = handler.context().executor().schedule(this::sendFinalGoAway, MAX_ROUND_TRIP_MILLIS,
                                                                  TimeUnit.MILLISECONDS);
@@ -62,8 +63,9 @@ final class Http2Drain {
         finalGoAwaySent = true;
         roundTripTimeout.cancel(false);
         // Last-stream-id = the last stream the client opened: everything up to it is served.
+        handler.goAway(handler.lastClientStream(), Unpooled.EMPTY_BUFFER)
+               .addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
         final Http2Connection connection = handler.connection();
-        handler.goAway(connection.remote().lastStreamCreated(), Http2Error.NO_ERROR, Unpooled.EMPTY_BUFFER);
         if (connection.numActiveStreams() == 0) {
             closeSoon(ctx);
             return;

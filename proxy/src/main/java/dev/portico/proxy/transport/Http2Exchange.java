@@ -91,7 +91,7 @@ final class Http2Exchange implements CallExchange {
             content.release();
             returnWindow(windowBytes);
             if (discarded > MAX_DISCARDED_BYTES) {
-                close(); // Reading on would only waste the handler.
+                close(); // Reading on would only waste the connection.
             }
             return;
         }
@@ -299,7 +299,7 @@ final class Http2Exchange implements CallExchange {
         if (done) {
             return;
         }
-        handler.reset(id, error);
+        handler.resetIfOpen(id, error);
         onGone();
     }
 }

@@ -117,21 +117,21 @@ final class Http2ServerHandler extends Http2ConnectionHandler {
         flush(ctx);
     }
 
-    /** Resets {@code streamId} with {@code error} unless it is closed already, and flushes. */
-    void reset(int streamId, Http2Error error) {
-        final Http2Stream stream = connection().stream(streamId);
-        if (stream != null && stream.state() != Http2Stream.State.CLOSED) {
-            refuse(streamId, error);
-        }
-    }
-
     /**
-     * Refuses a stream the client just opened (RST_STREAM), and flushes. Through the encoder, so that
-     * {@link ResetAccountingEncoder} counts it.
+     * Resets {@code streamId} with {@code error} (a stream the client just opened, refused), and flushes.
+     * Through the encoder, so that {@link ResetAccountingEncoder} counts it.
      */
-    void refuse(int streamId, Http2Error error) {
+    void reset(int streamId, Http2Error error) {
         encoder().writeRstStream(ctx, streamId, error.code(), ctx.newPromise());
         flush(ctx);
+    }
+
+    /** {@link #reset}s {@code streamId} unless it is closed already. */
+    void resetIfOpen(int streamId, Http2Error error) {
+        final Http2Stream stream = connection().stream(streamId);
+        if (stream != null && stream.state() != Http2Stream.State.CLOSED) {
+            reset(streamId, error);
+        }
     }
 
     /** Gives {@code bytes} of a stream's DATA back to its window and the connection's (WINDOW_UPDATE). */
@@ -155,26 +155,26 @@ final class Http2ServerHandler extends Http2ConnectionHandler {
         return stream != null && encoder().flowController().isWritable(stream);
     }
 
-    /** GOAWAY with {@code lastStreamId}, flushed; the connection closes when it fails. */
-    void goAway(int lastStreamId, Http2Error error, ByteBuf debugData) {
-        goAway(ctx, lastStreamId, error.code(), debugData, ctx.newPromise())
-                .addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
+    /** GOAWAY(NO_ERROR) with {@code lastStreamId}, flushed; returns its write. */
+    ChannelFuture goAway(int lastStreamId, ByteBuf debugData) {
+        final ChannelFuture written = goAway(ctx, lastStreamId, Http2Error.NO_ERROR.code(), debugData,
+                                             ctx.newPromise());
         flush(ctx);
+        return written;
     }
 
-    /** GOAWAY(NO_ERROR) naming the last stream the client opened, and close once it is written. */
-    void goAwayAndClose(ByteBuf debugData) {
-        goAway(ctx, connection().remote().lastStreamCreated(), Http2Error.NO_ERROR.code(), debugData,
-               ctx.newPromise()).addListener(ChannelFutureListener.CLOSE);
-        flush(ctx);
+    /** The highest stream id the client has opened: a GOAWAY naming it says every stream was served. */
+    int lastClientStream() {
+        return connection().remote().lastStreamCreated();
     }
 
     void ping(long data) {
-        encoder().writePing(ctx, false, data, ctx.newPromise()).addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
+        encoder().writePing(ctx, false, data, ctx.newPromise())
+                 .addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
         flush(ctx);
     }
 
-    /** A connection error the client caused goes to the log ({@link ConnectionExceptions}) before the GOAWAY. */
+    /** A connection error the client caused is logged ({@link ConnectionExceptions}) before the GOAWAY. */
     @Override
     protected void onConnectionError(ChannelHandlerContext context, boolean outbound, Throwable cause,
                                      Http2Exception http2Ex) {

@@ -42,8 +42,9 @@ final class Http2Streams extends Http2FrameAdapter {
     }
 
     @Override
-    public void onHeadersRead(ChannelHandlerContext ctx, int streamId, Http2Headers headers, int streamDependency,
-                              short weight, boolean exclusive, int padding, boolean endOfStream) {
+    public void onHeadersRead(ChannelHandlerContext ctx, int streamId, Http2Headers headers,
+                              int streamDependency, short weight, boolean exclusive, int padding,
+                              boolean endOfStream) {
         onHeadersRead(ctx, streamId, headers, padding, endOfStream);
     }
 
@@ -57,7 +58,7 @@ final class Http2Streams extends Http2FrameAdapter {
             return;
         }
         if (!limit.tryAdmit()) {
-            handler.refuse(streamId, Http2Error.REFUSED_STREAM);
+            handler.reset(streamId, Http2Error.REFUSED_STREAM);
             return;
         }
         final HttpRequest head;
@@ -66,7 +67,7 @@ final class Http2Streams extends Http2FrameAdapter {
         } catch (Http2Exception | RuntimeException e) {
             limit.release();
             ConnectionExceptions.report(ctx.channel(), e);
-            handler.refuse(streamId, Http2Error.PROTOCOL_ERROR);
+            handler.reset(streamId, Http2Error.PROTOCOL_ERROR);
             return;
         }
         final Http2Exchange exchange = new Http2Exchange(handler, streamId, timeouts);
@@ -76,7 +77,8 @@ final class Http2Streams extends Http2FrameAdapter {
 
     /** Takes the bytes back only when the call reads them ({@link Http2Exchange}); a stranger's at once. */
     @Override
-    public int onDataRead(ChannelHandlerContext ctx, int streamId, ByteBuf data, int padding, boolean endOfStream) {
+    public int onDataRead(ChannelHandlerContext ctx, int streamId, ByteBuf data, int padding,
+                          boolean endOfStream) {
         final int windowBytes = handler.windowBytes(data, padding);
         final Http2Exchange exchange = streams.get(streamId);
         if (exchange == null) {
