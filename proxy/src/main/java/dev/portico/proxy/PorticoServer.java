@@ -230,8 +230,8 @@ public final class PorticoServer implements AutoCloseable {
         final Readiness readiness = new Readiness(upstream);
 
         final SchemaRegistry schemas = new SchemaRegistry(settings.schema(), service -> {
-            // Reflection asks the upstream that serves the service; any method name routes the same way.
-            return upstream.pick(service + "/ServerReflectionInfo") instanceof PickResult.Picked picked
+            // Reflection asks the upstream that serves the service, without taking a call's turn.
+            return upstream.pickForLookup(service) instanceof PickResult.Picked picked
                    ? Optional.of(picked.channel()) : Optional.empty();
         });
 

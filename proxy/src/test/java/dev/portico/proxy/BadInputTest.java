@@ -349,12 +349,11 @@ class BadInputTest {
     @EnumSource(value = Transport.class, names = {"HTTP1", "H2C"})
     void anUnreachableUpstreamIsAnsweredUnavailableWithoutItsAddress(Transport transport) throws Exception {
         final int deadPort = StandalonePortico.closedPort();
-        // Round robin from the first: the first call goes to the dead endpoint, the second to the live one.
-        // Without reflection: a schema lookup in the background would take a pick of its own between them.
+        // Round robin from the first: the first call goes to the dead endpoint, the second to the live one (the
+        // schema lookup the first call starts in the background takes no turn between them).
         try (DemoBackend live = DemoBackend.start(0);
              StandalonePortico proxy = StandalonePortico.start(
-                     List.of("127.0.0.1:" + deadPort, "127.0.0.1:" + live.port()),
-                     "portico.schema.reflection = false");
+                     List.of("127.0.0.1:" + deadPort, "127.0.0.1:" + live.port()), "");
              RawWire wire = RawWire.open(transport, proxy.port())) {
             final GrpcWebResponse response = call(wire, ECHO, GrpcWeb.PROTO, GrpcWeb.frame(echoRequest("x")));
 

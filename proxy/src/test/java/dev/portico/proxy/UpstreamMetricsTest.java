@@ -136,7 +136,7 @@ class UpstreamMetricsTest {
         final String gone = DNS_NAME + "/127.0.0.3:" + leaving.port();
         final Predicate<PrometheusScrape.Sample> ofGone = s -> gone.equals(s.labels().get("endpoint"));
         final PrometheusScrape before = PrometheusScrape.fetch(portico.server().adminPort());
-        // Round robin, but schema lookups (reflection) take picks of their own: each endpoint has some calls.
+        // Round robin: each endpoint has some of the calls.
         final double goneCalls =
                 before.value("portico_upstream_picks_total", Map.of("endpoint", gone)).orElse(0);
         assertThat(goneCalls).as("in:%n%s", before.text()).isGreaterThanOrEqualTo(1.0);

@@ -167,6 +167,11 @@ final class EndpointPool {
         return picker.pick(excluded);
     }
 
+    /** The endpoint the next call would get, without taking its turn. */
+    PickResult peek() {
+        return picker.peek();
+    }
+
     /** Another endpoint for a call that tried {@code tried} without reaching any, within the attempt budget. */
     PickResult retry(List<Endpoint> tried) {
         if (tried.size() >= settings.maxAttempts()) {

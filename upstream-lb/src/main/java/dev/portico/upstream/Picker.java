@@ -13,6 +13,11 @@ interface Picker {
     /** The next endpoint, skipping those in {@code excluded} (usually empty; a retry's tried endpoints). */
     PickResult pick(Collection<Endpoint> excluded);
 
+    /** The endpoint the next {@link #pick} would answer, without moving on. */
+    default PickResult peek() {
+        return pick(List.of());
+    }
+
     /** A picker with nothing to pick: every pick answers {@code result}. */
     static Picker none(PickResult.NoEndpoint result) {
         return excluded -> result;

@@ -27,8 +27,7 @@ final class RoundRobinPicker implements Picker {
     @Override
     public PickResult pick(Collection<Endpoint> excluded) {
         final int size = picks.size();
-        // Mask the sign bit so that the index stays valid after the counter wraps.
-        final int start = (next.getAndIncrement() & Integer.MAX_VALUE) % size;
+        final int start = index(next.getAndIncrement());
         for (int i = 0; i < size; i++) {
             final PickResult.Picked candidate = picks.get((start + i) % size);
             if (excluded.isEmpty() || !excluded.contains(candidate.endpoint())) {
@@ -36,6 +35,16 @@ final class RoundRobinPicker implements Picker {
             }
         }
         return exhausted;
+    }
+
+    @Override
+    public PickResult peek() {
+        return picks.get(index(next.get()));
+    }
+
+    /** Mask the sign bit so that the index stays valid after the counter wraps. */
+    private int index(int counter) {
+        return (counter & Integer.MAX_VALUE) % picks.size();
     }
 
     List<PickResult.Picked> picks() {

@@ -132,6 +132,15 @@ public final class RoutingUpstreamPool implements UpstreamPool {
     }
 
     @Override
+    public PickResult pickForLookup(String service) {
+        final EndpointPool cluster = router.route(service).orElse(null);
+        if (cluster == null) {
+            return new PickResult.NoRoute("no upstream cluster serves " + service);
+        }
+        return cluster.peek();
+    }
+
+    @Override
     public PickResult retry(String fullMethodName, List<Endpoint> tried) {
         final EndpointPool cluster = router.route(ServiceRouter.serviceOf(fullMethodName)).orElse(null);
         if (cluster == null) {

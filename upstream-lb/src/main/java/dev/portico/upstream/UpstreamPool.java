@@ -20,6 +20,15 @@ public interface UpstreamPool extends AutoCloseable {
     PickResult pick(String fullMethodName);
 
     /**
+     * An endpoint to ask about {@code service} ({@code package.Service}) itself, for its schema (server
+     * reflection), as {@link #pick} would answer but without taking a call's turn: lookups made in the
+     * background between calls do not shift which endpoint the next call gets.
+     */
+    default PickResult pickForLookup(String service) {
+        return pick(service + "/ServerReflectionInfo");
+    }
+
+    /**
      * Chooses another endpoint for a call whose attempts so far, on {@code tried}, failed before anything of
      * the call reached an upstream: an endpoint of the same cluster not in {@code tried}, or
      * {@link PickResult.NoEndpoint} when there is none or the cluster's attempts are used up.

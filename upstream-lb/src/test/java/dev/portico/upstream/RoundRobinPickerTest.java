@@ -16,7 +16,10 @@ import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
-/** Round robin over an immutable snapshot: even rotation, exclusions for retries, a counter that wraps. */
+/**
+ * Round robin over an immutable snapshot: even rotation, exclusions for retries, a counter that wraps, peeks
+ * that take no turn.
+ */
 class RoundRobinPickerTest {
     private static final PickResult.NoEndpoint EXHAUSTED = new PickResult.NoEndpoint("none left");
 
@@ -47,6 +50,23 @@ class RoundRobinPickerTest {
 
     private static int port(PickResult result) {
         return ((PickResult.Picked) result).endpoint().address().getPort();
+    }
+
+    @Test
+    void aPeekAnswersTheNextPickWithoutTakingItsTurn() {
+        final Picker picker = Picker.roundRobin(picks(1, 2, 3), new AtomicInteger(), EXHAUSTED);
+        assertThat(port(picker.pick(Set.of()))).isEqualTo(1);
+
+        // A schema lookup between two calls: it asks the endpoint the next call gets, and the rotation holds.
+        assertThat(port(picker.peek())).isEqualTo(2);
+        assertThat(port(picker.peek())).isEqualTo(2);
+        assertThat(port(picker.pick(Set.of()))).isEqualTo(2);
+        assertThat(port(picker.pick(Set.of()))).isEqualTo(3);
+    }
+
+    @Test
+    void aPeekAtAnEmptyClusterAnswersItsReason() {
+        assertThat(Picker.none(EXHAUSTED).peek()).isSameAs(EXHAUSTED);
     }
 
     @Test

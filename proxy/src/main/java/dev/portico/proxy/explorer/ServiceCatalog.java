@@ -98,7 +98,7 @@ public final class ServiceCatalog {
             return CompletableFuture.failedFuture(new IllegalStateException(
                     "none of its services is routed to it (they are all claimed by other clusters)"));
         }
-        final PickResult pick = pool.pick(route.get() + "/ServerReflectionInfo");
+        final PickResult pick = pool.pickForLookup(route.get());
         if (pick instanceof PickResult.NoEndpoint none) {
             return CompletableFuture.failedFuture(new IllegalStateException(none.reason()));
         }

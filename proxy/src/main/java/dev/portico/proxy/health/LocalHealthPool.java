@@ -44,6 +44,11 @@ public final class LocalHealthPool implements UpstreamPool {
     }
 
     @Override
+    public PickResult pickForLookup(String service) {
+        return upstream.pickForLookup(service);
+    }
+
+    @Override
     public PickResult retry(String fullMethodName, List<Endpoint> tried) {
         return fullMethodName.startsWith(PREFIX)
                ? new PickResult.NoEndpoint("Portico answers health calls itself")
