@@ -2,7 +2,7 @@
 # Profiles Portico's CPU under one load with async-profiler (from Maven Central), the way run.sh measures it:
 # the benchmark backend and Portico pinned to one CPU, the load tool on the other.
 #
-#   loadtest/profile.sh [--variant http1|h2c|tls|text|connect-proto|connect-json|stream-h2c|stream-http1]
+#   loadtest/profile.sh [--variant http1|h2c|tls|text|connect-proto|connect-json|stream-h2c|stream-http1|stream-text]
 #                       [--warmup S] [--seconds S] [--out DIR]
 #
 # Writes DIR/flame.html (a flame graph), DIR/collapsed.txt (one stack per line with its sample count) and
@@ -106,6 +106,8 @@ load() {
                           -H "content-type: application/json" "${connect[@]}" "$base/Echo" ;;
         stream-h2c) set -- h2load -t1 -c1 -m4 -D "$d" -d "$bodies/stream-1000x1024.grpc" "${web[@]}" \
                         "$base/ServerStream" ;;
+        stream-text) set -- h2load -t1 -c1 -m4 -D "$d" -d "$bodies/stream-1000x1024.grpc-web-text" \
+                         -H "content-type: application/grpc-web-text" -H "x-grpc-web: 1" "$base/ServerStream" ;;
         stream-http1) set -- wrk -t1 -c4 -d"$d"s -s "$root/loadtest/wrk/grpc-web.lua" "$base/ServerStream" -- \
                           "$bodies/stream-1000x1024.grpc" application/grpc-web+proto ;;
         *) echo "unknown variant $variant" >&2; exit 2 ;;
