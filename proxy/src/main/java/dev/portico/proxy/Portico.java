@@ -32,6 +32,14 @@ import sun.misc.Signal;
  * reflection), the upstream of the Compose stack.
  */
 public final class Portico {
+    static {
+        // SLF4J is told its provider instead of searching the class path for one with a ServiceLoader (28 ms
+        // of each start), before the first logger, which is the next line; without the INFO line it then
+        // prints about the property. Its warnings and errors still print.
+        defaultProperty("slf4j.provider", "ch.qos.logback.classic.spi.LogbackServiceProvider");
+        defaultProperty("slf4j.internal.verbosity", "WARN");
+    }
+
     private static final Logger log = LoggerFactory.getLogger(Portico.class);
     private static final String USAGE = """
             usage: java -jar portico.jar [--config portico.conf] [--demo] [--demo-page]

@@ -59,6 +59,7 @@ import dev.portico.upstream.UpstreamLoops;
 import dev.portico.upstream.UpstreamMetrics;
 import dev.portico.upstream.UpstreamPool;
 import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
@@ -219,14 +220,6 @@ public final class PorticoServer implements AutoCloseable {
         http2Metrics.bindTo(registry);
         new UpstreamMetrics(upstream).bindTo(registry);
         new BuildInfoMetrics().bindTo(registry);
-        new JvmMemoryMetrics().bindTo(registry);
-        new JvmThreadMetrics().bindTo(registry);
-        new ProcessorMetrics().bindTo(registry);
-        new UptimeMetrics().bindTo(registry);
-        new FileDescriptorMetrics().bindTo(registry);
-        if (ByteBufAllocator.DEFAULT instanceof ByteBufAllocatorMetricProvider allocator) {
-            new NettyAllocatorMetrics(allocator).bindTo(registry);
-        }
         final Readiness readiness = new Readiness(upstream);
 
         final SchemaRegistry schemas = new SchemaRegistry(settings.schema(), service -> {
@@ -310,9 +303,8 @@ public final class PorticoServer implements AutoCloseable {
             }
         };
         boolean ok = false;
-        // Closed with the server: it listens to the JVM's GC notifications.
+        // Closed with the server: once bound, it listens to the JVM's GC notifications.
         final JvmGcMetrics gcMetrics = new JvmGcMetrics();
-        gcMetrics.bindTo(registry);
         try {
             final SslContext ssl = settings.tls().enabled() ? ListenerSslContext.build(settings.tls()) : null;
             final FrontendInitializer frontend = new FrontendInitializer(
@@ -370,6 +362,9 @@ public final class PorticoServer implements AutoCloseable {
                 log.info("API explorer: http://{}:{}/explorer/", Portico.printableHost(settings.admin().host()),
                          admin.port());
             }
+            // What calls do not need to start, done once Portico takes calls (~70 ms of each start).
+            bindProcessMetrics(registry, gcMetrics);
+            schemas.knownTypes(); // Built now, so that the first call that needs them does not wait.
             ok = true;
             return server;
         } finally {
@@ -380,6 +375,19 @@ public final class PorticoServer implements AutoCloseable {
                     tracing.close();
                 }
             }
+        }
+    }
+
+    /** The JVM's and the process's meters: their JMX beans take ~40 ms to look up. */
+    private static void bindProcessMetrics(MeterRegistry registry, JvmGcMetrics gcMetrics) {
+        new JvmMemoryMetrics().bindTo(registry);
+        new JvmThreadMetrics().bindTo(registry);
+        gcMetrics.bindTo(registry);
+        new ProcessorMetrics().bindTo(registry);
+        new UptimeMetrics().bindTo(registry);
+        new FileDescriptorMetrics().bindTo(registry);
+        if (ByteBufAllocator.DEFAULT instanceof ByteBufAllocatorMetricProvider allocator) {
+            new NettyAllocatorMetrics(allocator).bindTo(registry);
         }
     }
 

@@ -4,7 +4,6 @@ import ch.qos.logback.classic.AsyncAppender;
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.LoggerContext;
-import ch.qos.logback.classic.encoder.PatternLayoutEncoder;
 import ch.qos.logback.classic.jul.LevelChangePropagator;
 import ch.qos.logback.classic.spi.Configurator;
 import ch.qos.logback.classic.spi.ILoggingEvent;
@@ -52,8 +51,7 @@ public final class LogSetup extends ContextAwareBase implements Configurator {
 
         final Logger root = context.getLogger(Logger.ROOT_LOGGER_NAME);
         root.setLevel(Level.toLevel(configuredLevel(), Level.INFO));
-        root.addAppender(console(context, "STDERR", "System.err",
-                                 "%d{yyyy-MM-dd'T'HH:mm:ss.SSSXXX} %level %logger{0} - %msg%n"));
+        root.addAppender(console(context, "STDERR", "System.err", LineEncoder.event()));
 
         // The line is formatted by Portico (text or JSON, portico.access-log.format).
         final AsyncAppender access = new AsyncAppender();
@@ -62,7 +60,7 @@ public final class LogSetup extends ContextAwareBase implements Configurator {
         access.setQueueSize(ACCESS_QUEUE_LINES);
         access.setDiscardingThreshold(0); // No line is dropped while the queue has room.
         access.setNeverBlock(true);
-        access.addAppender(console(context, "ACCESS_STDOUT", "System.out", "%msg%n"));
+        access.addAppender(console(context, "ACCESS_STDOUT", "System.out", LineEncoder.messageOnly()));
         access.start();
         final Logger accessLogger = context.getLogger(AccessLog.LOGGER);
         accessLogger.setLevel(Level.INFO);
@@ -82,10 +80,8 @@ public final class LogSetup extends ContextAwareBase implements Configurator {
     }
 
     private static ConsoleAppender<ILoggingEvent> console(LoggerContext context, String name, String target,
-                                                          String pattern) {
-        final PatternLayoutEncoder encoder = new PatternLayoutEncoder();
+                                                          LineEncoder encoder) {
         encoder.setContext(context);
-        encoder.setPattern(pattern);
         encoder.start();
         final ConsoleAppender<ILoggingEvent> appender = new ConsoleAppender<>();
         appender.setContext(context);

@@ -71,7 +71,11 @@ public final class SchemaRegistry implements AutoCloseable {
     private final Object typesLock = new Object();
     /** The files behind {@link #knownTypes}, by file name. Guarded by {@link #typesLock}. */
     private final Map<String, FileDescriptor> typeFiles = new LinkedHashMap<>();
-    private volatile TypeRegistry knownTypes = TypeRegistry.getEmptyTypeRegistry();
+    /**
+     * Null until first asked for: the bundled files' descriptors take ~30 ms to build, which need not delay
+     * the start (Portico asks for them once it listens).
+     */
+    private volatile TypeRegistry knownTypes;
     private volatile boolean closed;
 
     /**
@@ -89,8 +93,9 @@ public final class SchemaRegistry implements AutoCloseable {
         final DescriptorSetFiles.Contents contents = DescriptorSetFiles.read(settings.descriptorSets());
         this.fileServices = Collections.unmodifiableMap(contents.services());
         this.reflectionEnabled = settings.reflection();
-        addKnownTypes(BundledDescriptors.all());
-        addKnownTypes(contents.files());
+        if (!contents.files().isEmpty()) {
+            addKnownTypes(contents.files());
+        }
         final Duration missingRetry = settings.missingRetryInterval();
         this.reflected = Caffeine.newBuilder()
                 // The cache's upkeep runs on the looking-up thread, a few entries at a time. On its default
@@ -211,7 +216,8 @@ public final class SchemaRegistry implements AutoCloseable {
      * {@code RetryInfo}, {@code BadRequest}, ...). An immutable snapshot; a later call may know more.
      */
     public TypeRegistry knownTypes() {
-        return knownTypes;
+        final TypeRegistry types = knownTypes;
+        return types != null ? types : addKnownTypes(List.of());
     }
 
     /** Cancels reflection calls in flight; later lookups answer from the files only. Idempotent. */
@@ -224,7 +230,7 @@ public final class SchemaRegistry implements AutoCloseable {
 
     private Optional<MethodSchema> method(ServiceDescriptor service, String methodName) {
         final MethodDescriptor method = service.findMethodByName(methodName);
-        return method == null ? Optional.empty() : Optional.of(new MethodSchema(method, knownTypes));
+        return method == null ? Optional.empty() : Optional.of(new MethodSchema(method, knownTypes()));
     }
 
     /** Asks the upstream; called by the cache on a miss and on refresh. Never completes exceptionally. */
@@ -273,11 +279,18 @@ public final class SchemaRegistry implements AutoCloseable {
         return missing;
     }
 
-    /** Adds {@code files} and their imports to the known types, and publishes a new snapshot if any is new. */
-    private void addKnownTypes(Collection<FileDescriptor> files) {
+    /**
+     * Adds {@code files} and their imports to the known types (the bundled files first, the first time),
+     * publishes a new snapshot if any is new, and returns the snapshot.
+     */
+    private TypeRegistry addKnownTypes(Collection<FileDescriptor> files) {
         synchronized (typesLock) {
-            boolean changed = false;
-            final Deque<FileDescriptor> pending = new ArrayDeque<>(files);
+            boolean changed = knownTypes == null;
+            final Deque<FileDescriptor> pending = new ArrayDeque<>();
+            if (changed) {
+                pending.addAll(BundledDescriptors.all());
+            }
+            pending.addAll(files);
             while (!pending.isEmpty()) {
                 final FileDescriptor file = pending.pop();
                 final FileDescriptor known = typeFiles.get(file.getName());
@@ -296,6 +309,7 @@ public final class SchemaRegistry implements AutoCloseable {
                 }
                 knownTypes = builder.build();
             }
+            return knownTypes;
         }
     }
 

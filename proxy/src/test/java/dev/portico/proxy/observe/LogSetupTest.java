@@ -7,7 +7,10 @@ import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.LoggerContext;
 import ch.qos.logback.classic.spi.Configurator.ExecutionStatus;
+import ch.qos.logback.classic.spi.LoggingEvent;
 import ch.qos.logback.core.ConsoleAppender;
+import java.nio.charset.StandardCharsets;
+import java.time.OffsetDateTime;
 import java.util.ServiceLoader;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -61,6 +64,34 @@ class LogSetupTest {
         System.setProperty("logback.configurationFile", "/etc/portico/logback.xml");
         assertThat(configure()).isEqualTo(ExecutionStatus.INVOKE_NEXT_IF_ANY);
         assertThat(context.getLogger(Logger.ROOT_LOGGER_NAME).getAppender("STDERR")).isNull();
+    }
+
+    @Test
+    void anEventIsOneLineWithTimeLevelLoggerAndMessageAndThenItsStackTrace() {
+        final Logger logger = context.getLogger("dev.portico.upstream.EndpointPool");
+        final LoggingEvent event = new LoggingEvent(Logger.class.getName(), logger, Level.WARN,
+                                                    "endpoint {} failed", new IllegalStateException("refused"),
+                                                    new Object[] {"127.0.0.1:50051"});
+        event.setTimeStamp(1_764_898_423_681L);
+        final String text = new String(LineEncoder.event().encode(event), StandardCharsets.UTF_8);
+
+        final String[] lines = text.split(System.lineSeparator());
+        final String time = lines[0].substring(0, lines[0].indexOf(' '));
+        assertThat(time).matches("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}(Z|[+-]\\d\\d:\\d\\d)");
+        assertThat(OffsetDateTime.parse(time).toInstant().toEpochMilli()).isEqualTo(1_764_898_423_681L);
+        assertThat(lines[0].substring(time.length()))
+                .isEqualTo(" WARN EndpointPool - endpoint 127.0.0.1:50051 failed");
+        assertThat(lines[1]).isEqualTo("java.lang.IllegalStateException: refused");
+        assertThat(lines[2]).startsWith("\tat dev.portico.proxy.observe.LogSetupTest.");
+    }
+
+    @Test
+    void theAccessLogLineIsTheMessageAlone() {
+        final Logger logger = context.getLogger(AccessLog.LOGGER);
+        final LoggingEvent event = new LoggingEvent(Logger.class.getName(), logger, Level.INFO,
+                                                    "127.0.0.1 \"POST /a.B/C HTTP/2.0\" 200", null, null);
+        assertThat(new String(LineEncoder.messageOnly().encode(event), StandardCharsets.UTF_8))
+                .isEqualTo("127.0.0.1 \"POST /a.B/C HTTP/2.0\" 200" + System.lineSeparator());
     }
 
     private ExecutionStatus configure() {
