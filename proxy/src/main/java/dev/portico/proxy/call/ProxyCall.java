@@ -19,7 +19,9 @@ import dev.portico.proxy.wire.Base64StreamDecoder;
 import dev.portico.proxy.wire.BodyEncoding;
 import dev.portico.proxy.wire.Compression;
 import dev.portico.proxy.wire.Deframer;
+import dev.portico.proxy.wire.EnvelopeFormat;
 import dev.portico.proxy.wire.MessageDeframer;
+import dev.portico.proxy.wire.MessageFramer;
 import dev.portico.proxy.wire.ProtocolException;
 import dev.portico.proxy.wire.RpcCode;
 import dev.portico.upstream.PickResult;
@@ -519,10 +521,25 @@ public final class ProxyCall implements UpstreamCall.Listener {
             deferredMessage = encoded;
             deferredCompressed = compress;
         } else {
-            queueBody(protocol.encodeMessage(alloc, encoded, compress));
+            queueMessage(encoded, compress);
             flushSoon();
         }
         requestResponses();
+    }
+
+    /**
+     * Takes ownership of {@code message}. After the first small message of a turn, the next ones are framed
+     * straight into the batch (copied once, not framed and then copied into it).
+     */
+    private void queueMessage(ByteBuf message, boolean compressed) {
+        final EnvelopeFormat envelope = protocol.plainEnvelope();
+        final int frameBytes = MessageFramer.HEADER_LENGTH + message.readableBytes();
+        if (envelope == null || pendingBody == null || frameBytes > BATCH_BYTES / 2) {
+            queueBody(protocol.encodeMessage(alloc, message, compressed));
+            return;
+        }
+        recorder.responseBytes(frameBytes);
+        MessageFramer.frameInto(batchWithRoom(frameBytes), envelope, message, compressed);
     }
 
     /**
@@ -538,31 +555,43 @@ public final class ProxyCall implements UpstreamCall.Listener {
             exchange.write(new DefaultHttpContent(bytes));
             return;
         }
+        if (pendingBody != null && pendingBody.readableBytes() + size > BATCH_BYTES) {
+            writePendingBody();
+        }
         if (pendingBody == null) {
             pendingBody = bytes;
             return;
         }
-        if (pendingBody.readableBytes() + size > BATCH_BYTES) {
-            writePendingBody();
-            pendingBody = bytes;
-            return;
-        }
         try {
-            if (!batching) {
-                final ByteBuf first = pendingBody;
-                pendingBody = null;
-                try {
-                    pendingBody = alloc.directBuffer(Math.min(BATCH_BYTES, 8 * (first.readableBytes() + size)),
-                                                     BATCH_BYTES).writeBytes(first);
-                } finally {
-                    first.release();
-                }
-                batching = true;
-            }
-            pendingBody.writeBytes(bytes);
+            batchWithRoom(size).writeBytes(bytes);
         } finally {
             bytes.release();
         }
+    }
+
+    /**
+     * The pending body as a batch buffer with room for {@code bytes} more: a full batch is written first, and
+     * the first piece of a turn, held as it came, is copied into a new batch sized for a few more like it.
+     */
+    private ByteBuf batchWithRoom(int bytes) {
+        if (pendingBody != null && pendingBody.readableBytes() + bytes > BATCH_BYTES) {
+            writePendingBody();
+        }
+        if (pendingBody == null) {
+            pendingBody = alloc.directBuffer(Math.min(BATCH_BYTES, 8 * bytes), BATCH_BYTES);
+            batching = true;
+        } else if (!batching) {
+            final ByteBuf first = pendingBody;
+            pendingBody = null;
+            try {
+                pendingBody = alloc.directBuffer(Math.min(BATCH_BYTES, 8 * (first.readableBytes() + bytes)),
+                                                 BATCH_BYTES).writeBytes(first);
+            } finally {
+                first.release();
+            }
+            batching = true;
+        }
+        return pendingBody;
     }
 
     private void writePendingBody() {

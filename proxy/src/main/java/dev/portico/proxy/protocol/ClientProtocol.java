@@ -3,8 +3,10 @@ package dev.portico.proxy.protocol;
 import dev.portico.proxy.schema.RpcKind;
 import dev.portico.proxy.wire.BodyEncoding;
 import dev.portico.proxy.wire.Deframer;
+import dev.portico.proxy.wire.EnvelopeFormat;
 import dev.portico.proxy.wire.MediaType;
 import dev.portico.proxy.wire.MessageDeframer;
+import dev.portico.proxy.wire.MessageFramer;
 import dev.portico.proxy.wire.ProtocolException;
 import io.grpc.Metadata;
 import io.netty.buffer.ByteBuf;
@@ -45,6 +47,15 @@ public sealed interface ClientProtocol permits GrpcProtocol, ConnectUnaryProtoco
 
     /** One response message as a body piece. Takes ownership of {@code message}; caller releases the result. */
     ByteBuf encodeMessage(ByteBufAllocator alloc, ByteBuf message, boolean compressed);
+
+    /**
+     * The envelope when {@link #encodeMessage}'s piece is exactly {@link MessageFramer#frame} of the message
+     * (no body encoding), so that the caller may frame messages straight into a batch buffer of its own with
+     * {@link MessageFramer#frameInto}; null when the piece is anything else.
+     */
+    default EnvelopeFormat plainEnvelope() {
+        return null;
+    }
 
     /**
      * The last thing written for a call: a whole response when no head was sent, else the final content.

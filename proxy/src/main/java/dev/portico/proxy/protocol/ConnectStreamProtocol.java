@@ -103,6 +103,11 @@ public final class ConnectStreamProtocol implements ClientProtocol {
     }
 
     @Override
+    public EnvelopeFormat plainEnvelope() {
+        return EnvelopeFormat.CONNECT;
+    }
+
+    @Override
     public HttpObject encodeEnd(ByteBufAllocator alloc, RequestMeta meta, CallOutcome outcome, boolean headSent,
                                 DeferredResponse deferred) {
         final ByteBuf end = MessageFramer.frame(

@@ -102,6 +102,11 @@ public enum GrpcProtocol implements ClientProtocol {
     }
 
     @Override
+    public EnvelopeFormat plainEnvelope() {
+        return bodyEncoding == BodyEncoding.IDENTITY ? envelope : null;
+    }
+
+    @Override
     public HttpObject encodeEnd(ByteBufAllocator alloc, RequestMeta meta, CallOutcome outcome,
                                 boolean headSent, DeferredResponse deferred) {
         if (!headSent) {

@@ -46,10 +46,7 @@ public final class MessageFramer {
             if (end && !format.hasEndFrame()) {
                 throw new IllegalArgumentException(format + " has no end frame");
             }
-            int flags = compressed ? EnvelopeFormat.COMPRESSED_FLAG : 0;
-            if (end) {
-                flags |= format.endFlag();
-            }
+            final int flags = flags(format, compressed, end);
             final int length = message.readableBytes();
             if (length <= COPY_LIMIT) {
                 final ByteBuf frame = alloc.buffer(HEADER_LENGTH + length, HEADER_LENGTH + length);
@@ -73,5 +70,30 @@ public final class MessageFramer {
                 }
             }
         }
+    }
+
+    /**
+     * Writes {@code message}, framed (not an end frame), at the end of {@code out}, which must have room for
+     * {@link #HEADER_LENGTH} bytes more than the message: a message copied once, into a buffer that batches
+     * several. Takes ownership of {@code message}, also when it throws.
+     *
+     * @param compressed sets flag bit {@code 0x01}; the message must already be compressed
+     * @throws IndexOutOfBoundsException if {@code out} cannot grow enough, leaving it as it was
+     */
+    public static void frameInto(ByteBuf out, EnvelopeFormat format, ByteBuf message, boolean compressed) {
+        requireNonNull(message, "message");
+        try {
+            requireNonNull(out, "out");
+            final int length = message.readableBytes();
+            out.ensureWritable(HEADER_LENGTH + length);
+            out.writeByte(flags(format, compressed, false)).writeInt(length).writeBytes(message);
+        } finally {
+            message.release();
+        }
+    }
+
+    private static int flags(EnvelopeFormat format, boolean compressed, boolean end) {
+        final int flags = compressed ? EnvelopeFormat.COMPRESSED_FLAG : 0;
+        return end ? flags | format.endFlag() : flags;
     }
 }

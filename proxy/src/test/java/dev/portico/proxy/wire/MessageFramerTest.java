@@ -52,6 +52,28 @@ class MessageFramerTest {
     }
 
     @Test
+    void frameIntoAppendsFramesBehindWhatTheBufferHolds() {
+        final ByteBuf batch = buffers.track(ALLOC.directBuffer(16, 32));
+        MessageFramer.frameInto(batch, EnvelopeFormat.GRPC_WEB, buffers.ascii("abc"), false);
+        MessageFramer.frameInto(batch, EnvelopeFormat.CONNECT, buffers.ascii("de"), true);
+        // The same bytes frame() gives, one after the other; the buffer grew within its maximum capacity.
+        assertThat(Buffers.toHex(batch)).isEqualTo("0000000003616263" + "01000000026465");
+        batch.release();
+    }
+
+    @Test
+    void frameIntoABufferWithoutRoomThrowsLeavesItAsItWasAndReleasesTheMessage() {
+        final ByteBuf batch = buffers.track(ALLOC.directBuffer(8, 8));
+        batch.writeByte(0x7f);
+        final ByteBuf message = buffers.ascii("abc");
+        assertThatThrownBy(() -> MessageFramer.frameInto(batch, EnvelopeFormat.GRPC, message, false))
+                .isInstanceOf(IndexOutOfBoundsException.class);
+        assertThat(Buffers.toHex(batch)).isEqualTo("7f");
+        assertThat(message.refCnt()).isZero();
+        batch.release();
+    }
+
+    @Test
     void emptyMessageFramesAsTheHeaderAlone() {
         final ByteBuf frame = buffers.track(
                 MessageFramer.frame(ALLOC, EnvelopeFormat.GRPC_WEB, buffers.hex(""), false, true));
