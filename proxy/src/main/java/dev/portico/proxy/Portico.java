@@ -69,12 +69,6 @@ public final class Portico {
         // made, on the first connection: 30 ms and 50 JDK classes of every start, for a recording nobody
         // runs. -Dio.netty.jfr.enabled=true brings them back for one.
         defaultProperty("io.netty.jfr.enabled", "false");
-        // Netty's buffer allocator sees the 128 MiB heap bin/portico gives and goes into its low-memory mode: no
-        // per-event-loop caches, one stripe, and every buffer over 64 KiB (an upstream connection's read, or
-        // its HTTP/2 decoder's cumulation, under a stream's load) a fresh, zeroed, unpooled direct buffer
-        // freed again at once: ~5% of Portico's CPU when streaming. Its buffers are direct memory, not heap;
-        // -Dio.netty.allocator.lowMemory=true brings the mode back.
-        defaultProperty("io.netty.allocator.lowMemory", "false");
         // grpc-java and the OpenTelemetry SDK log through java.util.logging: route it to the same log.
         SLF4JBridgeHandler.removeHandlersForRootLogger();
         SLF4JBridgeHandler.install();

@@ -362,9 +362,14 @@ public final class PorticoServer implements AutoCloseable {
                 log.info("API explorer: http://{}:{}/explorer/", Portico.printableHost(settings.admin().host()),
                          admin.port());
             }
-            // What calls do not need to start, done once Portico takes calls (~70 ms of each start).
-            bindProcessMetrics(registry, gcMetrics);
-            schemas.knownTypes(); // Built now, so that the first call that needs them does not wait.
+            // What calls do not need to start, done once Portico takes calls (~70 ms of each start). A call
+            // that needs the known types before they are built waits for them, once.
+            schemas.knownTypes(); // Built now, so that the first call that needs them does not build them.
+            try {
+                bindProcessMetrics(registry, gcMetrics);
+            } catch (RuntimeException e) {
+                log.warn("binding the JVM and process meters failed; /metrics goes without them", e);
+            }
             ok = true;
             return server;
         } finally {

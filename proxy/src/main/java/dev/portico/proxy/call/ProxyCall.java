@@ -538,8 +538,15 @@ public final class ProxyCall implements UpstreamCall.Listener {
             queueBody(protocol.encodeMessage(alloc, message, compressed));
             return;
         }
+        final ByteBuf batch;
+        try {
+            batch = batchWithRoom(frameBytes);
+        } catch (RuntimeException | Error e) {
+            message.release();
+            throw e;
+        }
         recorder.responseBytes(frameBytes);
-        MessageFramer.frameInto(batchWithRoom(frameBytes), envelope, message, compressed);
+        MessageFramer.frameInto(batch, envelope, message, compressed);
     }
 
     /**

@@ -20,6 +20,8 @@ import java.time.format.DateTimeFormatter;
  *   <li>{@link #messageOnly()}: the message and a line break ({@code %msg%n}), for lines Portico formats
  *       itself (the access log).
  * </ul>
+ * Lines are UTF-8 whatever the platform's default charset (the pattern encoder used the default, which in a
+ * container without a locale is ASCII and turned other characters into '?').
  */
 final class LineEncoder extends EncoderBase<ILoggingEvent> {
     private static final DateTimeFormatter TIME =

@@ -4,8 +4,8 @@ import static java.util.Objects.requireNonNull;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
-import io.netty.buffer.ByteBufUtil;
 
+import java.nio.ByteBuffer;
 import java.util.Base64;
 
 /**
@@ -37,17 +37,35 @@ public enum BodyEncoding {
         };
     }
 
+    /** Bytes encoded at a time: a multiple of 3, so that only the last block can end in padding. */
+    private static final int BASE64_BLOCK = 48 * 1024;
+
     /**
-     * The JDK's encoder over a copy of the frame: it works on arrays in blocks (and as a JIT intrinsic where
-     * the CPU has one), about 6× faster than Netty's byte-at-a-time {@code Base64.encode} on a 1 KiB message.
+     * The JDK's encoder, a block of the frame at a time through a small array: it works on arrays in blocks
+     * (a JIT intrinsic where the CPU has one), about 6× faster than Netty's byte-at-a-time
+     * {@code Base64.encode} on a 1 KiB message, and a large message needs no array of its whole size.
      */
     private static ByteBuf encodeBase64(ByteBufAllocator alloc, ByteBuf frame) {
+        ByteBuf text = null;
+        boolean ok = false;
         try {
             requireNonNull(alloc, "alloc");
-            final byte[] text = Base64.getEncoder().encode(ByteBufUtil.getBytes(frame));
-            return alloc.buffer(text.length).writeBytes(text);
+            final Base64.Encoder encoder = Base64.getEncoder();
+            final int length = frame.readableBytes();
+            text = alloc.buffer((length + 2) / 3 * 4);
+            final byte[] block = new byte[Math.min(length, BASE64_BLOCK)];
+            for (int at = frame.readerIndex(), end = at + length; at < end; at += BASE64_BLOCK) {
+                final int size = Math.min(BASE64_BLOCK, end - at);
+                frame.getBytes(at, block, 0, size);
+                text.writeBytes(encoder.encode(ByteBuffer.wrap(block, 0, size)));
+            }
+            ok = true;
+            return text;
         } finally {
             frame.release();
+            if (!ok && text != null) {
+                text.release();
+            }
         }
     }
 }

@@ -29,21 +29,22 @@ import org.junit.jupiter.params.provider.CsvSource;
 class LauncherTest {
     /** The options that size memory; the launcher may add others (GC, code cache, class data sharing). */
     private static final Pattern MEMORY_OPTION =
-            Pattern.compile("-Xmx.*|-Xms.*|-XX:Max.*RAM.*|-XX:MaxDirectMemorySize=.*");
+            Pattern.compile("-Xmx.*|-Xms.*|-XX:Max.*RAM.*|-XX:MaxDirectMemorySize=.*"
+                            + "|-Dio.netty.allocator.lowMemory=.*");
 
     @TempDir
     Path dir;
 
     @ParameterizedTest(name = "{0} {1} -> {2}")
     @CsvSource(delimiter = '|', textBlock = """
-            none  |                     | -Xmx128m
-            v2    | max                 | -Xmx128m
-            v2    | 536870912           | -Xmx256m -XX:MaxDirectMemorySize=128m
+            none  |                     | -Xmx128m -Dio.netty.allocator.lowMemory=false
+            v2    | max                 | -Xmx128m -Dio.netty.allocator.lowMemory=false
+            v2    | 536870912           | -Xmx256m -XX:MaxDirectMemorySize=128m -Dio.netty.allocator.lowMemory=false
             v2    | 268435456           | -Xmx128m -XX:MaxDirectMemorySize=64m
             v2    | 100000000           | -Xmx64m -XX:MaxDirectMemorySize=23m
-            v2    | 17179869184         | -Xmx1024m -XX:MaxDirectMemorySize=4096m
-            v1    | 9223372036854771712 | -Xmx128m
-            v1    | 1073741824          | -Xmx512m -XX:MaxDirectMemorySize=256m
+            v2    | 17179869184         | -Xmx1024m -XX:MaxDirectMemorySize=4096m -Dio.netty.allocator.lowMemory=false
+            v1    | 9223372036854771712 | -Xmx128m -Dio.netty.allocator.lowMemory=false
+            v1    | 1073741824          | -Xmx512m -XX:MaxDirectMemorySize=256m -Dio.netty.allocator.lowMemory=false
             """)
     void theHeapIsHalfTheContainersMemoryLimitBetween64MiBAnd1GiBAnd128MiBWithoutALimit(
             String cgroup, String limit, String heap) throws Exception {

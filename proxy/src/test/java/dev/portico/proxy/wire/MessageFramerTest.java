@@ -157,6 +157,18 @@ class MessageFramerTest {
         assertThat(deframe(format, decoded)).isEqualTo(expectedEvents(format, messages));
     }
 
+    @ParameterizedTest(name = "{0} bytes")
+    @CsvSource({"0", "1", "2", "3", "49151", "49152", "49153", "150001"})
+    void base64BodyEncodingIsTheStandardPaddedEncodingOfTheWholeFrameAtAnySize(int size) {
+        final byte[] bytes = new byte[size];
+        new Random(size).nextBytes(bytes);
+        final ByteBuf text = buffers.track(BodyEncoding.BASE64.encode(ALLOC, buffers.bytes(bytes)));
+        // Blocks of 48 KiB are encoded one after the other: only the very end may carry padding.
+        assertThat(text.toString(StandardCharsets.US_ASCII))
+                .isEqualTo(java.util.Base64.getEncoder().encodeToString(bytes));
+        text.release();
+    }
+
     @Test
     void identityBodyEncodingReturnsTheFrameItself() {
         final ByteBuf frame = buffers.ascii("abc");
