@@ -22,6 +22,7 @@ import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -123,21 +124,19 @@ public final class RoutingUpstreamPool implements UpstreamPool {
 
     @Override
     public PickResult pick(String fullMethodName) {
-        final String service = ServiceRouter.serviceOf(fullMethodName);
-        final EndpointPool cluster = router.route(service).orElse(null);
-        if (cluster == null) {
-            return new PickResult.NoRoute("no upstream cluster serves " + service);
-        }
-        return cluster.pick(List.of());
+        return inClusterOf(ServiceRouter.serviceOf(fullMethodName), cluster -> cluster.pick(List.of()));
     }
 
     @Override
     public PickResult pickForLookup(String service) {
+        return inClusterOf(service, EndpointPool::peek);
+    }
+
+    /** {@code choose} in the cluster that serves {@code service}, or NoRoute when none does. */
+    private PickResult inClusterOf(String service, Function<EndpointPool, PickResult> choose) {
         final EndpointPool cluster = router.route(service).orElse(null);
-        if (cluster == null) {
-            return new PickResult.NoRoute("no upstream cluster serves " + service);
-        }
-        return cluster.peek();
+        return cluster == null ? new PickResult.NoRoute("no upstream cluster serves " + service)
+                               : choose.apply(cluster);
     }
 
     @Override

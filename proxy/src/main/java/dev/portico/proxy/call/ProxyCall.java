@@ -534,13 +534,17 @@ public final class ProxyCall implements UpstreamCall.Listener {
     private void queueMessage(ByteBuf message, boolean compressed) {
         final EnvelopeFormat envelope = protocol.plainEnvelope();
         final int frameBytes = MessageFramer.HEADER_LENGTH + message.readableBytes();
-        if (envelope == null || pendingBody == null || frameBytes > BATCH_BYTES / 2) {
+        final boolean batchable = envelope != null && frameBytes <= BATCH_BYTES / 2;
+        if (batchable) {
+            writePendingBodyIfNoRoomFor(frameBytes);
+        }
+        if (!batchable || pendingBody == null) {
             queueBody(protocol.encodeMessage(alloc, message, compressed));
             return;
         }
         final ByteBuf batch;
         try {
-            batch = batchWithRoom(frameBytes);
+            batch = batchFor(frameBytes);
         } catch (RuntimeException | Error e) {
             message.release();
             throw e;
@@ -562,32 +566,31 @@ public final class ProxyCall implements UpstreamCall.Listener {
             exchange.write(new DefaultHttpContent(bytes));
             return;
         }
-        if (pendingBody != null && pendingBody.readableBytes() + size > BATCH_BYTES) {
-            writePendingBody();
-        }
+        writePendingBodyIfNoRoomFor(size);
         if (pendingBody == null) {
             pendingBody = bytes;
             return;
         }
         try {
-            batchWithRoom(size).writeBytes(bytes);
+            batchFor(size).writeBytes(bytes);
         } finally {
             bytes.release();
         }
     }
 
-    /**
-     * The pending body as a batch buffer with room for {@code bytes} more: a full batch is written first, and
-     * the first piece of a turn, held as it came, is copied into a new batch sized for a few more like it.
-     */
-    private ByteBuf batchWithRoom(int bytes) {
+    /** Writes the pending body if {@code bytes} more would take it over {@link #BATCH_BYTES}. */
+    private void writePendingBodyIfNoRoomFor(int bytes) {
         if (pendingBody != null && pendingBody.readableBytes() + bytes > BATCH_BYTES) {
             writePendingBody();
         }
-        if (pendingBody == null) {
-            pendingBody = alloc.directBuffer(Math.min(BATCH_BYTES, 8 * bytes), BATCH_BYTES);
-            batching = true;
-        } else if (!batching) {
+    }
+
+    /**
+     * The pending body, which has room for {@code bytes} more, as a batch buffer: the first piece of a turn,
+     * held as it came, is copied into a new batch sized for a few more like it.
+     */
+    private ByteBuf batchFor(int bytes) {
+        if (!batching) {
             final ByteBuf first = pendingBody;
             pendingBody = null;
             try {
