@@ -14,7 +14,7 @@ import java.util.Set;
  * Turns async-profiler's collapsed stacks ({@code frame;frame;leaf count} per line) into the Markdown summary
  * that loadtest/profile.sh writes: where Portico's CPU samples fall by layer (of the frame that was running),
  * the hottest frames by self time, and Portico's own frames by inclusive time. Runs as a source file
- * ({@code java ProfileSummary.java FILE VARIANT}), so profile.sh needs no build of the kit.
+ * ({@code java ProfileSummary.java FILE VARIANT [EVENT]}), so profile.sh needs no build of the kit.
  */
 public final class ProfileSummary {
     private ProfileSummary() {}
@@ -43,6 +43,7 @@ public final class ProfileSummary {
     public static void main(String[] args) throws IOException {
         final List<String> lines = Files.readAllLines(Path.of(args[0]));
         final String variant = args.length > 1 ? args[1] : "";
+        final String event = args.length > 2 ? args[2] : "cpu";
         final Map<String, Long> byLayer = new HashMap<>();
         final Map<String, Long> selfByFrame = new HashMap<>();
         final Map<String, Long> inclusivePortico = new HashMap<>();
@@ -67,7 +68,11 @@ public final class ProfileSummary {
         }
         final StringBuilder out = new StringBuilder();
         out.append("# CPU profile: ").append(variant).append("\n\n")
-           .append(total).append(" samples (async-profiler, itimer, 1 ms of CPU each) of every Portico thread.\n\n")
+           .append(total).append(" samples (async-profiler, ").append(event)
+           .append(" event, one per 1 ms of a thread's CPU) of every Portico thread.")
+           .append(event.equals("itimer") ? " itimer samples at the kernel's timer rate and gives the JIT"
+                   + " compiler threads far more samples than their share of the CPU." : "")
+           .append("\n\n")
            .append("## By layer (of the running frame)\n\n| Layer | share |\n|---|--:|\n");
         appendTop(out, byLayer, total, 30);
         out.append("\n## Hottest frames (self time)\n\n| Frame | share |\n|---|--:|\n");
