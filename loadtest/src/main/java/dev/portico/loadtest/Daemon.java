@@ -5,7 +5,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -26,6 +28,8 @@ final class Daemon implements AutoCloseable {
     /** Portico only (-1 otherwise): milliseconds from launch until its admin /readyz answered 200. */
     long readyMillis = -1;
     private final Process process;
+    /** CPU ticks of each JIT compiler thread (by thread id) when last seen, retired threads included. */
+    private final Map<String, Long> compilerTicksByThread = new HashMap<>();
 
     private Daemon(String name, Process process, Path log, long launchedNanos) {
         this.name = name;
@@ -93,8 +97,18 @@ final class Daemon implements AutoCloseable {
      * is not warm: on a machine where the JVM shares one core with the backend, C2 can take a third of
      * that core for half a minute after the call rate already looks flat.
      */
-    double compilerSeconds() throws IOException {
-        return sumOverThreads(Daemon::compilerTicks) / (double) TICKS_PER_SECOND;
+    synchronized double compilerSeconds() throws IOException {
+        try (var tasks = Files.list(Path.of("/proc/" + pid + "/task"))) {
+            for (Path task : (Iterable<Path>) tasks::iterator) {
+                final long ticks = readOrZero(Daemon::compilerTicks, task);
+                if (ticks > 0) {
+                    compilerTicksByThread.put(task.getFileName().toString(), ticks);
+                }
+            }
+        }
+        // A compiler thread the JVM retired keeps the ticks it was last seen with: the sum never goes back.
+        return compilerTicksByThread.values().stream().mapToLong(Long::longValue).sum()
+               / (double) TICKS_PER_SECOND;
     }
 
     private static long compilerTicks(Path task) throws IOException {
