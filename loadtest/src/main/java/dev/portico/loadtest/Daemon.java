@@ -28,8 +28,9 @@ final class Daemon implements AutoCloseable {
     /** Portico only (-1 otherwise): milliseconds from launch until its admin /readyz answered 200. */
     long readyMillis = -1;
     private final Process process;
-    /** CPU ticks of each JIT compiler thread (by thread id) when last seen, retired threads included. */
+    /** Per thread id, the counters below as last seen: a thread that ended keeps its count in the sums. */
     private final Map<String, Long> compilerTicksByThread = new HashMap<>();
+    private final Map<String, Long> contextSwitchesByThread = new HashMap<>();
 
     private Daemon(String name, Process process, Path log, long launchedNanos) {
         this.name = name;
@@ -79,7 +80,7 @@ final class Daemon implements AutoCloseable {
      * hands work to another and sleeps costs one or more): a cross-thread hop per message shows up here.
      */
     long contextSwitches() throws IOException {
-        return sumOverThreads(Daemon::contextSwitches);
+        return sumOverThreads(Daemon::contextSwitches, contextSwitchesByThread);
     }
 
     private static long contextSwitches(Path task) throws IOException {
@@ -97,18 +98,8 @@ final class Daemon implements AutoCloseable {
      * is not warm: on a machine where the JVM shares one core with the backend, C2 can take a third of
      * that core for half a minute after the call rate already looks flat.
      */
-    synchronized double compilerSeconds() throws IOException {
-        try (var tasks = Files.list(Path.of("/proc/" + pid + "/task"))) {
-            for (Path task : (Iterable<Path>) tasks::iterator) {
-                final long ticks = readOrZero(Daemon::compilerTicks, task);
-                if (ticks > 0) {
-                    compilerTicksByThread.put(task.getFileName().toString(), ticks);
-                }
-            }
-        }
-        // A compiler thread the JVM retired keeps the ticks it was last seen with: the sum never goes back.
-        return compilerTicksByThread.values().stream().mapToLong(Long::longValue).sum()
-               / (double) TICKS_PER_SECOND;
+    double compilerSeconds() throws IOException {
+        return sumOverThreads(Daemon::compilerTicks, compilerTicksByThread) / (double) TICKS_PER_SECOND;
     }
 
     private static long compilerTicks(Path task) throws IOException {
@@ -121,23 +112,23 @@ final class Daemon implements AutoCloseable {
         long read(Path task) throws IOException;
     }
 
-    /** Sums {@code perThread} over the process's threads; a thread that ended meanwhile counts 0. */
-    private long sumOverThreads(PerThread perThread) throws IOException {
-        long total = 0;
+    /**
+     * Sums {@code perThread}, a counter that only grows while its thread lives, over the process's threads,
+     * each thread that has ended (the JVM retires idle compiler threads) at the value it was last seen with
+     * in {@code lastSeen}: the sum never goes back, so a difference of two sums is never negative.
+     */
+    private synchronized long sumOverThreads(PerThread perThread, Map<String, Long> lastSeen)
+            throws IOException {
         try (var tasks = Files.list(Path.of("/proc/" + pid + "/task"))) {
             for (Path task : (Iterable<Path>) tasks::iterator) {
-                total += readOrZero(perThread, task);
+                try {
+                    lastSeen.put(task.getFileName().toString(), perThread.read(task));
+                } catch (NoSuchFileException e) {
+                    // The thread ended while the threads were listed: it keeps the value it was last seen with.
+                }
             }
         }
-        return total;
-    }
-
-    private static long readOrZero(PerThread perThread, Path task) throws IOException {
-        try {
-            return perThread.read(task);
-        } catch (NoSuchFileException e) {
-            return 0; // The thread ended while the threads were listed (the JVM retires idle compiler threads).
-        }
+        return lastSeen.values().stream().mapToLong(Long::longValue).sum();
     }
 
     int threads() throws IOException {
